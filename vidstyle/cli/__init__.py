@@ -1,0 +1,65 @@
+"""The ``vidstyle`` command: a thin layer over the Python API.
+
+Each module in ``COMMAND_MODULES`` adds its subcommands with ``register(subparsers)``
+and sets ``func`` on each parser; handlers import the heavy parts lazily so
+``vidstyle --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from .. import __version__
+from ..errors import VidstyleError
+
+COMMAND_MODULES = [
+    "vidstyle.cli.io_commands",
+]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line and exit 2 like every other error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"vidstyle: error: {self.prog}: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="vidstyle",
+        description="Stylize recorded game footage from a few painted keyframes, without flicker.")
+    parser.add_argument("--version", action="version", version=f"vidstyle {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    from ..progress import set_quiet
+
+    set_quiet(getattr(args, "quiet", False))
+    try:
+        result = args.func(args)
+    except VidstyleError as err:
+        print(f"vidstyle: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("vidstyle: interrupted; no partial output was kept", file=sys.stderr)
+        return 130
+    except Exception as err:  # a bug: one line, traceback only on request
+        if os.environ.get("VIDSTYLE_DEBUG"):
+            raise
+        print(f"vidstyle: internal error: {type(err).__name__}: {err} "
+              "(set VIDSTYLE_DEBUG=1 for a traceback)".replace("\n", " "), file=sys.stderr)
+        return 1
+    return int(result or 0)

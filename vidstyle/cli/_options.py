@@ -1,0 +1,51 @@
+"""Options shared by several subcommands, defined once."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..io import Codec, parse_size
+
+
+def add_common(parser: argparse.ArgumentParser, *, overwrite: bool = True) -> None:
+    """``--quiet`` and (for commands that write) ``-y/--overwrite``."""
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars or info lines")
+    if overwrite:
+        parser.add_argument("-y", "--overwrite", action="store_true",
+                            help="replace an existing output (never an input)")
+
+
+def add_range(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--start", type=float, metavar="T", help="first second to use")
+    parser.add_argument("--end", type=float, metavar="T", help="second to stop at (exclusive)")
+
+
+def add_size(parser: argparse.ArgumentParser, *, scale: bool = True) -> None:
+    parser.add_argument("--size", type=size_arg, metavar="WxH", help="resize frames, e.g. 640x360")
+    if scale:
+        parser.add_argument("--scale", type=float, metavar="F", help="resize frames by a factor")
+
+
+def add_encoder(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--codec", type=codec_arg, default=None,
+                        help="h264 (default), h265, h264_nvenc, ffv1 (lossless) or png (folder)")
+    parser.add_argument("--crf", type=int, help="quality: x264/x265 CRF or NVENC CQ (default 18)")
+    parser.add_argument("--preset", help="encoder preset (default medium; p4 for NVENC)")
+    parser.add_argument("--no-audio", action="store_true", help="drop the audio streams")
+
+
+def size_arg(text: str) -> tuple[int, int]:
+    return _as_argparse_error(parse_size, text)
+
+
+def codec_arg(text: str) -> Codec:
+    return _as_argparse_error(Codec.parse, text)
+
+
+def _as_argparse_error(fn, text):  # type: ignore[no-untyped-def]
+    from ..errors import VidstyleError
+
+    try:
+        return fn(text)
+    except VidstyleError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None

@@ -1,0 +1,31 @@
+"""Reading and writing gameplay video with timestamps, colour and audio kept.
+
+Public API::
+
+    info = probe("clip.mp4")                     # VideoInfo
+    with open_video("clip.mp4", size=(320, 240)) as reader:
+        for frame in reader:                     # Frame: index, pts, time_base, rgb
+            ...
+    with VideoWriter("out.mp4", width=320, height=240, time_base=info.time_base,
+                     rate=info.nominal_fps, audio_from="clip.mp4") as writer:
+        writer.write(rgb, pts=frame.pts)
+    transcode("clip.mp4", "out.mp4", transform=my_frame_iterator_fn)
+    extract_frames("clip.mp4", "frames/", every=10)
+"""
+
+from ._convert import MIRROR_FOLDER, TranscodeResult, extract_frames, transcode
+from ._paths import (atomic_output, check_output, list_images, natural_key, parse_size,
+                     scaled_size)
+from ._probe import probe, read_image_rgb
+from ._reader import FrameReader, open_video, read_frames
+from ._types import (AudioStreamInfo, Codec, ColorInfo, ColorMatrix, ColorRange, Frame, SourceKind,
+                     Transfer, VideoInfo)
+from ._writer import FolderWriter, FrameWriter, VideoWriter, open_writer
+
+__all__ = [
+    "AudioStreamInfo", "Codec", "ColorInfo", "ColorMatrix", "ColorRange", "FolderWriter", "Frame",
+    "FrameReader", "FrameWriter", "MIRROR_FOLDER", "SourceKind", "Transfer", "TranscodeResult",
+    "VideoInfo", "VideoWriter", "atomic_output", "check_output", "extract_frames", "list_images",
+    "natural_key", "open_video", "open_writer", "parse_size", "probe", "read_frames",
+    "read_image_rgb", "scaled_size", "transcode",
+]

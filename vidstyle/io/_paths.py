@@ -1,0 +1,122 @@
+"""Input classification, natural sort, sizes, and atomic outputs."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from ..errors import InputError, OutputExistsError, UsageError
+from ._types import SourceKind
+
+VIDEO_EXTENSIONS = {".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v", ".ts", ".flv"}
+IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
+# Container format names for outputs written under a temporary (.partial) name.
+CONTAINER_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mkv": "matroska", ".webm": "webm",
+                     ".mov": "mov", ".avi": "avi"}
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(path: Path) -> list[object]:
+    """Sort key putting ``frame2.png`` before ``frame10.png``."""
+    return [int(part) if part.isdigit() else part.lower() for part in _DIGITS.split(path.name)]
+
+
+def list_images(folder: Path) -> list[Path]:
+    """Image files directly inside ``folder``, in natural order."""
+    files = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS]
+    return sorted(files, key=natural_key)
+
+
+def source_kind(path: str | Path) -> SourceKind:
+    """Classify an input path, or raise InputError naming it."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("no such file or folder", path)
+    if path.is_dir():
+        if not list_images(path):
+            raise InputError("folder holds no images (png, jpg, webp)", path)
+        return SourceKind.IMAGE_FOLDER
+    if path.stat().st_size == 0:
+        raise InputError("file is empty (0 bytes)", path)
+    if path.suffix.lower() in IMAGE_EXTENSIONS:
+        return SourceKind.IMAGE
+    return SourceKind.VIDEO
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """Parse ``"640x480"`` into (width, height); raise UsageError otherwise."""
+    match = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text)
+    if not match or int(match[1]) < 2 or int(match[2]) < 2:
+        raise UsageError(f"bad size {text!r}: expected WIDTHxHEIGHT, e.g. 640x480, each at least 2")
+    return int(match[1]), int(match[2])
+
+
+def scaled_size(width: int, height: int, size: tuple[int, int] | None,
+                scale: float | None) -> tuple[int, int]:
+    """The output size for ``--size`` or ``--scale`` (at most one given)."""
+    if size is not None and scale is not None:
+        raise UsageError("give --size or --scale, not both")
+    if size is not None:
+        return size
+    if scale is not None:
+        if not scale > 0:
+            raise UsageError(f"bad scale {scale}: must be positive")
+        return max(2, round(width * scale)), max(2, round(height * scale))
+    return width, height
+
+
+def check_output(output: str | Path, inputs: list[str | Path], overwrite: bool) -> Path:
+    """Refuse to replace an input (or a folder holding one), and an existing output
+    unless ``overwrite``."""
+    output = Path(output).absolute()
+    for item in inputs:
+        item = Path(item).absolute()
+        if output.resolve() == item.resolve() or output.resolve() in item.resolve().parents:
+            raise InputError("output would replace the input; vidstyle never writes over its input",
+                             output)
+    if output.exists() and not overwrite:
+        raise OutputExistsError(output)
+    return output
+
+
+def partial_path(final: Path) -> Path:
+    return final.with_name(final.name + ".partial")
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+@contextmanager
+def atomic_output(final: str | Path, *, overwrite: bool, is_dir: bool = False) -> Iterator[Path]:
+    """Yield a temporary ``NAME.partial`` path; rename it to ``final`` on success.
+
+    On any exception (Ctrl-C included) the partial output is removed and nothing
+    appears under the final name. An existing ``final`` is only replaced when
+    ``overwrite`` is true, and only once the new output is complete.
+    """
+    final = Path(final)
+    if final.exists() and not overwrite:
+        raise OutputExistsError(final)
+    if final.parent and not final.parent.exists():
+        final.parent.mkdir(parents=True, exist_ok=True)
+    temp = partial_path(final)
+    _remove(temp)  # a leftover from a killed run
+    if is_dir:
+        temp.mkdir()
+    try:
+        yield temp
+    except BaseException:
+        _remove(temp)
+        raise
+    if is_dir and final.exists():
+        _remove(final)
+    os.replace(temp, final)

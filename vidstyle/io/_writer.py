@@ -1,0 +1,202 @@
+"""Video and frame-folder writers: BT.709 limited range, source timestamps, audio kept."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from fractions import Fraction
+from pathlib import Path
+from typing import Protocol
+
+import av
+import cv2
+import numpy as np
+from av.video.reformatter import ColorRange as SwsRange
+from av.video.reformatter import Colorspace as SwsColorspace
+from av.video.reformatter import VideoReformatter
+
+from ..errors import UsageError, VidstyleError
+from ..progress import warn
+from ._audio import AudioCopier
+from ._colour import BT709_TAG, LIMITED_RANGE_TAG
+from ._paths import CONTAINER_FORMATS, atomic_output
+from ._types import Codec
+
+DEFAULT_CRF = 18
+DEFAULT_PRESET = "medium"
+
+
+class FrameWriter(Protocol):
+    """What every writer offers: ``write`` frames, then leave the ``with`` block."""
+
+    def write(self, rgb: np.ndarray, *, pts: int | None = None, index: int | None = None) -> None: ...
+    def __enter__(self) -> "FrameWriter": ...
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None: ...
+
+
+class FolderWriter:
+    """Writes ``NNNNNN.png`` frames (zero-based source index) into a folder,
+    atomically: a ``DIR.partial`` folder renamed to ``DIR`` when complete."""
+
+    def __init__(self, path: str | Path, *, overwrite: bool = False, digits: int = 6) -> None:
+        self.path = Path(path)
+        self.digits = digits
+        self.frames_written = 0
+        self._stack = ExitStack()
+        self._temp = self._stack.enter_context(atomic_output(self.path, overwrite=overwrite, is_dir=True))
+
+    def write(self, rgb: np.ndarray, *, pts: int | None = None, index: int | None = None) -> None:
+        index = self.frames_written if index is None else index
+        target = self._temp / f"{index:0{self.digits}d}.png"
+        if not cv2.imwrite(str(target), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)):
+            raise VidstyleError("could not write PNG frame", target)
+        self.frames_written += 1
+
+    def __enter__(self) -> "FolderWriter":
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self._stack.__exit__(exc_type, exc, tb)
+
+
+class VideoWriter:
+    """Encode RGB frames to a video file, keeping source timestamps and audio.
+
+    Args:
+        path: output file; written as ``path.partial`` and renamed when closed
+            without error.
+        width, height: frame size.
+        time_base: the source's time base; every ``pts`` passed to
+            :meth:`write` is in it and is kept as is (no renumbering).
+        rate: nominal frame rate (for rate control and frames without pts).
+        codec, crf, preset: encoder settings. ``crf`` is x264/x265's CRF and
+            NVENC's CQ; ``preset`` the encoder's preset name.
+        audio_from: a file whose audio streams are copied packet for packet,
+            trimmed to [``start``, ``end``) seconds of the source.
+        start: the source time (seconds) the output begins at; video and audio
+            are both shifted by it, so a trimmed clip starts at 0.
+    """
+
+    def __init__(self, path: str | Path, *, width: int, height: int, time_base: Fraction,
+                 rate: float | None = None, codec: Codec = Codec.H264, crf: int | None = None,
+                 preset: str | None = None, audio_from: str | Path | None = None,
+                 start: float | None = None, end: float | None = None,
+                 overwrite: bool = False) -> None:
+        self.path = Path(path)
+        self.width, self.height = width, height
+        self.time_base = Fraction(time_base)
+        self.rate = Fraction(rate).limit_denominator(1001) if rate else Fraction(30)
+        self.offset_ticks = int(round((start or 0.0) / self.time_base))
+        self.frames_written = 0
+        self._last_pts: int | None = None
+        fmt = CONTAINER_FORMATS.get(self.path.suffix.lower())
+        if fmt is None:
+            raise UsageError(f"unknown video extension {self.path.suffix!r} "
+                             f"(use one of {', '.join(sorted(CONTAINER_FORMATS))}, or a folder for PNG frames)")
+        self._stack = ExitStack()
+        temp = self._stack.enter_context(atomic_output(self.path, overwrite=overwrite))
+        self._container = av.open(str(temp), mode="w", format=fmt)
+        self._stack.callback(self._container.close)
+        try:
+            self._stream = self._add_video_stream(codec, crf, preset)
+            self._audio = None
+            if audio_from is not None:
+                self._audio = AudioCopier(Path(audio_from), self._container, self.path,
+                                          start=start, end=end, offset=start or 0.0)
+                self._stack.callback(self._audio.close)
+        except BaseException as err:
+            self._stack.__exit__(type(err), err, None)
+            raise
+        self._reformatter = VideoReformatter()
+
+    def _add_video_stream(self, codec: Codec, crf: int | None, preset: str | None) -> av.VideoStream:
+        if codec is Codec.PNG:
+            raise UsageError("PNG output is a folder: give a folder path instead of a file")
+        if codec.value not in av.codecs_available:
+            raise VidstyleError(f"encoder {codec.value} is not in this FFmpeg build", self.path)
+        if codec.value not in self._container.supported_codecs and codec is not Codec.H264_NVENC:
+            raise VidstyleError(f"{self.path.suffix} files cannot hold {codec.name.lower()} video; "
+                                "use .mp4 or .mkv", self.path)
+        stream = self._container.add_stream(codec.value, rate=self.rate)
+        stream.width, stream.height = self.width, self.height
+        stream.time_base = self.time_base
+        stream.codec_context.time_base = self.time_base
+        odd = self.width % 2 or self.height % 2
+        if codec is Codec.FFV1:
+            stream.pix_fmt = "gbrp"  # lossless RGB: no chroma subsampling, no matrix
+        elif odd:
+            warn(f"{self.path}: odd frame size {self.width}x{self.height}; encoding 4:4:4, which some "
+                 "players (browsers) do not play; an even --size plays everywhere")
+            stream.pix_fmt = "yuv444p"
+        else:
+            stream.pix_fmt = "yuv420p"
+        options = {}
+        quality = DEFAULT_CRF if crf is None else crf
+        if codec in (Codec.H264, Codec.H265):
+            options = {"crf": str(quality), "preset": preset or DEFAULT_PRESET}
+            if codec is Codec.H265:
+                options["x265-params"] = "log-level=error"
+        elif codec is Codec.H264_NVENC:
+            options = {"rc": "vbr", "cq": str(quality), "preset": preset or "p4"}
+        stream.options = options
+        if codec is not Codec.FFV1:
+            ctx = stream.codec_context
+            ctx.colorspace = ctx.color_primaries = ctx.color_trc = BT709_TAG
+            ctx.color_range = LIMITED_RANGE_TAG
+        stream.thread_type = "AUTO"
+        if codec is Codec.H264_NVENC:
+            try:
+                stream.codec_context.open()
+            except av.error.FFmpegError as err:
+                raise VidstyleError("h264_nvenc is not available here (needs an NVIDIA GPU and driver; "
+                                    f"FFmpeg says: {err}); use --codec h264", self.path) from None
+        return stream
+
+    def _yuv_frame(self, rgb: np.ndarray) -> av.VideoFrame:
+        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        if self._stream.pix_fmt == "gbrp":
+            return self._reformatter.reformat(frame, format="gbrp")
+        out = self._reformatter.reformat(
+            frame, format=self._stream.pix_fmt, dst_colorspace=SwsColorspace.ITU709,
+            dst_color_range=SwsRange.MPEG)
+        out.colorspace, out.color_range = BT709_TAG, LIMITED_RANGE_TAG
+        return out
+
+    def write(self, rgb: np.ndarray, *, pts: int | None = None, index: int | None = None) -> None:
+        """Encode one (H, W, 3) uint8 RGB frame at source timestamp ``pts``."""
+        if rgb.shape != (self.height, self.width, 3) or rgb.dtype != np.uint8:
+            raise VidstyleError(f"frame is {rgb.shape} {rgb.dtype}, writer expects "
+                                f"({self.height}, {self.width}, 3) uint8", self.path)
+        if pts is None:
+            step = int(round(1 / (self.rate * self.time_base))) or 1
+            pts = self.offset_ticks if self._last_pts is None else self._last_pts + self.offset_ticks + step
+        out_pts = pts - self.offset_ticks
+        if self._last_pts is not None and out_pts <= self._last_pts:
+            return  # a duplicate timestamp would make the muxer fail; drop it
+        frame = self._yuv_frame(np.ascontiguousarray(rgb))
+        frame.pts, frame.time_base = out_pts, self.time_base
+        self._container.mux(self._stream.encode(frame))
+        self._last_pts = out_pts
+        self.frames_written += 1
+        if self._audio is not None:
+            self._audio.mux_until(float(out_pts * self.time_base))
+
+    def __enter__(self) -> "VideoWriter":
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self._container.mux(self._stream.encode(None))
+            if self._audio is not None:
+                self._audio.finish()
+        self._stack.__exit__(exc_type, exc, tb)
+
+
+def open_writer(path: str | Path, *, width: int, height: int, time_base: Fraction,
+                codec: Codec | None = None, **options: object) -> FrameWriter:
+    """A :class:`VideoWriter` for a video path, a :class:`FolderWriter` for a
+    folder path (no video extension) or ``codec=Codec.PNG``."""
+    path = Path(path)
+    if codec is Codec.PNG or path.suffix.lower() not in CONTAINER_FORMATS:
+        return FolderWriter(path, overwrite=bool(options.get("overwrite", False)))
+    return VideoWriter(path, width=width, height=height, time_base=time_base,
+                       codec=codec or Codec.H264, **options)  # type: ignore[arg-type]

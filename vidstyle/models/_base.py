@@ -1,0 +1,183 @@
+"""Stylization models: one config record, one wrapper, one checkpoint format.
+
+A checkpoint is a single ``torch.save`` dict of tensors and plain values::
+
+    {"format": "vidstyle-model", "config": "<JSON of ModelConfig>",
+     "state_dict": {...}, "training_state": {...} (optional, for --resume)}
+
+and is only ever read with ``torch.load(..., weights_only=True)``: a model file
+can never run code.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .. import __version__
+from ..errors import InputError
+from ..io import atomic_output
+
+CHECKPOINT_FORMAT = "vidstyle-model"
+
+
+@dataclass
+class ModelConfig:
+    """Everything needed to rebuild a model, JSON-serialisable.
+
+    ``guide_channels`` extra input channels follow the 3 RGB channels;
+    ``train_size`` is the (width, height) frames were trained at, which the
+    renderer uses unless told otherwise.
+    """
+
+    arch: str
+    guide_channels: int = 0
+    train_size: tuple[int, int] | None = None
+    arch_options: dict[str, Any] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)  # training summary: losses, steps, keyframes
+    vidstyle_version: str = __version__
+
+    @property
+    def in_channels(self) -> int:
+        return 3 + self.guide_channels
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> "ModelConfig":
+        data = json.loads(text)
+        if data.get("train_size") is not None:
+            data["train_size"] = tuple(data["train_size"])
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """A registered generator design: ``build(config) -> nn.Module`` mapping
+    (B, in_channels, H, W) in [0, 1] to (B, 3, H, W) in [0, 1] for H, W
+    multiples of ``size_multiple``."""
+
+    name: str
+    build: Callable[[ModelConfig], nn.Module]
+    size_multiple: int = 1
+    description: str = ""
+
+
+ARCHITECTURES: dict[str, Architecture] = {}
+
+
+def register_architecture(arch: Architecture) -> Architecture:
+    ARCHITECTURES[arch.name] = arch
+    return arch
+
+
+def get_architecture(name: str) -> Architecture:
+    _load_builtin_architectures()
+    if name not in ARCHITECTURES:
+        raise InputError(f"unknown model architecture {name!r} (known: {', '.join(sorted(ARCHITECTURES))})")
+    return ARCHITECTURES[name]
+
+
+def _load_builtin_architectures() -> None:
+    """Import the modules that register the built-in designs (kept lazy)."""
+    import importlib
+
+    for module in BUILTIN_ARCHITECTURE_MODULES:
+        importlib.import_module(module)
+
+
+BUILTIN_ARCHITECTURE_MODULES: list[str] = []
+
+
+class Stylizer(nn.Module):
+    """A generator plus its config; accepts any frame size.
+
+    forward: (B, 3 + guide_channels, H, W) float in [0, 1] -> (B, 3, H, W) in
+    [0, 1]. Frames are padded (replicate) to the architecture's size multiple
+    and cropped back, so odd sizes work.
+    """
+
+    def __init__(self, config: ModelConfig, net: nn.Module | None = None) -> None:
+        super().__init__()
+        self.config = config
+        arch = get_architecture(config.arch)
+        self.size_multiple = arch.size_multiple
+        self.net = net if net is not None else arch.build(config)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 4 or x.shape[1] != self.config.in_channels:
+            raise ValueError(f"expected (B, {self.config.in_channels}, H, W), got {tuple(x.shape)}")
+        height, width = x.shape[-2:]
+        m = self.size_multiple
+        pad_h, pad_w = (-height) % m, (-width) % m
+        if pad_h or pad_w:
+            x = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
+        out = self.net(x)
+        return out[..., :height, :width]
+
+
+def build_stylizer(config: ModelConfig) -> Stylizer:
+    return Stylizer(config)
+
+
+def save_checkpoint(path: str | Path, model: Stylizer, *, training_state: dict[str, Any] | None = None,
+                    overwrite: bool = True) -> Path:
+    """Write ``model`` (and optional resumable training state) atomically."""
+    payload: dict[str, Any] = {
+        "format": CHECKPOINT_FORMAT,
+        "config": model.config.to_json(),
+        "state_dict": {k: v.detach().cpu() for k, v in model.net.state_dict().items()},
+    }
+    if training_state is not None:
+        payload["training_state"] = training_state
+    with atomic_output(path, overwrite=overwrite) as temp:
+        torch.save(payload, temp)
+    return Path(path)
+
+
+def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    """The raw checkpoint dict, loaded safely (weights_only)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("no such model file", path)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # pickle errors, zip errors, truncation
+        reason = str(err).strip().splitlines()[0][:160] if str(err).strip() else type(err).__name__
+        raise InputError(f"not a loadable model file ({reason})", path) from None
+
+
+FOREIGN_LOADERS: list[Callable[[dict[str, Any], Path], Stylizer | None]] = []
+"""Loaders for other tools' state dicts (e.g. fast_neural_style); each returns
+None when the layout is not theirs."""
+
+
+def load_stylizer(path: str | Path, device: str | torch.device = "cpu") -> Stylizer:
+    """Load a vidstyle checkpoint or a recognised foreign state dict, in eval mode."""
+    path = Path(path)
+    data = read_checkpoint(path)
+    model: Stylizer | None = None
+    if isinstance(data, dict) and data.get("format") == CHECKPOINT_FORMAT:
+        config = ModelConfig.from_json(data["config"])
+        model = Stylizer(config)
+        try:
+            model.net.load_state_dict(data["state_dict"])
+        except RuntimeError as err:
+            raise InputError(f"weights do not fit architecture {config.arch!r} "
+                             f"({str(err).splitlines()[0]})", path) from None
+    else:
+        _load_builtin_architectures()
+        for loader in FOREIGN_LOADERS:
+            model = loader(data, path)
+            if model is not None:
+                break
+    if model is None:
+        raise InputError("not a vidstyle model and no known state-dict layout", path)
+    return model.to(device).eval()

@@ -1,0 +1,54 @@
+"""Progress bars that always have the best total available and always close."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from typing import Iterator
+
+from tqdm import tqdm
+
+_quiet = False
+
+
+def set_quiet(quiet: bool) -> None:
+    """Silence every progress bar and info line (the CLI's ``--quiet``)."""
+    global _quiet
+    _quiet = quiet
+
+
+def is_quiet() -> bool:
+    return _quiet
+
+
+def info(message: str) -> None:
+    """Print a status line to stderr unless quiet."""
+    if not _quiet:
+        print(message, file=sys.stderr, flush=True)
+
+
+def warn(message: str) -> None:
+    """Print a warning line to stderr (warnings are shown even when quiet)."""
+    print(f"vidstyle: warning: {message}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def progress(total: float | None, desc: str, unit: str = "frame") -> Iterator[tqdm]:
+    """A tqdm bar showing rate and ETA; ``total=None`` gives an indeterminate bar.
+
+    Use as ``with progress(n, "render") as bar: bar.update(1)``. The bar is
+    closed on exit, also on errors and Ctrl-C.
+    """
+    bar = tqdm(
+        total=None if total is None else int(round(total)),
+        desc=desc,
+        unit=unit,
+        disable=_quiet,
+        dynamic_ncols=True,
+        file=sys.stderr,
+        leave=True,
+    )
+    try:
+        yield bar
+    finally:
+        bar.close()

@@ -93,7 +93,8 @@ def _load_builtin_architectures() -> None:
         importlib.import_module(module)
 
 
-BUILTIN_ARCHITECTURE_MODULES: list[str] = []
+BUILTIN_ARCHITECTURE_MODULES: list[str] = ["vidstyle.models._fast", "vidstyle.models._texler"]
+DEFAULT_ARCH = "fast"
 
 
 class Stylizer(nn.Module):

@@ -1,0 +1,22 @@
+"""Few-shot keyframe training with temporal losses.
+
+    from vidstyle.train import train
+    result = train("clip.mp4", "keyframes/", "model.pt", minutes=2)
+    result.model          # Stylizer, eval mode: (B, 3 + guides, H, W) in [0, 1] -> (B, 3, H, W)
+    result.history        # one loss record per step (for a loss curve)
+
+The checkpoint loads with :func:`vidstyle.models.load_stylizer`.
+"""
+
+from ._data import (Clip, PatchSampler, eroded_mask, load_clip, load_guides, load_keyframes, load_masks,
+                    texler_layout)
+from ._settings import (DEFAULT_MINUTES, DEFAULT_TEMPORAL_WEIGHT, TrainResult, TrainSettings,
+                        make_settings, resolve_device)
+from ._temporal import (FlowPair, TemporalLoss, choose_pairs, compound_regularization, masked_l1,
+                        random_smooth_flow, temporal_loss)
+from ._trainer import train
+
+__all__ = ["Clip", "DEFAULT_MINUTES", "DEFAULT_TEMPORAL_WEIGHT", "FlowPair", "PatchSampler", "TemporalLoss",
+           "TrainResult", "TrainSettings", "choose_pairs", "compound_regularization", "eroded_mask",
+           "load_clip", "load_guides", "load_keyframes", "load_masks", "make_settings", "masked_l1",
+           "random_smooth_flow", "resolve_device", "temporal_loss", "texler_layout", "train"]

@@ -1,0 +1,228 @@
+"""Training data: clip frames, painted keyframes, masks, guides, patch sampling.
+
+Keyframes, masks and guides are PNG folders named by frame index (``0.png``,
+``0120.png``: any zero padding). The index is the one the frame reader gives:
+zero-based for videos, the file number for numbered frame folders. A Texler
+``<Name>_train`` folder (``output/``, ``mask/``) is accepted as keyframes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+import cv2
+import numpy as np
+
+from ..errors import InputError, UsageError
+from ..io import list_images, open_video, read_image_rgb
+from ..progress import progress, warn
+
+MASK_EROSION = 7  # Texler erodes the keyframe mask with a 7x7 box
+
+
+@dataclass
+class Clip:
+    """All frames of the input at training size: ``frames`` (N, H, W, 3) uint8,
+    ``indices[i]`` the frame index of ``frames[i]``, ``source_size`` (W, H)."""
+
+    path: Path
+    frames: np.ndarray
+    indices: list[int]
+    source_size: tuple[int, int]
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.frames.shape[2], self.frames.shape[1]
+
+    def position(self, index: int) -> int:
+        return self.indices.index(index)
+
+
+def load_clip(path: str | Path, size: tuple[int, int] | None = None) -> Clip:
+    """Decode every frame of a video or frame folder (resized to ``size``)."""
+    with open_video(path, size=size) as reader:
+        frames, indices = [], []
+        with progress(reader.expected_frames, "read frames") as bar:
+            for frame in reader:
+                frames.append(frame.rgb)
+                indices.append(frame.index)
+                bar.update(1)
+        source = (reader.info.width, reader.info.height)
+    if not frames:
+        raise InputError("no frames to train on", path)
+    return Clip(Path(path), np.stack(frames), indices, source)
+
+
+def _index_of(file: Path, what: str) -> int:
+    stem = file.stem
+    if not stem.isdigit():
+        raise InputError(f"{what} name {file.name!r} is not a frame index (expected e.g. 0.png, 0120.png)",
+                         file)
+    return int(stem)
+
+
+def _fit(image: np.ndarray, clip: Clip, file: Path | str, what: str, *, nearest: bool = False) -> np.ndarray:
+    """Resize an image to the training size, warning when it matched neither
+    the source frames nor the training size."""
+    height, width = image.shape[:2]
+    if (width, height) == clip.size:
+        return image
+    if (width, height) != clip.source_size:
+        warn(f"{file}: {what} is {width}x{height} but the frames are "
+             f"{clip.source_size[0]}x{clip.source_size[1]}; resizing it to {clip.size[0]}x{clip.size[1]}")
+    interpolation = cv2.INTER_NEAREST if nearest else cv2.INTER_AREA
+    return cv2.resize(image, clip.size, interpolation=interpolation)
+
+
+def texler_layout(folder: Path) -> dict[str, Path] | None:
+    """The subfolders of a Texler ``_train`` folder, or None if it is not one."""
+    if (folder / "output").is_dir():
+        parts = {"keyframes": folder / "output"}
+        if (folder / "mask").is_dir():
+            parts["masks"] = folder / "mask"
+        return parts
+    return None
+
+
+def _indexed_images(folder: Path, what: str) -> dict[int, Path]:
+    if not folder.is_dir():
+        raise InputError(f"{what} folder does not exist", folder)
+    files = list_images(folder)
+    if not files:
+        raise InputError(f"{what} folder holds no PNG images", folder)
+    by_index: dict[int, Path] = {}
+    for file in files:
+        index = _index_of(file, what)
+        if index in by_index:
+            raise InputError(f"two {what} files for frame {index}: {by_index[index].name} and {file.name}",
+                             folder)
+        by_index[index] = file
+    return by_index
+
+
+def _check_index(index: int, clip: Clip, where: Path | str, what: str) -> None:
+    if index not in clip.indices:
+        last = clip.indices[-1]
+        raise InputError(f"{what} for frame {index} is past the end of {clip.path} "
+                         f"(frames {clip.indices[0]}..{last})" if index > last else
+                         f"{what} for frame {index}: no such frame in {clip.path}", where)
+
+
+def load_keyframes(source: str | Path | Mapping[int, np.ndarray], clip: Clip) -> dict[int, np.ndarray]:
+    """Painted keyframes at training size, by frame index: from a folder of
+    PNGs named by index, a Texler ``_train`` folder, or a mapping of arrays."""
+    if isinstance(source, Mapping):
+        keyframes = {}
+        for index, image in source.items():
+            _check_index(int(index), clip, "keyframes", "keyframe")
+            image = np.asarray(image)
+            if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+                raise UsageError(f"keyframe {index} must be an (H, W, 3) uint8 RGB array, got "
+                                 f"{image.shape} {image.dtype}")
+            keyframes[int(index)] = _fit(image, clip, f"keyframe {index}", "keyframe")
+        if not keyframes:
+            raise UsageError("no keyframes given")
+        return dict(sorted(keyframes.items()))
+    folder = Path(source)
+    layout = texler_layout(folder) if folder.is_dir() else None
+    if layout is not None:
+        folder = layout["keyframes"]
+    keyframes = {}
+    for index, file in _indexed_images(folder, "keyframe").items():
+        _check_index(index, clip, file, "keyframe")
+        keyframes[index] = _fit(read_image_rgb(file), clip, file, "keyframe")
+    return keyframes
+
+
+def load_masks(folder: str | Path | None, keyframes: Mapping[int, np.ndarray], clip: Clip) -> dict[int, np.ndarray]:
+    """(H, W) bool masks (white = learn here, threshold 128) per keyframe; all
+    True where no mask folder is given."""
+    full = {index: np.ones(clip.size[::-1], dtype=bool) for index in keyframes}
+    if folder is None:
+        return full
+    files = _indexed_images(Path(folder), "mask")
+    masks = {}
+    for index in keyframes:
+        if index not in files:
+            raise InputError(f"no mask for keyframe {index} (expected e.g. {index:04d}.png)", folder)
+        gray = cv2.imread(str(files[index]), cv2.IMREAD_GRAYSCALE)
+        if gray is None:
+            raise InputError("mask is not a readable image", files[index])
+        gray = _fit(gray, clip, files[index], "mask", nearest=True)
+        masks[index] = gray >= 128
+        if not masks[index].any():
+            raise InputError("mask is entirely black: nothing to learn from this keyframe", files[index])
+    return masks
+
+
+def load_guides(folder: str | Path, clip: Clip) -> np.ndarray:
+    """(N, H, W, 3) uint8 guide images, one per clip frame, from a folder of
+    PNGs named by frame index (as ``vidstyle guides`` writes them)."""
+    files = _indexed_images(Path(folder), "guide")
+    missing = [index for index in clip.indices if index not in files]
+    if missing:
+        raise InputError(f"no guide image for frame {missing[0]} ({len(missing)} frames missing)", folder)
+    return np.stack([_fit(read_image_rgb(files[index]), clip, files[index], "guide")
+                     for index in clip.indices])
+
+
+class PatchSampler:
+    """Texler's sampling: patch centres from the keyframe masks eroded by a 7x7
+    box (and kept a half patch from the border), drawn without replacement,
+    keyframes round-robin within a batch."""
+
+    def __init__(self, masks: Mapping[int, np.ndarray], patch_size: int, rng: np.random.Generator) -> None:
+        self.patch_size = patch_size
+        self.rng = rng
+        self.keys = list(masks)
+        self.centres: dict[int, np.ndarray] = {}
+        self._order: dict[int, np.ndarray] = {}
+        self._cursor: dict[int, int] = {}
+        self._turn = 0
+        half = patch_size // 2
+        for key, mask in masks.items():
+            height, width = mask.shape
+            if height < patch_size or width < patch_size:
+                raise UsageError(f"training frames ({width}x{height}) are smaller than a {patch_size}px patch")
+            eroded = eroded_mask(mask)
+            inside = np.zeros_like(eroded)
+            inside[half:height - patch_size + half + 1, half:width - patch_size + half + 1] = True
+            ys, xs = np.nonzero(eroded & inside)
+            if len(ys) == 0:
+                raise InputError(f"mask of keyframe {key} leaves no room for a {patch_size}px patch "
+                                 "after erosion; paint a larger white area")
+            self.centres[key] = np.stack((ys, xs), axis=1)
+            self._order[key] = rng.permutation(len(ys))
+            self._cursor[key] = 0
+
+    def sample(self, batch: int) -> list[tuple[int, int, int]]:
+        """``batch`` (keyframe, top, left) corners, keyframes alternating."""
+        half = self.patch_size // 2
+        out = []
+        for _ in range(batch):
+            key = self.keys[self._turn % len(self.keys)]
+            self._turn += 1
+            if self._cursor[key] >= len(self._order[key]):  # all drawn: reshuffle
+                self._order[key] = self.rng.permutation(len(self._order[key]))
+                self._cursor[key] = 0
+            y, x = self.centres[key][self._order[key][self._cursor[key]]]
+            self._cursor[key] += 1
+            out.append((key, int(y) - half, int(x) - half))
+        return out
+
+    def state(self) -> dict:
+        return {"turn": self._turn, "cursor": dict(self._cursor),
+                "order": {k: v.tolist() for k, v in self._order.items()}}
+
+    def load_state(self, state: dict) -> None:
+        self._turn = int(state["turn"])
+        self._cursor = {int(k): int(v) for k, v in state["cursor"].items()}
+        self._order = {int(k): np.asarray(v, dtype=np.int64) for k, v in state["order"].items()}
+
+
+def eroded_mask(mask: np.ndarray, size: int = MASK_EROSION) -> np.ndarray:
+    """Erode an (H, W) bool mask with a ``size`` x ``size`` box (outside counts as black)."""
+    kernel = np.ones((size, size), np.uint8)
+    return cv2.erode(mask.astype(np.uint8), kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0

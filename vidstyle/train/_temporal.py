@@ -1,0 +1,179 @@
+"""Temporal consistency losses on unpainted frames.
+
+* :func:`temporal_loss`: occlusion-masked warping loss between the generator's
+  outputs for two frames, flow computed on the *input* frames (Ruder et al.,
+  Lai et al.; REFERENCE section 4).
+* :func:`compound_regularization`: flow-free; the output of a randomly, smoothly
+  warped and noised input should be the warped output (Wang et al. 2020).
+* :class:`FlowPairs`: the frame pairs and their flows and validity masks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..flow import DisFlow, FlowPreset, flow_to_tensor, validity_mask, warp
+from ..progress import progress
+
+TRAINING_FLOW_PRESET = FlowPreset.MEDIUM
+LONG_RANGE_GAP = 4  # the longer-range pairs: t and t + 4
+_PAIR_MEMORY_BYTES = 512 * 2 ** 20
+
+
+def temporal_loss(out_a: torch.Tensor, out_b: torch.Tensor, flow: torch.Tensor,
+                  mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Masked L1 between ``out_a`` and ``out_b`` warped onto it.
+
+    Args:
+        out_a: (B, C, H, W) output for frame a.
+        out_b: (B, C, H, W) output for frame b.
+        flow: (B, 2, H, W) flow from a to b on the input frames (a(x) ~ b(x + flow)).
+        mask: (B, 1, H, W) validity in {0, 1} (1 = trust the flow); all ones if None.
+
+    Returns:
+        Scalar: sum(mask * |out_a - warp(out_b)|) / (C * sum(mask)); 0 for an
+        exactly warped pair.
+    """
+    if out_a.shape != out_b.shape:
+        raise ValueError(f"outputs differ in shape: {tuple(out_a.shape)} vs {tuple(out_b.shape)}")
+    return masked_l1(out_a, warp(out_b, flow), mask)
+
+
+def masked_l1(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean |a - b| over the pixels where the (B, 1, H, W) ``mask`` is 1."""
+    if mask is None:
+        return (a - b).abs().mean()
+    if mask.shape != (a.shape[0], 1, *a.shape[-2:]):
+        raise ValueError(f"mask must be (B, 1, H, W), got {tuple(mask.shape)}")
+    return ((a - b).abs() * mask).sum() / (a.shape[1] * mask.sum()).clamp_min(1.0)
+
+
+class TemporalLoss(nn.Module):
+    """Module form of :func:`temporal_loss`."""
+
+    def forward(self, out_a: torch.Tensor, out_b: torch.Tensor, flow: torch.Tensor,
+                mask: torch.Tensor | None = None) -> torch.Tensor:
+        return temporal_loss(out_a, out_b, flow, mask)
+
+
+def random_smooth_flow(batch: int, height: int, width: int, *, amplitude: float = 2.0, grid: int = 4,
+                       generator: torch.Generator | None = None, device: torch.device | str = "cpu") -> torch.Tensor:
+    """(B, 2, H, W) smooth random displacement: a coarse ``grid`` x ``grid`` of
+    uniform offsets in [-amplitude, amplitude] px, bicubically upsampled."""
+    coarse = (torch.rand(batch, 2, grid, grid, generator=generator) * 2 - 1) * amplitude
+    return F.interpolate(coarse, size=(height, width), mode="bicubic", align_corners=True).to(device)
+
+
+def compound_regularization(generator: nn.Module, inputs: torch.Tensor, *, amplitude: float = 2.0,
+                            noise: float = 0.02, rng: torch.Generator | None = None) -> torch.Tensor:
+    """Flow-free consistency: L1 between G(W(x) + n) and W(G(x)) for a random
+    smooth warp W and Gaussian noise n. inputs: (B, C, H, W) in [0, 1]."""
+    batch, _, height, width = inputs.shape
+    flow = random_smooth_flow(batch, height, width, amplitude=amplitude, generator=rng, device=inputs.device)
+    jitter = torch.randn(inputs.shape, generator=rng).to(inputs.device) * noise
+    moved = (warp(inputs, flow) + jitter).clamp(0, 1)
+    outputs = generator(torch.cat((inputs, moved)))
+    out_x, out_moved = outputs.chunk(2)
+    # Ignore a border band where the warp samples clamped pixels.
+    margin = int(np.ceil(amplitude)) + 1
+    diff = (out_moved - warp(out_x, flow)).abs()[..., margin:height - margin, margin:width - margin]
+    return diff.mean()
+
+
+@dataclass
+class FlowPair:
+    """Frames ``a`` and ``b`` (clip positions), the flow a -> b (H, W, 2) and
+    its validity mask (H, W) bool from the forward-backward check."""
+
+    a: int
+    b: int
+    flow: np.ndarray
+    valid: np.ndarray
+
+
+def choose_pairs(frame_count: int, max_pairs: int, exclude: set[int] = frozenset(),
+                 rng: np.random.Generator | None = None) -> list[tuple[int, int]]:
+    """Consecutive pairs spread over the clip, plus a quarter at ``LONG_RANGE_GAP``."""
+    rng = rng or np.random.default_rng(0)
+    consecutive = [(t, t + 1) for t in range(frame_count - 1)]
+    longer = [(t, t + LONG_RANGE_GAP) for t in range(frame_count - LONG_RANGE_GAP)]
+    n_long = min(len(longer), max_pairs // 4)
+    n_short = min(len(consecutive), max_pairs - n_long)
+
+    def spread(pairs: list[tuple[int, int]], count: int) -> list[tuple[int, int]]:
+        if count <= 0:
+            return []
+        picks = np.linspace(0, len(pairs) - 1, count).round().astype(int)
+        return [pairs[i] for i in sorted(set(picks.tolist()))]
+
+    chosen = spread(consecutive, n_short) + spread(longer, n_long)
+    return [pair for pair in chosen if not (pair[0] in exclude and pair[1] in exclude)]
+
+
+def pair_flows(frames: np.ndarray, pairs: list[tuple[int, int]]) -> list[FlowPair]:
+    """Flows for the training pairs, with DIS on the input frames.
+
+    The one place training computes flow: switch to the shared flow cache here.
+    """
+    dis = DisFlow(TRAINING_FLOW_PRESET)
+    out = []
+    with progress(len(pairs), "flow", unit="pair") as bar:
+        for a, b in pairs:
+            forward = dis(frames[a], frames[b])
+            backward = dis(frames[b], frames[a])
+            out.append(FlowPair(a, b, forward, validity_mask(forward, backward, exclude_outside=True)))
+            bar.update(1)
+    return out
+
+
+def max_pairs_for(height: int, width: int, wanted: int) -> int:
+    """Cap the number of stored pairs so flows and masks stay within ~512 MiB."""
+    per_pair = height * width * (2 * 4 + 1)
+    return max(1, min(wanted, _PAIR_MEMORY_BYTES // per_pair))
+
+
+def crop_pair_batch(pairs: list[FlowPair], inputs: torch.Tensor, picks: list[tuple[int, int, int]],
+                    crop: int, margin: int, device: torch.device) -> tuple[torch.Tensor, ...]:
+    """Build a temporal batch: crops of frame a, larger crops of frame b (with
+    ``margin`` px around, so moving content stays inside), the flow shifted
+    into b-crop coordinates and the validity mask (also 0 where the flow
+    leaves the b crop).
+
+    ``inputs`` is the (N, C, H, W) uint8 tensor of all frames (+ guides);
+    ``picks`` lists (pair number, top, left) of each a crop. Returns
+    (crops_a, crops_b, flow, mask) with the flow padded to the b-crop size.
+    """
+    crops_a, crops_b, flows, masks = [], [], [], []
+    big = crop + 2 * margin
+    for number, top, left in picks:
+        pair = pairs[number]
+        crops_a.append(inputs[pair.a, :, top:top + crop, left:left + crop])
+        crops_b.append(inputs[pair.b, :, top - margin:top - margin + big, left - margin:left - margin + big])
+        flow = flow_to_tensor(pair.flow[top:top + crop, left:left + crop])
+        valid = torch.from_numpy(pair.valid[top:top + crop, left:left + crop]).float()
+        # Targets in b-crop coordinates must stay inside the b crop.
+        ys, xs = torch.meshgrid(torch.arange(crop, dtype=torch.float32), torch.arange(crop, dtype=torch.float32),
+                                indexing="ij")
+        tx, ty = xs + flow[0] + margin, ys + flow[1] + margin
+        valid = valid * ((tx >= 0) & (tx <= big - 1) & (ty >= 0) & (ty <= big - 1)).float()
+        flows.append(flow)
+        masks.append(valid[None])
+    to = dict(device=device)
+    return (torch.stack(crops_a).to(**to).float().div_(255), torch.stack(crops_b).to(**to).float().div_(255),
+            torch.stack(flows).to(**to), torch.stack(masks).to(**to))
+
+
+def warp_into_crop(out_b: torch.Tensor, flow: torch.Tensor, margin: int) -> torch.Tensor:
+    """Warp a (B, C, crop + 2 margin, ...) b-crop output onto the a crop by a
+    (B, 2, crop, crop) flow given in a-crop coordinates."""
+    crop = flow.shape[-1]
+    # Sample the big crop with an absolute grid; reuse warp() by embedding the flow.
+    big = out_b.shape[-1]
+    full = flow.new_zeros(flow.shape[0], 2, big, big)
+    full[..., margin:margin + crop, margin:margin + crop] = flow
+    return warp(out_b, full)[..., margin:margin + crop, margin:margin + crop]

@@ -1,0 +1,362 @@
+"""The few-shot trainer: patch reconstruction + PatchGAN + optional VGG + temporal losses."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+import torch
+
+from ..errors import UsageError
+from ..io import check_output
+from ..models import (DEFAULT_ARCH, ModelConfig, PatchDiscriminator, Stylizer, VGGFeatureLoss,
+                      find_vgg_weights, get_architecture, lsgan_loss, read_checkpoint, save_checkpoint)
+from ..progress import info, progress, warn
+from ._data import Clip, PatchSampler, load_clip, load_guides, load_keyframes, load_masks, texler_layout
+from ._preview import contact_sheet, stylize_frames, write_png
+from ._settings import (DEFAULT_MINUTES, TrainResult, TrainSettings, cpu_threads, make_settings,
+                        resolve_device)
+from ._temporal import (FlowPair, choose_pairs, compound_regularization, crop_pair_batch, masked_l1,
+                        max_pairs_for, pair_flows, warp_into_crop)
+
+CHECKPOINT_EVERY_SECONDS = 120.0
+NORMALISATION = "RGB then guide channels, float in [0, 1]; output RGB in [0, 1]"
+
+
+def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], output: str | Path | None = None,
+          *, masks: str | Path | None = None, guides: str | Path | None = None, auto_guides: bool = False,
+          size: tuple[int, int] | None = None, minutes: float | None = None, steps: int | None = None,
+          temporal_weight: float | None = None, compound_weight: float | None = None,
+          gan_weight: float | None = None, arch: str = DEFAULT_ARCH, device: str = "auto", seed: int = 0,
+          resume: bool = False, preview_every: int = 0, preview_frames: list[int] | None = None,
+          vgg_weights: str | Path | None = None, overwrite: bool = False, lr: float | None = None,
+          patch_size: int | None = None, batch_size: int | None = None,
+          callback: Callable[[dict[str, float]], None] | None = None) -> TrainResult:
+    """Learn the style of painted keyframes; mirrors ``vidstyle train``.
+
+    Args:
+        input: video or frame folder.
+        keyframes: folder of painted PNGs named by frame index (or a Texler
+            ``_train`` folder), or a mapping {frame index: (H, W, 3) uint8 RGB}.
+        output: checkpoint path (written atomically; None keeps it in memory).
+        masks, guides: PNG folders named by frame index; ``auto_guides``
+            generates guides with :mod:`vidstyle.guides`.
+        size: training frame size (W, H); default the input's size.
+        minutes, steps: budget; training stops at whichever comes first
+            (``steps`` counts from the start, also across ``resume``; with
+            neither, ``DEFAULT_MINUTES``).
+        temporal_weight: weight of the flow-based temporal loss (0 = off).
+        compound_weight: weight of the flow-free compound regulariser (0 = off).
+        arch: generator design, ``fast`` (default) or ``texler``.
+        resume: continue from ``output`` (step count, optimisers, RNG).
+        preview_every: write preview PNGs every K steps (0 = only the final
+            contact sheet, which needs ``output``).
+        callback: called with each step's loss record.
+
+    Returns:
+        :class:`TrainResult` with the trained :class:`Stylizer` (eval mode) and
+        the per-step loss history.
+    """
+    if steps is not None and steps < 1:
+        raise UsageError(f"--steps must be at least 1 (got {steps})")
+    if minutes is not None and not minutes > 0:
+        raise UsageError(f"--minutes must be positive (got {minutes})")
+    if output is not None and not resume:
+        check_output(output, [input] + ([keyframes] if isinstance(keyframes, (str, Path)) else []), overwrite)
+    if resume and (output is None or not Path(output).is_file()):
+        raise UsageError(f"--resume: no checkpoint to resume at {output}")
+    get_architecture(arch)
+    torch_device = resolve_device(device)
+    settings = make_settings(arch, temporal_weight=temporal_weight, compound_weight=compound_weight,
+                             gan_weight=gan_weight, lr=lr, patch_size=patch_size, batch_size=batch_size, seed=seed)
+    saved = read_checkpoint(output) if resume else None
+    if saved is not None:
+        settings = TrainSettings(**ModelConfig.from_json(saved["config"]).info["settings"])
+    budget_seconds = minutes * 60 if minutes is not None else (None if steps else DEFAULT_MINUTES * 60)
+
+    if isinstance(keyframes, (str, Path)) and Path(keyframes).is_dir():
+        layout = texler_layout(Path(keyframes))
+        if layout and masks is None and "masks" in layout:
+            masks = layout["masks"]
+    clip = load_clip(input, size)
+    painted = load_keyframes(keyframes, clip)
+    key_masks = load_masks(masks, painted, clip)
+    guide_frames = _guides(guides, auto_guides, input, clip)
+    inputs = torch.from_numpy(clip.frames).permute(0, 3, 1, 2)
+    if guide_frames is not None:
+        inputs = torch.cat((inputs, torch.from_numpy(guide_frames).permute(0, 3, 1, 2)), dim=1)
+    inputs = inputs.contiguous()
+
+    torch.manual_seed(settings.seed)
+    rng = np.random.default_rng(settings.seed)
+    config = ModelConfig(arch=arch, guide_channels=inputs.shape[1] - 3, train_size=clip.size)
+    model = Stylizer(config).to(torch_device)
+    discriminator = PatchDiscriminator().to(torch_device) if settings.gan_weight > 0 else None
+    vgg = _vgg_loss(vgg_weights, settings, torch_device)
+    pairs = _temporal_pairs(clip, painted, settings, rng)
+    losses = ["l1"] + (["gan"] if discriminator else []) + (["vgg"] if vgg else []) + \
+        (["temporal"] if pairs else []) + (["compound"] if settings.compound_weight > 0 else [])
+    info(f"training {arch} on {len(painted)} keyframe(s) {sorted(painted)} at {clip.size[0]}x{clip.size[1]}, "
+         f"{torch_device}; losses: " + ", ".join(_describe(name, settings) for name in losses))
+
+    opt_g = torch.optim.Adam(model.parameters(), lr=settings.lr, betas=(0.9, 0.999), weight_decay=1e-5)
+    opt_d = torch.optim.Adam(discriminator.parameters(), lr=settings.lr, betas=(0.9, 0.999),
+                             weight_decay=1e-5) if discriminator else None
+    sampler = PatchSampler(key_masks, settings.patch_size, rng)
+    temporal_rng = torch.Generator().manual_seed(settings.seed + 1)
+    key_pos = {index: clip.position(index) for index in painted}
+    targets = {index: torch.from_numpy(image).permute(2, 0, 1).contiguous() for index, image in painted.items()}
+    step, elapsed, history = 0, 0.0, []
+    if saved is not None:
+        state = saved["training_state"]
+        model.net.load_state_dict(saved["state_dict"])
+        opt_g.load_state_dict(state["opt_g"])
+        if discriminator is not None:
+            discriminator.load_state_dict(state["discriminator"])
+            opt_d.load_state_dict(state["opt_d"])
+        step, elapsed = int(state["step"]), float(state["seconds"])
+        history = [dict(zip(state["history_keys"], row)) for row in state["history"]]
+        torch.set_rng_state(state["torch_rng"])
+        temporal_rng.set_state(state["temporal_rng"])
+        rng.bit_generator.state = state["numpy_rng"]
+        sampler.load_state(state["sampler"])
+        info(f"resuming at step {step} ({elapsed:.0f} s trained)")
+
+    def training_state() -> dict[str, Any]:
+        keys = sorted({k for row in history for k in row})
+        return {"step": step, "seconds": elapsed, "opt_g": opt_g.state_dict(),
+                "discriminator": discriminator.state_dict() if discriminator else {},
+                "opt_d": opt_d.state_dict() if opt_d else {}, "history_keys": keys,
+                "history": [[float(row.get(k, math.nan)) for k in keys] for row in history],
+                "torch_rng": torch.get_rng_state(), "temporal_rng": temporal_rng.get_state(),
+                "numpy_rng": rng.bit_generator.state, "sampler": sampler.state()}
+
+    def save() -> None:
+        config.info = {"settings": settings.to_dict(), "steps": step, "seconds": round(elapsed, 1),
+                       "keyframes": sorted(painted), "losses": losses, "normalisation": NORMALISATION,
+                       "final_loss": history[-1] if history else {}}
+        save_checkpoint(output, model, training_state=training_state(), overwrite=True)
+
+    preview_positions = _preview_positions(clip, painted, preview_frames)
+    previews: list[Path] = []
+    model.train()
+    threads = _thread_scope(torch_device)
+    autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if torch_device.type == "cuda"
+                else contextlib.nullcontext())
+    if torch_device.type == "cuda":
+        model = model.to(memory_format=torch.channels_last)
+    start_step, session_start = step, time.perf_counter()
+    last_save = session_start
+    stopped_by = "steps"
+    total = steps if steps is not None else None
+    with threads, progress(total, "train", unit="step") as bar:
+        bar.update(step if total else 0)
+        while True:
+            session = time.perf_counter() - session_start
+            if steps is not None and step >= steps:
+                stopped_by = "steps"
+                break
+            if budget_seconds is not None and session >= budget_seconds:
+                stopped_by = "time"
+                break
+            fraction = max(step / steps if steps else 0.0, session / budget_seconds if budget_seconds else 0.0)
+            _set_lr(opt_g, settings, fraction)
+            record = _train_step(model, discriminator, vgg, opt_g, opt_d, settings, inputs, targets, key_pos,
+                                 sampler, pairs, temporal_rng, rng, torch_device, autocast)
+            step += 1
+            elapsed += time.perf_counter() - session_start - session
+            record.update(step=step, seconds=elapsed)
+            history.append(record)
+            if callback is not None:
+                callback(record)
+            bar.update(1)
+            left = "" if budget_seconds is None else f" left={max(0, budget_seconds - session):.0f}s"
+            bar.set_postfix_str(" ".join(f"{k}={record[k]:.4f}" for k in losses) + left, refresh=False)
+            if output is not None and preview_every and step % preview_every == 0:
+                previews += _write_previews(model, inputs, preview_positions, clip, output, step, torch_device)
+            if output is not None and time.perf_counter() - last_save > CHECKPOINT_EVERY_SECONDS:
+                save()
+                last_save = time.perf_counter()
+    if step == start_step:
+        warn("no training step was run (the budget was already used up)")
+    model.eval()
+    sheet = None
+    if output is not None:
+        save()
+        sheet = _write_contact_sheet(model, inputs, preview_positions, clip, painted, output, torch_device)
+    rate = (step - start_step) / max(1e-9, time.perf_counter() - session_start)
+    info(f"trained {step} steps ({rate:.1f} steps/s), final loss {history[-1]['total'] if history else math.nan:.4f}"
+         + (f"; wrote {output}" if output else ""))
+    return TrainResult(model=model.to(memory_format=torch.contiguous_format), output=Path(output) if output else None,
+                       steps=step, seconds=elapsed, stopped_by=stopped_by, losses=losses,
+                       keyframes=sorted(painted), history=history, previews=previews, contact_sheet=sheet,
+                       settings=settings)
+
+
+def _train_step(model: Stylizer, discriminator: PatchDiscriminator | None, vgg: VGGFeatureLoss | None,
+                opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer | None, settings: TrainSettings,
+                inputs: torch.Tensor, targets: dict[int, torch.Tensor], key_pos: dict[int, int],
+                sampler: PatchSampler, pairs: list[FlowPair], temporal_rng: torch.Generator,
+                rng: np.random.Generator, device: torch.device, autocast: Any) -> dict[str, float]:
+    size = settings.patch_size
+    picks = sampler.sample(settings.batch_size)
+    x = torch.stack([inputs[key_pos[k], :, t:t + size, l:l + size] for k, t, l in picks])
+    y = torch.stack([targets[k][:, t:t + size, l:l + size] for k, t, l in picks])
+    x = x.to(device).float().div_(255)
+    y = y.to(device).float().div_(255)
+    record: dict[str, float] = {}
+    with autocast:
+        out = model(x)
+        loss_l1 = (out - y).abs().mean()
+        total = loss_l1
+        record["l1"] = loss_l1.item()
+        if discriminator is not None:
+            loss_gan = lsgan_loss(discriminator(out), real=True)
+            total = total + settings.gan_weight * loss_gan
+            record["gan"] = loss_gan.item()
+        if vgg is not None:
+            loss_vgg = vgg(out, y)
+            total = total + settings.vgg_weight * loss_vgg
+            record["vgg"] = loss_vgg.item()
+        if pairs:
+            loss_t = _temporal_term(model, inputs, pairs, settings, rng, device)
+            total = total + settings.temporal_weight * loss_t
+            record["temporal"] = loss_t.item()
+        if settings.compound_weight > 0:
+            positions = rng.integers(0, inputs.shape[0], size=2)
+            crop = min(settings.temporal_crop, inputs.shape[-1], inputs.shape[-2])
+            top = rng.integers(0, inputs.shape[-2] - crop + 1, size=2)
+            left = rng.integers(0, inputs.shape[-1] - crop + 1, size=2)
+            batch = torch.stack([inputs[p, :, t:t + crop, l:l + crop] for p, t, l in zip(positions, top, left)])
+            loss_c = compound_regularization(model, batch.to(device).float().div_(255), rng=temporal_rng)
+            total = total + settings.compound_weight * loss_c
+            record["compound"] = loss_c.item()
+    opt_g.zero_grad(set_to_none=True)
+    total.backward()
+    opt_g.step()
+    record["total"] = total.item()
+    if discriminator is not None and opt_d is not None:
+        with autocast:
+            loss_d = 0.5 * (lsgan_loss(discriminator(y), real=True) + lsgan_loss(discriminator(out.detach()), real=False))
+        opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        opt_d.step()
+        record["discriminator"] = loss_d.item()
+    return record
+
+
+def _temporal_term(model: Stylizer, inputs: torch.Tensor, pairs: list[FlowPair], settings: TrainSettings,
+                   rng: np.random.Generator, device: torch.device) -> torch.Tensor:
+    height, width = inputs.shape[-2:]
+    margin = settings.temporal_margin
+    crop = min(settings.temporal_crop, height - 2 * margin, width - 2 * margin)
+    picks = [(int(rng.integers(len(pairs))), int(rng.integers(margin, height - margin - crop + 1)),
+              int(rng.integers(margin, width - margin - crop + 1))) for _ in range(settings.temporal_batch)]
+    crops_a, crops_b, flow, mask = crop_pair_batch(pairs, inputs, picks, crop, margin, device)
+    out_a = model(crops_a)
+    out_b = model(crops_b)
+    return masked_l1(out_a, warp_into_crop(out_b, flow, margin), mask)
+
+
+def _set_lr(optimizer: torch.optim.Optimizer, settings: TrainSettings, fraction: float) -> None:
+    """Constant rate, then a cosine decay to 10 % over the end of the budget."""
+    start = settings.lr_decay_start
+    scale = 1.0 if fraction <= start else 0.1 + 0.45 * (1 + math.cos(math.pi * min(1.0, (fraction - start) / (1 - start))))
+    for group in optimizer.param_groups:
+        group["lr"] = settings.lr * scale
+
+
+def _temporal_pairs(clip: Clip, painted: Mapping[int, np.ndarray], settings: TrainSettings,
+                    rng: np.random.Generator) -> list[FlowPair]:
+    if settings.temporal_weight <= 0 or len(clip.indices) < 2:
+        if settings.temporal_weight > 0:
+            warn("the input has a single frame: temporal loss off")
+        return []
+    width, height = clip.size
+    if min(width, height) < 2 * settings.temporal_margin + 16:
+        warn(f"frames of {width}x{height} are too small for the temporal loss: off")
+        return []
+    wanted = max_pairs_for(height, width, settings.temporal_pairs)
+    return pair_flows(clip.frames, choose_pairs(len(clip.indices), wanted, rng=rng))
+
+
+def _vgg_loss(weights: str | Path | None, settings: TrainSettings, device: torch.device) -> VGGFeatureLoss | None:
+    if settings.vgg_weight <= 0:
+        return None
+    path = Path(weights) if weights is not None else find_vgg_weights()
+    return VGGFeatureLoss(path).to(device) if path is not None else None
+
+
+def _guides(guides: str | Path | None, auto_guides: bool, input: str | Path, clip: Clip) -> np.ndarray | None:
+    if guides is not None and auto_guides:
+        raise UsageError("give --guides or --auto-guides, not both")
+    if guides is not None:
+        return load_guides(guides, clip)
+    if not auto_guides:
+        return None
+    try:
+        from ..guides import generate_guides  # type: ignore[attr-defined]
+    except ImportError:
+        raise UsageError("--auto-guides needs vidstyle.guides, which this build does not have; "
+                         "make guides with `vidstyle guides` and pass --guides DIR") from None
+    return np.stack(list(generate_guides(clip.frames)))
+
+
+def _describe(name: str, settings: TrainSettings) -> str:
+    weights = {"l1": 1.0, "gan": settings.gan_weight, "vgg": settings.vgg_weight,
+               "temporal": settings.temporal_weight, "compound": settings.compound_weight}
+    return f"{name} x{weights[name]:g}"
+
+
+def _preview_positions(clip: Clip, painted: Mapping[int, np.ndarray], chosen: list[int] | None) -> list[int]:
+    if chosen:
+        for index in chosen:
+            if index not in clip.indices:
+                raise UsageError(f"preview frame {index} is not a frame of {clip.path}")
+        return [clip.position(i) for i in chosen]
+    positions = [clip.position(i) for i in sorted(painted)][:3]
+    others = [p for p in (len(clip.indices) // 2, len(clip.indices) - 1) if p not in positions]
+    return positions + others[:2]
+
+
+def _preview_dir(output: str | Path) -> Path:
+    output = Path(output)
+    return output.with_name(output.stem + "_previews")
+
+
+def _write_previews(model: Stylizer, inputs: torch.Tensor, positions: list[int], clip: Clip,
+                    output: str | Path, step: int, device: torch.device) -> list[Path]:
+    folder = _preview_dir(output)
+    images = stylize_frames(model, inputs, positions, device)
+    return [write_png(folder / f"step{step:06d}_frame{clip.indices[p]:06d}.png", image)
+            for p, image in zip(positions, images)]
+
+
+def _write_contact_sheet(model: Stylizer, inputs: torch.Tensor, positions: list[int], clip: Clip,
+                         painted: Mapping[int, np.ndarray], output: str | Path, device: torch.device) -> Path:
+    images = stylize_frames(model, inputs, positions, device)
+    rows = []
+    for position, image in zip(positions, images):
+        index = clip.indices[position]
+        row = [(f"input {index}", clip.frames[position]), (f"model {index}", image)]
+        if index in painted:
+            row.append((f"painted {index}", painted[index]))
+        rows.append(row)
+    output = Path(output)
+    return write_png(output.with_name(output.stem + "_contact.png"), contact_sheet(rows))
+
+
+@contextlib.contextmanager
+def _thread_scope(device: torch.device):  # type: ignore[no-untyped-def]
+    """On CPU use every core this process may run on; restore afterwards."""
+    before = torch.get_num_threads()
+    if device.type == "cpu":
+        torch.set_num_threads(cpu_threads())
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..errors import UsageError
 from ._filters import PICO8_PALETTE, pixel_art, toon, watercolor
+from ._paint import paint_frames, paint_video
 
 
 class ReferenceStyle(enum.Enum):
@@ -58,4 +59,5 @@ def stylize(rgb: np.ndarray, style: "str | ReferenceStyle" = ReferenceStyle.TOON
     return ReferenceStyle.parse(style).filter(rgb)
 
 
-__all__ = ["PICO8_PALETTE", "ReferenceStyle", "STYLES", "pixel_art", "stylize", "toon", "watercolor"]
+__all__ = ["PICO8_PALETTE", "ReferenceStyle", "STYLES", "paint_frames", "paint_video", "pixel_art", "stylize",
+           "toon", "watercolor"]

@@ -34,7 +34,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
           gan_weight: float | None = None, arch: str = DEFAULT_ARCH, device: str = "auto", seed: int = 0,
           resume: bool = False, preview_every: int = 0, preview_frames: list[int] | None = None,
           vgg_weights: str | Path | None = None, overwrite: bool = False, lr: float | None = None,
-          patch_size: int | None = None, batch_size: int | None = None,
+          patch_size: int | None = None, batch_size: int | None = None, threads: int | None = None,
           callback: Callable[[dict[str, float]], None] | None = None) -> TrainResult:
     """Learn the style of painted keyframes; mirrors ``vidstyle train``.
 
@@ -55,6 +55,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
         resume: continue from ``output`` (step count, optimisers, RNG).
         preview_every: write preview PNGs every K steps (0 = only the final
             contact sheet, which needs ``output``).
+        threads: CPU threads (default: the idle cores, see ``cpu_threads``).
         callback: called with each step's loss record.
 
     Returns:
@@ -144,7 +145,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
     preview_positions = _preview_positions(clip, painted, preview_frames)
     previews: list[Path] = []
     model.train()
-    threads = _thread_scope(torch_device)
+    threads_scope = _thread_scope(torch_device, threads)
     autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if torch_device.type == "cuda"
                 else contextlib.nullcontext())
     if torch_device.type == "cuda":
@@ -153,7 +154,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
     last_save = session_start
     stopped_by = "steps"
     total = steps if steps is not None else None
-    with threads, progress(total, "train", unit="step") as bar:
+    with threads_scope, progress(total, "train", unit="step") as bar:
         bar.update(step if total else 0)
         while True:
             session = time.perf_counter() - session_start
@@ -351,11 +352,11 @@ def _write_contact_sheet(model: Stylizer, inputs: torch.Tensor, positions: list[
 
 
 @contextlib.contextmanager
-def _thread_scope(device: torch.device):  # type: ignore[no-untyped-def]
-    """On CPU use every core this process may run on; restore afterwards."""
+def _thread_scope(device: torch.device, threads: int | None):  # type: ignore[no-untyped-def]
+    """Set the CPU thread count for training; restore it afterwards."""
     before = torch.get_num_threads()
     if device.type == "cpu":
-        torch.set_num_threads(cpu_threads())
+        torch.set_num_threads(threads or cpu_threads())
     try:
         yield
     finally:

@@ -1,0 +1,123 @@
+"""Training benchmark: fidelity and flicker against training time, side by side in one run.
+
+On a real clip at 320x240, one keyframe is painted by a reference stylizer;
+each configuration is trained for its budget, then the frames that were not
+painted are scored against the stylizer's own output (PSNR, SSIM) and the
+flicker of the stylized clip is measured as E_warp (Lai et al. 2018 protocol,
+REFERENCE section 3: DIS MEDIUM flow on the input frames, Lai's occlusion
+mask, RGB in [0, 1], mean over pairs of the per-channel masked MSE).
+
+    python3 bench/bench_train.py --clip ../shared/footage/stk_hacienda_640x480_audio.mp4 \
+        --runs fast:1:1.0 fast:2:1.0 fast:2:0 texler:5:0
+
+A run is ARCH:WALL_MINUTES:TEMPORAL_WEIGHT. CPU seconds (process time) are
+reported beside wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from skimage.metrics import structural_similarity
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from vidstyle.flow import DisFlow, FlowPreset, validity_mask, warp_numpy  # noqa: E402
+from vidstyle.models import flops_per_pixel  # noqa: E402
+from vidstyle.styles import stylize  # noqa: E402
+from vidstyle.train import load_clip, train  # noqa: E402
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return float(10 * np.log10(255.0 ** 2 / max(mse, 1e-10)))
+
+
+def flicker_protocol(frames: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(forward flow, validity mask) per consecutive pair, on the input frames."""
+    dis = DisFlow(FlowPreset.MEDIUM)
+    out = []
+    for t in range(len(frames) - 1):
+        forward = dis(frames[t], frames[t + 1])
+        backward = dis(frames[t + 1], frames[t])
+        out.append((forward, validity_mask(forward, backward)))
+    return out
+
+
+def e_warp(outputs: np.ndarray, protocol: list[tuple[np.ndarray, np.ndarray]]) -> float:
+    errors = []
+    for t, (flow, mask) in enumerate(protocol):
+        a = outputs[t].astype(np.float32) / 255
+        warped = warp_numpy(outputs[t + 1].astype(np.float32) / 255, flow)
+        m = mask.astype(np.float32)[..., None]
+        errors.append(float((m * (warped - a) ** 2).sum() / (3 * m.sum() + 1e-8)))
+    return float(np.mean(errors))
+
+
+@torch.no_grad()
+def stylize_clip(model: torch.nn.Module, frames: np.ndarray) -> np.ndarray:
+    out = []
+    for rgb in frames:
+        x = torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 255
+        out.append(model(x)[0].clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).numpy())
+    return np.stack(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clip", default="samples/hacienda_320x240.mp4")
+    parser.add_argument("--size", default="320x240")
+    parser.add_argument("--style", default="toon")
+    parser.add_argument("--keyframe", type=int, default=None, help="frame to paint (default: middle)")
+    parser.add_argument("--runs", nargs="+", default=["fast:1:1.0", "fast:1:0"])
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", help="also write the results here")
+    args = parser.parse_args()
+    width, height = map(int, args.size.split("x"))
+    clip = load_clip(args.clip, (width, height))
+    frames = clip.frames
+    key = args.keyframe if args.keyframe is not None else len(frames) // 2
+    truth = np.stack([stylize(f, args.style) for f in frames])
+    others = [i for i in range(len(frames)) if i != key]
+    t0 = time.perf_counter()
+    protocol = flicker_protocol(frames)
+    print(f"clip {args.clip} {width}x{height}, {len(frames)} frames, keyframe {key} painted '{args.style}'; "
+          f"flicker protocol {time.perf_counter() - t0:.1f} s", flush=True)
+    print(f"E_warp input clip {e_warp(frames, protocol):.5f}, ground-truth stylized clip "
+          f"{e_warp(truth, protocol):.5f}", flush=True)
+    results = []
+    for run in args.runs:
+        arch, minutes, weight = run.split(":")
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        result = train(args.clip, {clip.indices[key]: truth[key]}, None, size=(width, height),
+                       minutes=float(minutes), temporal_weight=float(weight), arch=arch, seed=args.seed,
+                       device="cpu")
+        cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+        out = stylize_clip(result.model, frames)
+        row = {"run": run, "arch": arch, "temporal_weight": float(weight), "steps": result.steps,
+               "train_wall_s": round(result.seconds, 1), "total_wall_s": round(wall, 1),
+               "cpu_s": round(cpu, 1), "mflop_per_px": round(flops_per_pixel(result.model) / 1e6, 3),
+               "psnr_key": round(psnr(out[key], truth[key]), 2),
+               "psnr": round(float(np.mean([psnr(out[i], truth[i]) for i in others])), 2),
+               "ssim": round(float(np.mean([structural_similarity(out[i], truth[i], channel_axis=2)
+                                            for i in others[::4]])), 4),
+               "e_warp": round(e_warp(out, protocol), 5)}
+        results.append(row)
+        print(json.dumps(row), flush=True)
+    print("\n| run | steps | train wall s | CPU s | MFLOP/px | PSNR key | PSNR others | SSIM | E_warp |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        print(f"| {r['run']} | {r['steps']} | {r['train_wall_s']} | {r['cpu_s']} | {r['mflop_per_px']} | "
+              f"{r['psnr_key']} | {r['psnr']} | {r['ssim']} | {r['e_warp']} |")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

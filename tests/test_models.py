@@ -1,0 +1,79 @@
+"""Generator designs, FLOP counter, checkpoints."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from vidstyle.errors import InputError
+from vidstyle.models import (ModelConfig, PatchDiscriminator, architecture_names, build_stylizer,
+                             flops_per_pixel, load_stylizer, save_checkpoint)
+
+
+def test_builtin_designs_registered():
+    assert {"fast", "texler"} <= set(architecture_names())
+
+
+def test_texler_is_faithful_size_and_cost():
+    model = build_stylizer(ModelConfig("texler"))
+    params = sum(p.numel() for p in model.parameters())
+    assert abs(params - 3.27e6) < 0.01e6  # REFERENCE section 1: 3.27 M parameters
+    assert flops_per_pixel(model) == pytest.approx(2.05e6, rel=0.01)
+
+
+def test_fast_design_is_at_least_10x_cheaper():
+    fast = flops_per_pixel(build_stylizer(ModelConfig("fast")))
+    texler = flops_per_pixel(build_stylizer(ModelConfig("texler")))
+    assert fast <= 0.2e6
+    assert texler / fast >= 10
+
+
+def test_flops_counts_guide_channels():
+    plain = flops_per_pixel(build_stylizer(ModelConfig("fast")))
+    guided = flops_per_pixel(build_stylizer(ModelConfig("fast", guide_channels=3)))
+    assert guided > plain
+
+
+@pytest.mark.parametrize("arch", ["fast", "texler"])
+@pytest.mark.parametrize("size", [(37, 29), (16, 16), (1, 5)])
+def test_any_frame_size_maps_to_same_size_in_range(arch, size):
+    model = build_stylizer(ModelConfig(arch, guide_channels=2)).eval()
+    height, width = size
+    with torch.no_grad():
+        out = model(torch.rand(2, 5, height, width))
+    assert out.shape == (2, 3, height, width)
+    assert out.min() >= 0 and out.max() <= 1
+
+
+def test_wrong_channel_count_is_rejected():
+    model = build_stylizer(ModelConfig("fast"))
+    with pytest.raises(ValueError, match="expected"):
+        model(torch.rand(1, 4, 8, 8))
+
+
+@pytest.mark.parametrize("arch", ["fast", "texler"])
+def test_checkpoint_round_trip_gives_identical_outputs(tmp_path, arch):
+    model = build_stylizer(ModelConfig(arch, guide_channels=1, train_size=(33, 21)))
+    with torch.no_grad():  # non-trivial weights and BatchNorm statistics
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.01)
+    model.train()
+    model(torch.rand(4, 4, 32, 32))
+    model.eval()
+    path = save_checkpoint(tmp_path / "m.pt", model)
+    loaded = load_stylizer(path)
+    x = torch.rand(1, 4, 21, 33)
+    with torch.no_grad():
+        assert torch.equal(model(x), loaded(x))
+    assert loaded.config.train_size == (33, 21) and loaded.config.guide_channels == 1
+
+
+def test_checkpoint_with_code_is_refused(tmp_path):
+    path = tmp_path / "evil.pt"
+    torch.save({"format": "vidstyle-model", "config": "{}", "obj": ModelConfig("fast")}, path)
+    with pytest.raises(InputError, match="not a loadable model file"):
+        load_stylizer(path)
+
+
+def test_discriminator_gives_6x6_logits_per_32px_patch():
+    assert PatchDiscriminator()(torch.rand(3, 3, 32, 32)).shape == (3, 1, 6, 6)

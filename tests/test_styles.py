@@ -1,0 +1,46 @@
+"""Reference stylizers and the paint command."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vidstyle.cli import main
+from vidstyle.errors import UsageError
+from vidstyle.io import read_image_rgb
+from vidstyle.styles import PICO8_PALETTE, ReferenceStyle, stylize
+
+from ._fixtures_train import moving_scene, write_frames
+
+
+@pytest.mark.parametrize("style", list(ReferenceStyle))
+def test_styles_are_deterministic_and_change_the_frame(style):
+    frame = moving_scene(1, 61, 47)[0]
+    a, b = stylize(frame, style), stylize(frame.copy(), style)
+    assert a.shape == frame.shape and a.dtype == np.uint8
+    assert np.array_equal(a, b)
+    assert np.abs(a.astype(int) - frame).mean() > 5
+
+
+def test_pixel_art_uses_only_the_palette_in_blocks():
+    out = stylize(moving_scene(1, 40, 32)[0], "pixel-art")
+    colours = {tuple(c) for c in out.reshape(-1, 3)}
+    assert colours <= {tuple(c) for c in PICO8_PALETTE}
+    assert np.array_equal(out[0:4, 0:4], np.broadcast_to(out[0, 0], (4, 4, 3)))
+
+
+def test_unknown_style_is_a_usage_error():
+    with pytest.raises(UsageError, match="unknown style"):
+        stylize(np.zeros((8, 8, 3), np.uint8), "oil")
+
+
+def test_paint_command_writes_keyframes_by_index(tmp_path, capsys):
+    frames = moving_scene(6, 32, 24)
+    source = write_frames(tmp_path / "in", frames, digits=3)
+    assert main(["paint", str(source), "-o", str(tmp_path / "keys"), "--frames", "1,4", "-q"]) == 0
+    files = sorted(p.name for p in (tmp_path / "keys").iterdir())
+    assert files == ["0001.png", "0004.png"]
+    assert np.array_equal(read_image_rgb(tmp_path / "keys" / "0004.png"), stylize(frames[4], "toon"))
+    assert main(["paint", str(source), "-o", str(tmp_path / "keys"), "--frames", "9", "-q"]) == 2
+    assert main(["paint", str(source), "-o", str(tmp_path / "k2"), "--frames", "9", "-q"]) == 2
+    assert "no frame 9" in capsys.readouterr().err

@@ -1,0 +1,102 @@
+"""``vidstyle train`` and ``vidstyle paint`` (apply a reference stylizer)."""
+
+from __future__ import annotations
+
+import argparse
+
+from ._options import add_common, add_encoder, add_range, add_size
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "train", help="learn a painted style from 1-N keyframes",
+        description="Few-shot patch-based training (after Texler et al. 2020) with optical-flow temporal "
+                    "losses. Keyframes (and masks) are PNGs named by zero-based frame index (0.png, "
+                    "0120.png); a Texler _train folder is accepted too. Stops after --minutes or --steps.")
+    p.add_argument("input", help="video file or frame folder")
+    p.add_argument("--keyframes", required=True, metavar="DIR", help="painted frames, PNGs named by frame index")
+    p.add_argument("-o", "--output", required=True, metavar="MODEL.pt", help="checkpoint to write")
+    p.add_argument("--masks", metavar="DIR", help="masks per keyframe (white = learn from here)")
+    guides = p.add_mutually_exclusive_group()
+    guides.add_argument("--guides", metavar="DIR", help="guide images for every frame (from vidstyle guides)")
+    guides.add_argument("--auto-guides", action="store_true", help="generate guides with vidstyle.guides")
+    add_size(p, scale=False)
+    budget = p.add_mutually_exclusive_group()
+    budget.add_argument("--minutes", type=float, metavar="M", help="time budget (default 2)")
+    budget.add_argument("--steps", type=int, metavar="N", help="train until step N (counted across --resume)")
+    p.add_argument("--temporal-weight", type=float, metavar="W",
+                   help="flow-based consistency loss weight; 0 = off (default 1.0)")
+    p.add_argument("--compound-weight", type=float, metavar="W",
+                   help="flow-free regulariser (random smooth warp + noise) weight (default 0 = off)")
+    p.add_argument("--gan-weight", type=float, metavar="W", help="PatchGAN loss weight (default 0.125; 0 = off)")
+    p.add_argument("--vgg-weights", metavar="FILE",
+                   help="torchvision VGG19 state dict for the perceptual loss (also looked up in the "
+                        "torch hub cache); without it the perceptual loss is off")
+    p.add_argument("--arch", default="fast", help="generator design: fast (default) or texler")
+    p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+    p.add_argument("--threads", type=int, metavar="N", help="CPU threads (default: the idle cores)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (same seed + --steps = same model on CPU)")
+    p.add_argument("--resume", action="store_true", help="continue training MODEL.pt")
+    p.add_argument("--preview-every", type=int, default=0, metavar="K",
+                   help="write preview PNGs to MODEL_previews/ every K steps")
+    p.add_argument("--preview-frames", metavar="LIST", type=_index_list,
+                   help="frame indices to preview, e.g. 0,50,99 (default: keyframes, middle, last)")
+    p.add_argument("--lr", type=float, help="learning rate (default per design)")
+    p.add_argument("--patch-size", type=int, metavar="PX", help="training patch size (default 32)")
+    p.add_argument("--batch-size", type=int, metavar="N", help="patches per step (default 40)")
+    add_common(p)
+    p.set_defaults(func=run_train)
+
+    p = subparsers.add_parser(
+        "paint", help="apply a reference stylizer (toon, pixel-art, watercolor) to frames",
+        description="Deterministic painterly filters standing in for an artist. With --frames, writes "
+                    "those frames as PNGs named by frame index (a keyframe folder for vidstyle train); "
+                    "without, stylizes every frame to a video or PNG folder (a per-frame ground truth).")
+    p.add_argument("input", help="video file or frame folder")
+    p.add_argument("-o", "--output", required=True, metavar="OUTPUT", help="video file or folder")
+    p.add_argument("--style", default="toon", help="toon (default), pixel-art or watercolor")
+    p.add_argument("--frames", type=_index_list, metavar="LIST", help="only these frame indices, e.g. 0,60")
+    add_size(p, scale=False)
+    add_range(p)
+    add_encoder(p)
+    add_common(p)
+    p.set_defaults(func=run_paint)
+
+
+def _index_list(text: str) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bad frame list {text!r}: expected e.g. 0,50,99") from None
+    if not values or min(values) < 0:
+        raise argparse.ArgumentTypeError(f"bad frame list {text!r}: expected e.g. 0,50,99")
+    return values
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from ..train import train
+
+    train(args.input, args.keyframes, args.output, masks=args.masks, guides=args.guides,
+          auto_guides=args.auto_guides, size=args.size, minutes=args.minutes, steps=args.steps,
+          temporal_weight=args.temporal_weight, compound_weight=args.compound_weight,
+          gan_weight=args.gan_weight, arch=args.arch, device=args.device, seed=args.seed,
+          resume=args.resume, preview_every=args.preview_every, preview_frames=args.preview_frames,
+          vgg_weights=args.vgg_weights, overwrite=args.overwrite, lr=args.lr, patch_size=args.patch_size,
+          batch_size=args.batch_size, threads=args.threads)
+    return 0
+
+
+def run_paint(args: argparse.Namespace) -> int:
+    from ..progress import info
+    from ..styles import paint_frames, paint_video
+
+    if args.frames is not None:
+        written = paint_frames(args.input, args.output, args.frames, args.style, size=args.size,
+                               overwrite=args.overwrite)
+        info(f"painted frames {', '.join(map(str, written))} into {args.output}")
+    else:
+        result = paint_video(args.input, args.output, args.style, size=args.size, start=args.start,
+                             end=args.end, codec=args.codec, crf=args.crf, preset=args.preset,
+                             audio=not args.no_audio, overwrite=args.overwrite)
+        info(f"painted {result.frames} frames into {result.output}")
+    return 0

@@ -44,6 +44,11 @@ class FolderWriter:
         self._stack = ExitStack()
         self._temp = self._stack.enter_context(atomic_output(self.path, overwrite=overwrite, is_dir=True))
 
+    @property
+    def folder(self) -> Path:
+        """Where files go while writing (renamed to ``path`` on success)."""
+        return self._temp
+
     def write(self, rgb: np.ndarray, *, pts: int | None = None, index: int | None = None) -> None:
         index = self.frames_written if index is None else index
         target = self._temp / f"{index:0{self.digits}d}.png"
@@ -166,10 +171,11 @@ class VideoWriter:
         if rgb.shape != (self.height, self.width, 3) or rgb.dtype != np.uint8:
             raise VidstyleError(f"frame is {rgb.shape} {rgb.dtype}, writer expects "
                                 f"({self.height}, {self.width}, 3) uint8", self.path)
-        if pts is None:
+        if pts is None:  # continue the timeline at the nominal rate
             step = int(round(1 / (self.rate * self.time_base))) or 1
-            pts = self.offset_ticks if self._last_pts is None else self._last_pts + self.offset_ticks + step
-        out_pts = pts - self.offset_ticks
+            out_pts = 0 if self._last_pts is None else self._last_pts + step
+        else:
+            out_pts = pts - self.offset_ticks
         if self._last_pts is not None and out_pts <= self._last_pts:
             return  # a duplicate timestamp would make the muxer fail; drop it
         frame = self._yuv_frame(np.ascontiguousarray(rgb))

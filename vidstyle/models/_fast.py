@@ -10,7 +10,8 @@ Design (per-pixel cost in the class docstring):
 * few channels (16) at full resolution, plain 3x3 convs (fast on CPU and GPU),
   no normalisation layers: patch statistics then never differ from
   whole-frame statistics, and nothing needs folding for inference;
-* bilinear upsampling to the skip's exact size, so any H, W works unpadded.
+* bilinear upsampling to the skip's exact size, so any H, W works unpadded;
+* a linear output layer (clamped to [0, 1] in eval mode).
 """
 
 from __future__ import annotations
@@ -62,7 +63,10 @@ class FastGenerator(nn.Module):
         y = F.leaky_relu(self.dec1(torch.cat((y, e1), dim=1)), 0.2)
         y = F.interpolate(y, size=e0.shape[-2:], mode="bilinear", align_corners=False)
         y = F.leaky_relu(self.dec0(torch.cat((y, e0, inp), dim=1)), 0.2)
-        return torch.sigmoid(self.out(y))
+        out = self.out(y) + 0.5
+        # Linear while training (a sigmoid saturates on the flat blacks and whites
+        # of painted styles and slows learning); clamped to [0, 1] for use.
+        return out if self.training else out.clamp(0.0, 1.0)
 
 
 def build_fast(config: ModelConfig) -> nn.Module:

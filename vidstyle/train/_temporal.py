@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..flow import DisFlow, FlowPreset, flow_to_tensor, validity_mask, warp
+from ..flow import DisFlow, FlowCache, FlowPreset, SourceId, flow_to_tensor, validity_mask, warp
 from ..progress import progress
 
 TRAINING_FLOW_PRESET = FlowPreset.MEDIUM
@@ -86,7 +86,7 @@ def compound_regularization(generator: nn.Module, inputs: torch.Tensor, *, ampli
 
 
 @dataclass
-class FlowPair:
+class TrainingPair:
     """Frames ``a`` and ``b`` (clip positions), the flow a -> b (H, W, 2) and
     its validity mask (H, W) bool from the forward-backward check."""
 
@@ -96,10 +96,8 @@ class FlowPair:
     valid: np.ndarray
 
 
-def choose_pairs(frame_count: int, max_pairs: int, exclude: set[int] = frozenset(),
-                 rng: np.random.Generator | None = None) -> list[tuple[int, int]]:
-    """Consecutive pairs spread over the clip, plus a quarter at ``LONG_RANGE_GAP``."""
-    rng = rng or np.random.default_rng(0)
+def choose_pairs(frame_count: int, max_pairs: int) -> list[tuple[int, int]]:
+    """Consecutive pairs spread evenly over the clip, plus a quarter at ``LONG_RANGE_GAP``."""
     consecutive = [(t, t + 1) for t in range(frame_count - 1)]
     longer = [(t, t + LONG_RANGE_GAP) for t in range(frame_count - LONG_RANGE_GAP)]
     n_long = min(len(longer), max_pairs // 4)
@@ -111,22 +109,32 @@ def choose_pairs(frame_count: int, max_pairs: int, exclude: set[int] = frozenset
         picks = np.linspace(0, len(pairs) - 1, count).round().astype(int)
         return [pairs[i] for i in sorted(set(picks.tolist()))]
 
-    chosen = spread(consecutive, n_short) + spread(longer, n_long)
-    return [pair for pair in chosen if not (pair[0] in exclude and pair[1] in exclude)]
+    return spread(consecutive, n_short) + spread(longer, n_long)
 
 
-def pair_flows(frames: np.ndarray, pairs: list[tuple[int, int]]) -> list[FlowPair]:
-    """Flows for the training pairs, with DIS on the input frames.
-
-    The one place training computes flow: switch to the shared flow cache here.
-    """
+def pair_flows(frames: np.ndarray, pairs: list[tuple[int, int]], *, indices: list[int] | None = None,
+               cache: FlowCache | None = None, source: SourceId | None = None) -> list[TrainingPair]:
+    """Flows for the training pairs (clip positions), DIS MEDIUM on the input
+    frames, read from and written to ``cache`` when given (keyed by ``source``
+    and the frame ``indices``) so training, guides and metrics share them."""
     dis = DisFlow(TRAINING_FLOW_PRESET)
+    indices = indices if indices is not None else list(range(len(frames)))
+    size = (frames.shape[2], frames.shape[1])
+
+    def flow(i: int, j: int) -> np.ndarray:
+        if cache is None or source is None:
+            return dis(frames[i], frames[j])
+        cached = cache.get(source, indices[i], indices[j], preset=TRAINING_FLOW_PRESET, size=size)
+        if cached is None:
+            cached = cache.put(source, indices[i], indices[j], dis(frames[i], frames[j]),
+                               preset=TRAINING_FLOW_PRESET)
+        return cached
+
     out = []
     with progress(len(pairs), "flow", unit="pair") as bar:
         for a, b in pairs:
-            forward = dis(frames[a], frames[b])
-            backward = dis(frames[b], frames[a])
-            out.append(FlowPair(a, b, forward, validity_mask(forward, backward, exclude_outside=True)))
+            forward, backward = flow(a, b), flow(b, a)
+            out.append(TrainingPair(a, b, forward, validity_mask(forward, backward, exclude_outside=True)))
             bar.update(1)
     return out
 
@@ -137,7 +145,7 @@ def max_pairs_for(height: int, width: int, wanted: int) -> int:
     return max(1, min(wanted, _PAIR_MEMORY_BYTES // per_pair))
 
 
-def crop_pair_batch(pairs: list[FlowPair], inputs: torch.Tensor, picks: list[tuple[int, int, int]],
+def crop_pair_batch(pairs: list[TrainingPair], inputs: torch.Tensor, picks: list[tuple[int, int, int]],
                     crop: int, margin: int, device: torch.device) -> tuple[torch.Tensor, ...]:
     """Build a temporal batch: crops of frame a, larger crops of frame b (with
     ``margin`` px around, so moving content stays inside), the flow shifted

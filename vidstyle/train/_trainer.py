@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from ..errors import UsageError
+from ..flow import FlowCache, SourceId
 from ..io import check_output
 from ..models import (DEFAULT_ARCH, ModelConfig, PatchDiscriminator, Stylizer, VGGFeatureLoss,
                       find_vgg_weights, get_architecture, lsgan_loss, read_checkpoint, save_checkpoint)
@@ -20,7 +21,7 @@ from ._data import Clip, PatchSampler, load_clip, load_guides, load_keyframes, l
 from ._preview import contact_sheet, stylize_frames, write_png
 from ._settings import (DEFAULT_MINUTES, TrainResult, TrainSettings, cpu_threads, make_settings,
                         resolve_device)
-from ._temporal import (FlowPair, choose_pairs, compound_regularization, crop_pair_batch, masked_l1,
+from ._temporal import (TrainingPair, choose_pairs, compound_regularization, crop_pair_batch, masked_l1,
                         max_pairs_for, pair_flows, warp_into_crop)
 
 CHECKPOINT_EVERY_SECONDS = 120.0
@@ -30,11 +31,14 @@ NORMALISATION = "RGB then guide channels, float in [0, 1]; output RGB in [0, 1]"
 def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], output: str | Path | None = None,
           *, masks: str | Path | None = None, guides: str | Path | None = None, auto_guides: bool = False,
           size: tuple[int, int] | None = None, minutes: float | None = None, steps: int | None = None,
+          cpu_minutes: float | None = None,
           temporal_weight: float | None = None, compound_weight: float | None = None,
           gan_weight: float | None = None, arch: str = DEFAULT_ARCH, device: str = "auto", seed: int = 0,
           resume: bool = False, preview_every: int = 0, preview_frames: list[int] | None = None,
           vgg_weights: str | Path | None = None, overwrite: bool = False, lr: float | None = None,
-          patch_size: int | None = None, batch_size: int | None = None, threads: int | None = None,
+          patch_size: int | None = None, batch_size: int | None = None, lr_decay_start: float | None = None,
+          threads: int | None = None,
+          flow_cache: FlowCache | str | Path | None = None,
           callback: Callable[[dict[str, float]], None] | None = None) -> TrainResult:
     """Learn the style of painted keyframes; mirrors ``vidstyle train``.
 
@@ -48,7 +52,8 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
         size: training frame size (W, H); default the input's size.
         minutes, steps: budget; training stops at whichever comes first
             (``steps`` counts from the start, also across ``resume``; with
-            neither, ``DEFAULT_MINUTES``).
+            neither, ``DEFAULT_MINUTES``). ``cpu_minutes`` budgets process CPU
+            time instead of wall time (for benchmarks on shared machines).
         temporal_weight: weight of the flow-based temporal loss (0 = off).
         compound_weight: weight of the flow-free compound regulariser (0 = off).
         arch: generator design, ``fast`` (default) or ``texler``.
@@ -56,6 +61,8 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
         preview_every: write preview PNGs every K steps (0 = only the final
             contact sheet, which needs ``output``).
         threads: CPU threads (default: the idle cores, see ``cpu_threads``).
+        flow_cache: a :class:`vidstyle.flow.FlowCache` (or its folder) to read
+            and store the temporal pairs' flows.
         callback: called with each step's loss record.
 
     Returns:
@@ -73,10 +80,15 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
     get_architecture(arch)
     torch_device = resolve_device(device)
     settings = make_settings(arch, temporal_weight=temporal_weight, compound_weight=compound_weight,
-                             gan_weight=gan_weight, lr=lr, patch_size=patch_size, batch_size=batch_size, seed=seed)
+                             gan_weight=gan_weight, lr=lr, patch_size=patch_size, batch_size=batch_size, seed=seed,
+                             lr_decay_start=lr_decay_start)
     saved = read_checkpoint(output) if resume else None
     if saved is not None:
         settings = TrainSettings(**ModelConfig.from_json(saved["config"]).info["settings"])
+    if minutes is not None and cpu_minutes is not None:
+        raise UsageError("give minutes or cpu_minutes, not both")
+    clock = time.process_time if cpu_minutes is not None else time.perf_counter
+    minutes = cpu_minutes if cpu_minutes is not None else minutes
     budget_seconds = minutes * 60 if minutes is not None else (None if steps else DEFAULT_MINUTES * 60)
 
     if isinstance(keyframes, (str, Path)) and Path(keyframes).is_dir():
@@ -98,7 +110,9 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
     model = Stylizer(config).to(torch_device)
     discriminator = PatchDiscriminator().to(torch_device) if settings.gan_weight > 0 else None
     vgg = _vgg_loss(vgg_weights, settings, torch_device)
-    pairs = _temporal_pairs(clip, painted, settings, rng)
+    if flow_cache is not None and not isinstance(flow_cache, FlowCache):
+        flow_cache = FlowCache(flow_cache)
+    pairs = _temporal_pairs(clip, settings, flow_cache)
     losses = ["l1"] + (["gan"] if discriminator else []) + (["vgg"] if vgg else []) + \
         (["temporal"] if pairs else []) + (["compound"] if settings.compound_weight > 0 else [])
     info(f"training {arch} on {len(painted)} keyframe(s) {sorted(painted)} at {clip.size[0]}x{clip.size[1]}, "
@@ -150,14 +164,14 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
                 else contextlib.nullcontext())
     if torch_device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
-    start_step, session_start = step, time.perf_counter()
-    last_save = session_start
+    start_step, session_start = step, clock()
+    last_save = time.perf_counter()
     stopped_by = "steps"
     total = steps if steps is not None else None
     with threads_scope, progress(total, "train", unit="step") as bar:
         bar.update(step if total else 0)
         while True:
-            session = time.perf_counter() - session_start
+            session = clock() - session_start
             if steps is not None and step >= steps:
                 stopped_by = "steps"
                 break
@@ -169,7 +183,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
             record = _train_step(model, discriminator, vgg, opt_g, opt_d, settings, inputs, targets, key_pos,
                                  sampler, pairs, temporal_rng, rng, torch_device, autocast)
             step += 1
-            elapsed += time.perf_counter() - session_start - session
+            elapsed += clock() - session_start - session
             record.update(step=step, seconds=elapsed)
             history.append(record)
             if callback is not None:
@@ -189,7 +203,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
     if output is not None:
         save()
         sheet = _write_contact_sheet(model, inputs, preview_positions, clip, painted, output, torch_device)
-    rate = (step - start_step) / max(1e-9, time.perf_counter() - session_start)
+    rate = (step - start_step) / max(1e-9, clock() - session_start)
     info(f"trained {step} steps ({rate:.1f} steps/s), final loss {history[-1]['total'] if history else math.nan:.4f}"
          + (f"; wrote {output}" if output else ""))
     return TrainResult(model=model.to(memory_format=torch.contiguous_format), output=Path(output) if output else None,
@@ -201,7 +215,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
 def _train_step(model: Stylizer, discriminator: PatchDiscriminator | None, vgg: VGGFeatureLoss | None,
                 opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer | None, settings: TrainSettings,
                 inputs: torch.Tensor, targets: dict[int, torch.Tensor], key_pos: dict[int, int],
-                sampler: PatchSampler, pairs: list[FlowPair], temporal_rng: torch.Generator,
+                sampler: PatchSampler, pairs: list[TrainingPair], temporal_rng: torch.Generator,
                 rng: np.random.Generator, device: torch.device, autocast: Any) -> dict[str, float]:
     size = settings.patch_size
     picks = sampler.sample(settings.batch_size)
@@ -250,7 +264,7 @@ def _train_step(model: Stylizer, discriminator: PatchDiscriminator | None, vgg: 
     return record
 
 
-def _temporal_term(model: Stylizer, inputs: torch.Tensor, pairs: list[FlowPair], settings: TrainSettings,
+def _temporal_term(model: Stylizer, inputs: torch.Tensor, pairs: list[TrainingPair], settings: TrainSettings,
                    rng: np.random.Generator, device: torch.device) -> torch.Tensor:
     height, width = inputs.shape[-2:]
     margin = settings.temporal_margin
@@ -266,13 +280,12 @@ def _temporal_term(model: Stylizer, inputs: torch.Tensor, pairs: list[FlowPair],
 def _set_lr(optimizer: torch.optim.Optimizer, settings: TrainSettings, fraction: float) -> None:
     """Constant rate, then a cosine decay to 10 % over the end of the budget."""
     start = settings.lr_decay_start
-    scale = 1.0 if fraction <= start else 0.1 + 0.45 * (1 + math.cos(math.pi * min(1.0, (fraction - start) / (1 - start))))
+    scale = 1.0 if fraction <= start or start >= 1.0 else 0.1 + 0.45 * (1 + math.cos(math.pi * min(1.0, (fraction - start) / (1 - start))))
     for group in optimizer.param_groups:
         group["lr"] = settings.lr * scale
 
 
-def _temporal_pairs(clip: Clip, painted: Mapping[int, np.ndarray], settings: TrainSettings,
-                    rng: np.random.Generator) -> list[FlowPair]:
+def _temporal_pairs(clip: Clip, settings: TrainSettings, cache: FlowCache | None) -> list[TrainingPair]:
     if settings.temporal_weight <= 0 or len(clip.indices) < 2:
         if settings.temporal_weight > 0:
             warn("the input has a single frame: temporal loss off")
@@ -282,7 +295,9 @@ def _temporal_pairs(clip: Clip, painted: Mapping[int, np.ndarray], settings: Tra
         warn(f"frames of {width}x{height} are too small for the temporal loss: off")
         return []
     wanted = max_pairs_for(height, width, settings.temporal_pairs)
-    return pair_flows(clip.frames, choose_pairs(len(clip.indices), wanted, rng=rng))
+    source = SourceId.of_file(clip.path) if cache is not None else None
+    return pair_flows(clip.frames, choose_pairs(len(clip.indices), wanted), indices=clip.indices,
+                      cache=cache, source=source)
 
 
 def _vgg_loss(weights: str | Path | None, settings: TrainSettings, device: torch.device) -> VGGFeatureLoss | None:

@@ -1,0 +1,208 @@
+"""The few-shot trainer: learning, sampling, temporal losses, checkpoints, resume, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from vidstyle.cli import main
+from vidstyle.flow import flow_to_tensor, warp
+from vidstyle.models import load_stylizer
+from vidstyle.train import (PatchSampler, compound_regularization, eroded_mask, masked_l1,
+                            temporal_loss, train)
+
+from ._fixtures_train import moving_scene, psnr, simple_style, write_frames, write_png
+
+
+@pytest.fixture(scope="module")
+def scene(tmp_path_factory):
+    """A 6-frame 64x56 clip as a frame folder and one painted keyframe (frame 2)."""
+    root = tmp_path_factory.mktemp("scene")
+    frames = moving_scene(6, 64, 56)
+    source = write_frames(root / "frames", frames)
+    keys = root / "keys"
+    write_png(keys / "002.png", simple_style(frames[2]))
+    return root, source, keys, frames
+
+
+FAST = dict(temporal_weight=0.5, device="cpu", threads=1, patch_size=16, batch_size=8)
+STEPS = 120
+
+
+@pytest.fixture(scope="module")
+def trained(scene):
+    root, source, keys, frames = scene
+    result = train(source, keys, root / "model.pt", steps=STEPS, **FAST)
+    return result
+
+
+def test_loss_falls_and_keyframe_is_reproduced(scene, trained):
+    _, _, _, frames = scene
+    first = np.mean([row["l1"] for row in trained.history[:10]])
+    last = np.mean([row["l1"] for row in trained.history[-10:]])
+    assert last < first / 3
+    with torch.no_grad():
+        x = torch.from_numpy(frames[2]).permute(2, 0, 1)[None].float() / 255
+        out = (trained.model(x)[0].clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
+    keyframe_psnr = psnr(out, simple_style(frames[2]))
+    print(f"keyframe PSNR {keyframe_psnr:.2f} dB after {STEPS} steps")
+    assert keyframe_psnr >= 30
+    assert trained.losses == ["l1", "temporal"]
+    assert trained.steps == STEPS and len(trained.history) == STEPS
+    assert trained.contact_sheet is not None and trained.contact_sheet.is_file()
+
+
+def test_checkpoint_round_trip_is_identical_at_odd_size(scene, trained):
+    root, _, _, frames = scene
+    loaded = load_stylizer(root / "model.pt")
+    assert loaded.config.arch == "fast" and loaded.config.train_size == (64, 56)
+    assert loaded.config.info["steps"] == STEPS
+    x = torch.rand(1, 3, 23, 37)  # odd size, never seen in training
+    with torch.no_grad():
+        assert torch.equal(loaded(x), trained.model(x))
+
+
+def test_resume_continues_step_count(scene, trained, tmp_path):
+    root, source, keys, _ = scene
+    model = tmp_path / "m.pt"
+    model.write_bytes((root / "model.pt").read_bytes())
+    result = train(source, keys, model, steps=STEPS + 3, resume=True, **FAST)
+    assert result.steps == STEPS + 3 and len(result.history) == STEPS + 3
+    assert result.history[STEPS - 1] == trained.history[STEPS - 1]
+    assert load_stylizer(model).config.info["steps"] == STEPS + 3
+
+
+def test_same_seed_same_model_on_cpu(scene, tmp_path):
+    _, source, keys, _ = scene
+    runs = [train(source, keys, None, steps=4, seed=7, **FAST) for _ in range(2)]
+    for a, b in zip(runs[0].model.state_dict().values(), runs[1].model.state_dict().values()):
+        assert torch.equal(a, b)
+
+
+def test_odd_frame_size_trains_with_texler_and_masks(tmp_path):
+    frames = moving_scene(3, 41, 35, seed=3)
+    source = write_frames(tmp_path / "f", frames)
+    keys = write_png(tmp_path / "k" / "0.png", simple_style(frames[0])).parent
+    mask = np.zeros((35, 41), np.uint8)
+    mask[:, :30] = 255
+    masks = write_png(tmp_path / "m" / "0000.png", mask).parent
+    result = train(source, keys, tmp_path / "t.pt", masks=masks, arch="texler", steps=2, temporal_weight=0,
+                   device="cpu", threads=1, batch_size=4)
+    with torch.no_grad():
+        out = load_stylizer(tmp_path / "t.pt")(torch.rand(1, 3, 35, 41))
+    assert out.shape == (1, 3, 35, 41) and result.losses == ["l1", "gan"]
+
+
+def test_patch_centres_stay_in_eroded_mask_and_keyframes_alternate():
+    masks = {}
+    for key, (top, left) in {3: (5, 5), 9: (20, 30)}.items():
+        mask = np.zeros((60, 80), bool)
+        mask[top:top + 30, left:left + 40] = True
+        mask[top + 10, left + 10] = False  # a hole: erosion must avoid it
+        masks[key] = mask
+    sampler = PatchSampler(masks, 16, np.random.default_rng(0))
+    picks = sampler.sample(400)
+    assert [k for k, _, _ in picks[:6]] == [3, 9, 3, 9, 3, 9]
+    for key, top, left in picks:
+        assert eroded_mask(masks[key])[top + 8, left + 8]
+        assert 0 <= top and top + 16 <= 60 and 0 <= left and left + 16 <= 80
+    centres = [(t, l) for k, t, l in picks if k == 3]
+    assert len(set(centres)) == len(centres)  # without replacement until exhausted
+
+
+def _shifted_sequence(shift: int = 2):
+    rng = np.random.default_rng(1)
+    base = torch.from_numpy(rng.random((1, 3, 40, 60), dtype=np.float32))
+    base = torch.nn.functional.avg_pool2d(base, 3, 1, 1)
+    flow = torch.zeros(1, 2, 40, 40)
+    flow[:, 0] = shift  # frame a(x) = frame b(x + shift)
+    a = base[..., 10:50]
+    b = base[..., 10 - shift:50 - shift]
+    return a, b, flow
+
+
+def test_temporal_loss_zero_for_exact_warp_and_grows_with_flicker():
+    a, b, flow = _shifted_sequence()
+    inside = torch.ones(1, 1, 40, 40)
+    inside[..., 38:] = 0  # these pixels move out of frame b
+    assert temporal_loss(a, b, flow, inside).item() < 1e-6
+    assert temporal_loss(a, b, flow).item() > 1e-4  # without the mask the border counts
+    gen = torch.Generator().manual_seed(0)
+    losses = [temporal_loss(a, (b + amount * torch.randn(b.shape, generator=gen)).clamp(0, 1), flow,
+                            inside).item() for amount in (0.01, 0.05, 0.2)]
+    assert losses[0] > 1e-3 and losses[0] < losses[1] < losses[2]
+    assert temporal_loss(a, b + 0.1, flow, inside).item() == pytest.approx(0.1, abs=1e-4)
+
+
+def test_temporal_loss_ignores_masked_pixels():
+    a, b, flow = _shifted_sequence()
+    b = b.clone()
+    b[..., :, 20:] += 0.5
+    mask = torch.ones(1, 1, 40, 40)
+    mask[..., :, 17:] = 0  # where the shifted b is changed (and the out-of-frame border)
+    assert masked_l1(a, warp(b, flow), mask).item() < 1e-6
+    assert temporal_loss(a, b, flow, mask).item() < 1e-6
+
+
+def test_compound_regularization_zero_for_pointwise_generator():
+    x = torch.rand(2, 3, 32, 32)
+    identity = torch.nn.Identity()
+    assert compound_regularization(identity, x, noise=0.0).item() < 1e-5
+    assert compound_regularization(lambda t: (t * 7).sin(), x, noise=0.05).item() > 1e-3
+
+
+@pytest.mark.parametrize("setup, message", [
+    ("name", "is not a frame index"),
+    ("past", "past the end"),
+    ("broken", "not a readable image"),
+    ("mask", "no mask for keyframe"),
+    ("blackmask", "entirely black"),
+])
+def test_bad_keyframe_and_mask_inputs_exit_2_with_one_line(scene, tmp_path, capsys, setup, message):
+    _, source, keys, frames = scene
+    painted = simple_style(frames[0])
+    bad = tmp_path / "bad"
+    args = ["train", str(source), "--keyframes", str(bad), "-o", str(tmp_path / "m.pt"), "--steps", "1", "-q"]
+    if setup == "name":
+        write_png(bad / "key.png", painted)
+    elif setup == "past":
+        write_png(bad / "0099.png", painted)
+    elif setup == "broken":
+        bad.mkdir()
+        (bad / "0001.png").write_bytes(b"not a png")
+    else:
+        write_png(bad / "0001.png", painted)
+        masks = tmp_path / "masks"
+        write_png(masks / ("0003.png" if setup == "mask" else "0001.png"), np.zeros((56, 64), np.uint8))
+        args += ["--masks", str(masks)]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("vidstyle: error:") and message in err
+    assert not (tmp_path / "m.pt").exists()
+
+
+def test_keyframe_of_other_size_is_resized_with_warning(scene, tmp_path, capsys):
+    _, source, _, frames = scene
+    keys = write_png(tmp_path / "k" / "1.png", simple_style(np.repeat(np.repeat(frames[1], 2, 0), 2, 1))).parent
+    assert main(["train", str(source), "--keyframes", str(keys), "-o", str(tmp_path / "m.pt"), "--steps", "1",
+                 "--temporal-weight", "0", "--threads", "1", "-q"]) == 0
+    assert "resizing it to 64x56" in capsys.readouterr().err
+
+
+def test_existing_output_needs_overwrite(scene, tmp_path, capsys):
+    _, source, keys, _ = scene
+    (tmp_path / "m.pt").write_bytes(b"x")
+    assert main(["train", str(source), "--keyframes", str(keys), "-o", str(tmp_path / "m.pt"), "--steps", "1",
+                 "-q"]) == 2
+    assert "overwrite" in capsys.readouterr().err
+
+
+@pytest.mark.needs_cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_trains_on_cuda_and_checkpoint_loads_on_cpu(scene, tmp_path):
+    _, source, keys, _ = scene
+    result = train(source, keys, tmp_path / "g.pt", steps=3, device="cuda", patch_size=16, batch_size=8)
+    assert result.steps == 3
+    with torch.no_grad():
+        assert load_stylizer(tmp_path / "g.pt", "cpu")(torch.rand(1, 3, 20, 30)).shape == (1, 3, 20, 30)

@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from vidstyle.flow import DisFlow, FlowPreset, validity_mask, warp_numpy  # noqa: E402
 from vidstyle.models import flops_per_pixel  # noqa: E402
+from vidstyle.progress import set_quiet  # noqa: E402
 from vidstyle.styles import stylize  # noqa: E402
 from vidstyle.train import load_clip, train  # noqa: E402
 
@@ -81,9 +82,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     parser.add_argument("--json", help="also write the results here")
+    parser.add_argument("--verbose", action="store_true", help="show the training progress bars")
     args = parser.parse_args()
     width, height = map(int, args.size.split("x"))
     torch.set_num_threads(args.threads)
+    set_quiet(not args.verbose)
     clip = load_clip(args.clip, (width, height))
     frames = clip.frames
     key = args.keyframe if args.keyframe is not None else len(frames) // 2

@@ -45,8 +45,8 @@ class TrainSettings:
     compound_weight: float = 0.0
     temporal_pairs: int = 48        # frame pairs with precomputed flow
     temporal_batch: int = 2         # pairs per step
-    temporal_crop: int = 64         # px, crop of frame a (frame b gets a margin)
-    temporal_margin: int = 16
+    temporal_crop: int = 48         # px, crop of frame a (frame b gets a margin)
+    temporal_margin: int = 12
     lr_decay_start: float = 0.3     # fraction of the budget after which lr decays to 10 % (1 = never)
     seed: int = 0
 

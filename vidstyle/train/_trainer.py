@@ -11,7 +11,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import torch
 
-from ..errors import UsageError
+from ..errors import InputError, UsageError
 from ..flow import FlowCache, SourceId
 from ..io import check_output
 from ..models import (DEFAULT_ARCH, ModelConfig, PatchDiscriminator, Stylizer, VGGFeatureLoss,
@@ -83,8 +83,12 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
                              gan_weight=gan_weight, lr=lr, patch_size=patch_size, batch_size=batch_size, seed=seed,
                              lr_decay_start=lr_decay_start)
     saved = read_checkpoint(output) if resume else None
-    if saved is not None:
-        settings = TrainSettings(**ModelConfig.from_json(saved["config"]).info["settings"])
+    if saved is not None:  # the run continues with its own settings, design and size
+        saved_config = ModelConfig.from_json(saved["config"]) if isinstance(saved, dict) and "config" in saved else None
+        if saved_config is None or "training_state" not in saved or "settings" not in saved_config.info:
+            raise InputError("--resume: this model file holds no training state", output)
+        settings = TrainSettings(**saved_config.info["settings"])
+        arch, size = settings.arch, size or saved_config.train_size
     if minutes is not None and cpu_minutes is not None:
         raise UsageError("give minutes or cpu_minutes, not both")
     clock = time.process_time if cpu_minutes is not None else time.perf_counter

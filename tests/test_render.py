@@ -15,8 +15,9 @@ from vidstyle.io import open_video, probe
 from vidstyle.render import (Pipeline, RenderOptions, StageFailure, rgb_to_yuv420, render,
                              resolve_runtime, working_size)
 
-from _fixtures_render import (audio_packets, make_clip, moving_pattern, psnr, toy_model,
-                              video_pts_seconds)
+from ._fixtures_render import (moving_pattern, psnr, timed_audio_packets, toy_model,
+                               video_pts_seconds)
+from ._media import make_clip
 
 needs_cuda = pytest.mark.needs_cuda
 
@@ -28,7 +29,8 @@ def _frames(path, **options):
 
 @pytest.fixture(scope="module")
 def vfr_clip(tmp_path_factory):
-    return make_clip(tmp_path_factory.mktemp("clips") / "vfr_audio.mp4", frames=30, vfr=True)
+    return make_clip(tmp_path_factory.mktemp("clips") / "vfr_audio.mp4", frames=30, vfr=True,
+                     make_frame=moving_pattern)
 
 
 @pytest.fixture(scope="module")
@@ -38,13 +40,12 @@ def identity():
 
 def test_render_keeps_frames_timestamps_audio_and_colour(vfr_clip, identity, tmp_path):
     out = tmp_path / "out.mp4"
-    # CRF 12: at the default 18, x264 alone costs this textured 64x48 clip ~39 dB.
-    result = render(vfr_clip, identity, out, crf=12)
+    result = render(vfr_clip, identity, out)  # default CRF 18
     assert out.exists() and not (tmp_path / "out.mp4.partial").exists()
     source_pts, out_pts = video_pts_seconds(vfr_clip), video_pts_seconds(out)
     assert result.frames == len(source_pts) == len(out_pts) == 30
     assert max(abs(a - b) for a, b in zip(source_pts, out_pts)) < 1e-3  # VFR spacing kept
-    assert audio_packets(out) == audio_packets(vfr_clip)  # packet for packet, bytes identical
+    assert timed_audio_packets(out) == timed_audio_packets(vfr_clip)  # packet for packet, bytes identical
     assert min(psnr(a, b) for a, b in zip(_frames(vfr_clip), _frames(out))) >= 40.0
     info = probe(out)
     assert info.color.matrix.value == "bt709" and info.color.range.value == "limited"
@@ -58,8 +59,8 @@ def test_trimmed_render_cuts_video_and_audio(vfr_clip, identity, tmp_path):
     assert result.frames == len(source) == len(video_pts_seconds(out))
     shifted = [t - 0.5 for t in source]
     assert max(abs(a - b) for a, b in zip(shifted, video_pts_seconds(out))) < 1e-3
-    kept = [data for t, data in audio_packets(vfr_clip) if 0.5 <= t < 1.0]
-    assert [data for _, data in audio_packets(out)] == kept
+    kept = [data for t, data in timed_audio_packets(vfr_clip) if 0.5 <= t < 1.0]
+    assert [data for _, data in timed_audio_packets(out)] == kept
 
 
 def test_no_audio_and_output_size(vfr_clip, identity, tmp_path):
@@ -142,7 +143,8 @@ def _warping_error(frames):
 
 
 def test_stabilize_reduces_flicker(tmp_path):
-    clip = make_clip(tmp_path / "moving.mp4", frames=16, size=(96, 72), audio=False)
+    clip = make_clip(tmp_path / "moving.mp4", frames=16, size=(96, 72), audio=False,
+                     make_frame=moving_pattern)
     generator = torch.Generator().manual_seed(1)
 
     def flicker(x):  # a per-frame brightness jump, the typical flicker of an unstable model
@@ -243,7 +245,7 @@ def test_cuda_fp16_render_matches_cpu(vfr_clip, tmp_path):
     result = render(vfr_clip, model, gpu_out, device="cuda", precision="fp16", batch=4, compile=True)
     assert result.device.startswith("cuda") and result.frames == 30
     assert video_pts_seconds(gpu_out) == pytest.approx(video_pts_seconds(cpu_out), abs=1e-3)
-    assert audio_packets(gpu_out) == audio_packets(vfr_clip)
+    assert timed_audio_packets(gpu_out) == timed_audio_packets(vfr_clip)
     assert min(psnr(a, b) for a, b in zip(_frames(cpu_out), _frames(gpu_out))) > 30
 
 

@@ -13,7 +13,7 @@ from vidstyle.models import load_stylizer, save_checkpoint
 from vidstyle.models.fast_neural_style import TransformerNet, is_fast_neural_style_state_dict
 from vidstyle.render import render
 
-from _fixtures_render import make_clip
+from ._media import make_clip
 
 
 def _original_layout_state(old: bool = False) -> dict[str, torch.Tensor]:

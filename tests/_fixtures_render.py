@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import av
 import numpy as np
@@ -51,7 +52,7 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 
 class _Lambda(nn.Module):
-    def __init__(self, fn) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, fn: Callable[[torch.Tensor], torch.Tensor]) -> None:
         super().__init__()
         self.fn = fn
         self.anchor = nn.Parameter(torch.zeros(()))  # so .to(device) has something to move
@@ -60,7 +61,8 @@ class _Lambda(nn.Module):
         return self.fn(x) + 0 * self.anchor
 
 
-def toy_model(name: str, fn, guide_channels: int = 0, size_multiple: int = 1) -> Stylizer:  # type: ignore[no-untyped-def]
+def toy_model(name: str, fn: Callable[[torch.Tensor], torch.Tensor], guide_channels: int = 0,
+              size_multiple: int = 1) -> Stylizer:
     """A Stylizer whose network computes ``fn(x)`` (registered as a test architecture)."""
     register_architecture(Architecture(name=name, build=lambda config: _Lambda(fn),
                                        size_multiple=size_multiple))

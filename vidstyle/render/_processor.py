@@ -172,7 +172,7 @@ class FrameProcessor:
         real = x.shape[0]
         if self._compiled and real < self.plan.batch:  # keep the compiled (graph) shape fixed
             x = torch.cat((x, x[-1:].expand(self.plan.batch - real, -1, -1, -1)), dim=0)
-        styled = self._run_model(x)[:real].float().clamp_(0.0, 1.0)
+        styled = self._run_model(x)[:real].float().clamp(0.0, 1.0)  # not in place: CUDA-graph output
         styled = _resize(styled, self.out_size).clamp_(0.0, 1.0)
         if self.stabilizer is not None:
             styled = torch.cat([self.stabilizer(styled[i:i + 1], frame.motion)

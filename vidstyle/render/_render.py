@@ -18,7 +18,7 @@ from ..models import Stylizer, load_stylizer
 from ..progress import progress, warn
 from ._guides import GuideFolder
 from ._hud import resolve_hud_mask
-from ._pipeline import Pipeline, StageTimes
+from ._pipeline import Pipeline, StageTimes, run_sequential
 from ._processor import FrameProcessor, RenderedBatch, SourceFrame
 from ._runtime import DeviceKind, Precision, RuntimePlan, nvdec_hwaccel, resolve_runtime
 from ._stabilize import MotionEstimator, check_strength
@@ -58,6 +58,7 @@ class RenderOptions:
     channels_last: bool | None = None
     hw_decode: bool = True
     queue_depth: int = 2
+    sequential: bool = False  # one thread, no overlap: the baseline the benchmark compares with
     allow_hdr: bool = False
     overwrite: bool = False
     desc: str = "render"
@@ -150,9 +151,12 @@ def render(source: str | Path, model: Stylizer | str | Path, output: str | Path,
             rate = source_info.nominal_fps or source_info.average_fps
             bar = stack.enter_context(progress(reader.expected_frames, options.desc))
             sink = _Sink(writer, bar, rate)
-            times = Pipeline(frames(), processor, sink, time_of=lambda f: f.time,
-                             out_time=lambda b: b.times[0], batch=plan.batch,
-                             depth=options.queue_depth).run()
+            if options.sequential:
+                times = run_sequential(frames(), processor, sink, batch=plan.batch)
+            else:
+                times = Pipeline(frames(), processor, sink, time_of=lambda f: f.time,
+                                 out_time=lambda b: b.times[0], batch=plan.batch,
+                                 depth=options.queue_depth).run()
             if sink.frames == 0:
                 raise UsageError(f"{source}: no frames in the requested range")
             sink.show_speed(force=True)

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from vidstyle.errors import InputError, OutputExistsError, UsageError
-from vidstyle.flow import DisFlow, validity_mask, warp_numpy
 from vidstyle.io import open_video, probe
+from vidstyle.metrics import flicker
 from vidstyle.render import (Pipeline, RenderOptions, StageFailure, rgb_to_yuv420, render,
                              resolve_runtime, working_size)
 
@@ -129,32 +129,21 @@ def test_keep_hud_puts_source_pixels_back(vfr_clip, tmp_path):
         render(vfr_clip, grey, tmp_path / "x.mp4", keep_hud=tmp_path / "missing.png")
 
 
-def _warping_error(frames):
-    """Lai et al.'s E_warp (RGB in [0, 1]) with DIS flow on the frames themselves."""
-    flow = DisFlow("medium")
-    errors = []
-    for a, b in zip(frames, frames[1:]):
-        forward, backward = flow(a, b), flow(b, a)
-        valid = validity_mask(forward, backward)
-        warped = warp_numpy(b.astype(np.float32) / 255, forward)
-        diff = (warped - a.astype(np.float32) / 255) ** 2
-        errors.append(float((diff * valid[..., None]).sum() / (3 * valid.sum())))
-    return float(np.mean(errors))
-
-
 def test_stabilize_reduces_flicker(tmp_path):
     clip = make_clip(tmp_path / "moving.mp4", frames=16, size=(96, 72), audio=False,
                      make_frame=moving_pattern)
     generator = torch.Generator().manual_seed(1)
 
-    def flicker(x):  # a per-frame brightness jump, the typical flicker of an unstable model
+    def jumpy(x):  # a per-frame brightness jump, the typical flicker of an unstable model
         return (x[:, :3] + 0.15 * (torch.rand(x.shape[0], 1, 1, 1, generator=generator) - 0.5)).clamp(0, 1)
 
-    model = toy_model("test_flicker", flicker)
+    model = toy_model("test_flicker", jumpy)
     plain, steady = tmp_path / "plain.mp4", tmp_path / "steady.mp4"
     render(clip, model, plain)
     render(clip, model, steady, stabilize=0.7)
-    before, after = _warping_error(_frames(plain)), _warping_error(_frames(steady))
+    source = _frames(clip)
+    before = flicker(_frames(plain), source=source, tof=False).warp_error
+    after = flicker(_frames(steady), source=source, tof=False).warp_error
     assert after < 0.6 * before
     with pytest.raises(UsageError, match="stabilize"):
         render(clip, model, tmp_path / "bad.mp4", stabilize=1.5)

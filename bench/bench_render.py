@@ -94,8 +94,10 @@ def throughput(args: argparse.Namespace) -> None:
     model = build_model(args)
     with open_video(source, end=end) as reader:
         frames = [frame.rgb for frame in reader]
+    plan = resolve_runtime(args.device, args.precision, batch=args.batch, threads=args.threads)
     print(f"{source.name}: {info.width}x{info.height}, {len(frames)} frames, arch {model.config.arch}, "
-          f"device {args.device}, {machine()}")
+          f"{plan.device} {plan.precision.value} batch {plan.batch}, {plan.torch_threads} torch thread(s), "
+          f"codec threads {plan.decode_threads}/{plan.encode_threads}; {machine()}")
     common = dict(device=args.device, precision=args.precision, batch=args.batch, threads=args.threads,
                   codec=args.codec, preset=args.preset, end=end, overwrite=True, compile=args.compile)
     best: dict[str, float] = {}

@@ -13,6 +13,7 @@ hold 8-bit PNGs named by zero-based frame index (``000120.png``). Public API::
 """
 
 from ._hud import HudEvidence, detect_hud, hud_evidence
+from ._job import MaskJob, make_masks
 from ._keyframe import HsvRange, color_key_mask, mask_from_keyframe
 from ._motion import estimate_background, motion_masks
 from ._ops import (MaskOp, as_bool, as_uint8, clean_mask, combine_masks, dilate_mask, erode_mask,
@@ -21,7 +22,7 @@ from ._preview import overlay_mask, write_mask_preview
 from ._propagate import propagate_mask, propagate_step
 
 __all__ = [
-    "HsvRange", "HudEvidence", "MaskOp", "as_bool", "as_uint8", "clean_mask", "color_key_mask",
+    "HsvRange", "HudEvidence", "MaskJob", "MaskOp", "make_masks", "as_bool", "as_uint8", "clean_mask", "color_key_mask",
     "combine_masks", "detect_hud", "dilate_mask", "erode_mask", "estimate_background", "feather_mask",
     "hud_evidence", "mask_from_keyframe", "mask_iou", "mask_name", "motion_masks", "overlay_mask",
     "propagate_mask", "propagate_step", "read_mask", "read_mask_folder", "write_mask",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from scipy import ndimage
 
 from ..flow import DisFlow, FlowPreset
 from ..progress import progress, warn
@@ -33,15 +34,17 @@ class HudEvidence:
 
 def detect_hud(source: str | Path, *, size: tuple[int, int] | None = None, samples: int = 40,
                color_tolerance: float = 10.0, flow_tolerance: float = 0.5,
-               min_scene_motion: float = 1.0, min_score: float = 0.8, min_area: int | None = None,
-               preset: FlowPreset | str = FlowPreset.FAST) -> np.ndarray:
+               min_scene_motion: float = 1.0, min_score: float = 0.7, min_steady: float = 0.3,
+               min_area: int | None = None, preset: FlowPreset | str = FlowPreset.FAST) -> np.ndarray:
     """Detect static screen overlays (timer, minimap, gauges) of a clip.
 
     A pixel is HUD when, over pairs of consecutive frames in which the scene moves
     (median flow at least ``min_scene_motion`` px), it keeps its colour and either
     has no flow of its own or is textured (a textured scene pixel could not stay
     unchanged while moving), and when over the whole clip it stays at its median
-    colour. Enclosed holes (flat HUD interiors, changing digits) are filled.
+    colour. Enclosed holes up to 5% of the frame (flat HUD interiors, changing
+    digits) are filled. A chase camera's own car also stays put on screen and may
+    be partly detected.
 
     Args:
         source: video file or image folder.
@@ -49,7 +52,9 @@ def detect_hud(source: str | Path, *, size: tuple[int, int] | None = None, sampl
         samples: frame pairs analysed, spread evenly over the clip.
         color_tolerance: largest per-channel change (0-255) counted as "same colour".
         flow_tolerance: largest flow (px) counted as "not moving".
-        min_score: fraction of the evidence a pixel needs to be HUD.
+        min_score: fraction of the moving pairs in which a HUD pixel must look still.
+        min_steady: fraction of the sampled frames in which a HUD pixel must be near its
+            median colour (low, because translucent HUD parts take colour from the scene).
         min_area: smallest HUD region in pixels (default 0.05% of the frame).
 
     Returns:
@@ -58,13 +63,13 @@ def detect_hud(source: str | Path, *, size: tuple[int, int] | None = None, sampl
     """
     return hud_evidence(source, size=size, samples=samples, color_tolerance=color_tolerance,
                         flow_tolerance=flow_tolerance, min_scene_motion=min_scene_motion,
-                        min_score=min_score, min_area=min_area, preset=preset).mask
+                        min_score=min_score, min_steady=min_steady, min_area=min_area, preset=preset).mask
 
 
 def hud_evidence(source: str | Path, *, size: tuple[int, int] | None = None, samples: int = 40,
                  color_tolerance: float = 10.0, flow_tolerance: float = 0.5,
-                 min_scene_motion: float = 1.0, min_score: float = 0.8, min_area: int | None = None,
-                 preset: FlowPreset | str = FlowPreset.FAST) -> HudEvidence:
+                 min_scene_motion: float = 1.0, min_score: float = 0.7, min_steady: float = 0.3,
+                 min_area: int | None = None, preset: FlowPreset | str = FlowPreset.FAST) -> HudEvidence:
     """:func:`detect_hud` with the per-pixel scores it decided from."""
     count = clip_length(source)
     if count < 2:
@@ -99,13 +104,23 @@ def hud_evidence(source: str | Path, *, size: tuple[int, int] | None = None, sam
         empty = np.zeros((height, width), dtype=bool)
         return HudEvidence(empty, np.zeros_like(steady), steady, 0, len(starts))
     still /= moving
-    raw = (still >= min_score) & (steady >= min_score)
+    raw = (still >= min_score) & (steady >= min_steady)
     area = max(16, int(0.0005 * height * width)) if min_area is None else min_area
-    mask = clean_mask(raw, open_radius=1, close_radius=3, fill_holes=True, min_area=area)
+    mask = clean_mask(raw, open_radius=1, close_radius=3, fill_holes=False, min_area=area)
+    mask = _fill_small_holes(mask, int(0.05 * height * width))
     return HudEvidence(mask, still, steady, moving, len(starts))
 
 
-def _textured(rgb: np.ndarray, threshold: float = 24.0) -> np.ndarray:
+def _fill_small_holes(mask: np.ndarray, max_area: int) -> np.ndarray:
+    """Fill enclosed background regions up to ``max_area`` pixels (not a minimap's loop)."""
+    holes = ndimage.binary_fill_holes(mask) & ~mask
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(holes.astype(np.uint8), connectivity=4)
+    small = np.zeros(count, dtype=bool)
+    small[1:] = stats[1:, cv2.CC_STAT_AREA] <= max_area
+    return mask | small[labels]
+
+
+def _textured(rgb: np.ndarray, threshold: float = 12.0) -> np.ndarray:
     """Pixels near a clear edge (Sobel magnitude of luma over ``threshold``)."""
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
     gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3) / 4.0

@@ -87,8 +87,11 @@ def moving_object_clip(count: int = 31, size: tuple[int, int] = (160, 120),
     frames, masks = [], []
     for t in range(count):
         x, y = box[0] + speed[0] * t, box[1] + speed[1] * t
-        sprite = waves(height, width, seed=3, dx=x, dy=y) * 0.5 + 120
         alpha = box_coverage(height, width, x, y, box[2], box[3])
+        x0, y0 = max(0, int(x) - 1), max(0, int(y) - 1)
+        x1, y1 = min(width, int(x) + box[2] + 2), min(height, int(y) + box[3] + 2)
+        sprite = np.zeros((height, width, 3), np.float32)  # evaluated on the box only: fast
+        sprite[y0:y1, x0:x1] = waves(y1 - y0, x1 - x0, seed=3, dx=x - x0, dy=y - y0) * 0.5 + 120
         rgb = background * (1 - alpha[..., None]) + sprite * alpha[..., None]
         frames.append(np.clip(np.rint(rgb), 0, 255).astype(np.uint8))
         masks.append(alpha >= 0.5)

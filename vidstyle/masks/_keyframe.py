@@ -20,8 +20,8 @@ def mask_from_keyframe(frame_rgb: np.ndarray, painted: np.ndarray, *, threshold:
         frame_rgb: (H, W, 3) uint8 original frame.
         painted: (H, W, 3) RGB or (H, W, 4) RGBA uint8 painted frame. When its alpha
             channel is not fully opaque, the alpha (>= 128) is the mask.
-        threshold: smallest per-channel change (0-255) that counts as painted, after a
-            light blur that hides compression noise.
+        threshold: smallest per-channel change (0-255) that counts as painted, after a 3x3
+            median that hides compression noise.
         min_area: painted regions smaller than this many pixels are dropped as specks.
 
     Raises:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.spatial import cKDTree
 
-from _fixtures_masks import waves, write_folder
+from tests._fixtures_masks import waves, write_folder
 from vidstyle.cli import main
 from vidstyle.guides import (GuideSettings, generate_guides, guide_points, point_colours, poisson_disk,
                              render_guide)

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from _fixtures_masks import hud_clip, moving_object_clip, waves, write_folder
+from tests._fixtures_masks import hud_clip, moving_object_clip, waves, write_folder
 from vidstyle.cli import main
 from vidstyle.masks import (HsvRange, MaskOp, color_key_mask, combine_masks, detect_hud, dilate_mask,
                             erode_mask, feather_mask, mask_from_keyframe, mask_iou, motion_masks,

@@ -7,7 +7,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from _fixtures_masks import waves, write_folder
+from tests._fixtures_masks import waves, write_folder
 from vidstyle.cli import main
 from vidstyle.io import Frame
 from vidstyle.prefilter import temporal_bilateral_frames

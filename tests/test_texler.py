@@ -6,11 +6,11 @@ import cv2
 import numpy as np
 import pytest
 
-from _fixtures_masks import waves, write_folder
+from tests._fixtures_masks import waves, write_folder
 from vidstyle.cli import main
-from vidstyle.flow import DisFlow
+from vidstyle.flow import DisFlow, read_flo, write_flo
 from vidstyle.progress import set_quiet
-from vidstyle.texler import import_texler, read_a2v2f, read_flo, texler_name, write_a2v2f, write_flo
+from vidstyle.texler import import_texler, read_a2v2f, texler_name, write_a2v2f
 
 
 @pytest.fixture(autouse=True)

@@ -10,10 +10,10 @@ from typing import Iterable, Iterator, Mapping
 import numpy as np
 
 from ..errors import InputError, UsageError
-from ..flow import FlowPreset, warp_numpy
+from ..flow import FlowPair, FlowPreset, warp_numpy
 from ..io import FolderWriter, VideoWriter, check_output, probe
 from ..masks import as_bool, read_mask_folder
-from ..masks._clip import DEFAULT_PRESET, FlowPair, SpillStack, clip_flows, clip_indices
+from ..masks._clip import DEFAULT_PRESET, SpillStack, clip_flows, clip_indices
 from ..progress import progress
 from ._points import PointSet, advect, poisson_disk, reseed
 from ._render import blob_reach, render_guide

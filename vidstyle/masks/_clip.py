@@ -1,38 +1,22 @@
-"""Frames and flows of a clip, behind one private function.
+"""Frames and flows of a clip for masks, guides and the Texler export.
 
-``clip_flows`` is the single place masks, guides, the pre-filter and the Texler
-export get optical flow from; when ``vidstyle.flow.video_flows`` lands it can be
-swapped in here without touching the callers.
+``clip_flows`` is the single place they get whole-clip optical flow from.
 """
 
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
 from ..errors import InputError
-from ..flow import DisFlow, FlowPreset
+from ..flow import FlowPair, FlowPreset, video_flows
 from ..io import Frame, SourceKind, list_images, probe, read_frames
 
 # Guides and masks want DIS on the original tools' setting (MEDIUM) by default.
 DEFAULT_PRESET = FlowPreset.MEDIUM
-
-
-@dataclass(frozen=True)
-class FlowPair:
-    """Flows between frames ``index`` and ``index + 1``.
-
-    ``forward`` (H, W, 2) float32 maps frame t onto t+1 (t(x) ~ t+1(x + F(x)));
-    ``backward`` maps frame t+1 onto t.
-    """
-
-    index: int
-    forward: np.ndarray
-    backward: np.ndarray
 
 
 def clip_frames(source: str | Path, *, size: tuple[int, int] | None = None) -> Iterator[Frame]:
@@ -40,28 +24,11 @@ def clip_frames(source: str | Path, *, size: tuple[int, int] | None = None) -> I
     yield from read_frames(source, size=size)
 
 
-def flows_between(frames: Iterator[Frame], preset: FlowPreset | str = DEFAULT_PRESET, *,
-                  forward: bool = True, backward: bool = True,
-                  ) -> Iterator[tuple[Frame, Frame, FlowPair]]:
-    """For consecutive frames (a, b): (a, b, FlowPair). A direction not asked for
-    (``forward=False`` or ``backward=False``) is left as an empty (0, 0, 2) array."""
-    dis = DisFlow(preset)
-    empty = np.zeros((0, 0, 2), np.float32)
-    previous: Frame | None = None
-    for frame in frames:
-        if previous is not None:
-            pair = FlowPair(previous.index,
-                            dis(previous.rgb, frame.rgb) if forward else empty,
-                            dis(frame.rgb, previous.rgb) if backward else empty)
-            yield previous, frame, pair
-        previous = frame
-
-
 def clip_flows(source: str | Path, *, preset: FlowPreset | str = DEFAULT_PRESET,
                size: tuple[int, int] | None = None) -> Iterator[FlowPair]:
-    """Forward and backward flow of every consecutive frame pair, streamed."""
-    for _, _, pair in flows_between(clip_frames(source, size=size), preset):
-        yield pair
+    """Forward and backward flow of every consecutive frame pair, streamed
+    (:func:`vidstyle.flow.video_flows`, threaded and memory-bounded)."""
+    yield from video_flows(source, preset=preset, size=size, backward=True)
 
 
 def clip_indices(source: str | Path) -> list[int]:

@@ -7,8 +7,7 @@ Public API::
     flow = read_a2v2f("project/Clip_gen/flow_bwd/001.A2V2f")
 """
 
-from ._flowfile import read_a2v2f, read_flo, write_a2v2f, write_flo
+from ._flowfile import read_a2v2f, write_a2v2f
 from ._layout import TexlerImport, export_texler, import_texler, texler_name
 
-__all__ = ["TexlerImport", "export_texler", "import_texler", "read_a2v2f", "read_flo", "texler_name",
-           "write_a2v2f", "write_flo"]
+__all__ = ["TexlerImport", "export_texler", "import_texler", "read_a2v2f", "texler_name", "write_a2v2f"]

@@ -1,8 +1,7 @@
-"""Flow files: Texler/EbSynth's ``.A2V2f`` and Middlebury ``.flo``.
+"""Texler/EbSynth's ``.A2V2f`` flow files (``.flo`` lives in :mod:`vidstyle.flow`).
 
 ``.A2V2f`` (jzq.h ``a2write``): int32 width, int32 height, int32 element size (8),
 then width x height (x, y) float32 pairs, row by row, little-endian.
-``.flo``: the float 202021.25 ("PIEH"), int32 width, int32 height, then the same pairs.
 """
 
 from __future__ import annotations
@@ -12,8 +11,6 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-
-_FLO_MAGIC = 202021.25
 
 
 def write_a2v2f(path: str | Path, flow: np.ndarray) -> None:
@@ -33,25 +30,4 @@ def read_a2v2f(path: str | Path) -> np.ndarray:
     width, height, element = np.frombuffer(data[:12], dtype="<i4")
     if element != 8 or width < 1 or height < 1 or len(data) != 12 + int(width) * int(height) * 8:
         raise InputError("not an A2V2f flow file (bad header or size)", path)
-    return np.frombuffer(data[12:], dtype="<f4").reshape(int(height), int(width), 2).astype(np.float32)
-
-
-def write_flo(path: str | Path, flow: np.ndarray) -> None:
-    """Write an (H, W, 2) flow as Middlebury ``.flo``."""
-    flow = np.ascontiguousarray(flow, dtype="<f4")
-    height, width = flow.shape[:2]
-    with open(path, "wb") as f:
-        np.array([_FLO_MAGIC], dtype="<f4").tofile(f)
-        np.array([width, height], dtype="<i4").tofile(f)
-        flow.tofile(f)
-
-
-def read_flo(path: str | Path) -> np.ndarray:
-    """Read a Middlebury ``.flo`` flow as (H, W, 2) float32."""
-    data = Path(path).read_bytes()
-    if len(data) < 12 or np.frombuffer(data[:4], dtype="<f4")[0] != np.float32(_FLO_MAGIC):
-        raise InputError("not a .flo flow file (bad magic number)", path)
-    width, height = np.frombuffer(data[4:12], dtype="<i4")
-    if len(data) != 12 + int(width) * int(height) * 8:
-        raise InputError("truncated .flo flow file", path)
     return np.frombuffer(data[12:], dtype="<f4").reshape(int(height), int(width), 2).astype(np.float32)

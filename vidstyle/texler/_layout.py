@@ -17,14 +17,14 @@ import cv2
 import numpy as np
 
 from ..errors import InputError, UsageError
-from ..flow import FlowPreset
+from ..flow import FlowPreset, write_flo
 from ..guides import generate_guides, guide_folder_name
 from ..io import atomic_output, check_output, list_images, open_video, read_image_rgb
 from ..masks import mask_name, read_mask, read_mask_folder, write_mask
 from ..masks._clip import clip_flows
 from ..prefilter import temporal_bilateral
 from ..progress import progress
-from ._flowfile import read_a2v2f, write_a2v2f, write_flo
+from ._flowfile import read_a2v2f, write_a2v2f
 
 FLOW_EXT = ".A2V2f"
 

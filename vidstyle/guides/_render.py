@@ -56,17 +56,17 @@ def render_guide(width: int, height: int, point_sets: list[PointSet], *, sigma: 
         low[:, 1] = np.clip(low[:, 1], -reach, low_h + reach - 1)
         base = np.floor(low)
         frac = (low - base).astype(np.float32)
-        gx = np.exp(-((offsets[None, :] - frac[:, 0:1]) ** 2) * inv)  # (n, side)
-        gy = np.exp(-((offsets[None, :] - frac[:, 1:2]) ** 2) * inv)
+        gx = np.exp(-((offsets[None, :] - frac[:, 0:1]) ** 2) * np.float32(inv))  # (n, side)
+        gy = np.exp(-((offsets[None, :] - frac[:, 1:2]) ** 2) * np.float32(inv))
         centre = (base[:, 1].astype(np.int64) + pad) * canvas_w + base[:, 0].astype(np.int64) + pad
         order = np.lexsort((points.ids, points.layers))
         layers = points.layers[order]
         for group in np.split(order, np.flatnonzero(np.diff(layers)) + 1):
             index = (centre[group][:, None, None] + window[None]).reshape(-1)
-            alpha = (gy[group][:, :, None] * gx[group][:, None, :]).reshape(-1, 1)
-            colour = np.repeat(colours[group], side * side, axis=0)
-            below = out[index]
-            out[index] = below + alpha * (colour - below)
+            alpha = (gy[group][:, :, None] * gx[group][:, None, :]).reshape(len(group), -1, 1)
+            below = out[index].reshape(len(group), side * side, 3)
+            below += alpha * (colours[group][:, None, :] - below)
+            out[index] = below.reshape(-1, 3)
     image = out.reshape(low_h + 2 * pad, canvas_w, 3)[pad:pad + low_h, pad:pad + low_w]
     if scale > 1:
         image = cv2.resize(image, (low_w * scale, low_h * scale), interpolation=cv2.INTER_CUBIC)

@@ -13,7 +13,7 @@ from vidstyle.errors import InputError
 from vidstyle.flow import (FlowCache, FlowPrecision, FlowPreset, SourceId, compute_flow, flow_to_color,
                            flow_to_tensor, read_flo, validity_mask, video_flows, warp, warp_numpy, write_flo)
 
-from _fixtures_flow import SAMPLE, texture
+from ._fixtures_flow import SAMPLE, texture
 
 
 def plain_bilinear(image: np.ndarray, flow: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@ import pytest
 from vidstyle.cli import main
 from vidstyle.flow import read_flo
 
-from _fixtures_flow import translated_sequence, write_video
+from ._fixtures_flow import translated_sequence, write_video
 
 
 def run(args: list[str]) -> int:

@@ -15,8 +15,8 @@ from vidstyle.metrics import (FlowOrigin, flicker, plot_flicker, static_flicker,
                               warping_error_torch)
 from vidstyle.progress import set_quiet
 
-from _fixtures_flow import texture, translated_sequence
-from test_flow import plain_bilinear
+from ._fixtures_flow import texture, translated_sequence
+from .test_flow import plain_bilinear
 
 
 @pytest.fixture(autouse=True)

@@ -3,6 +3,7 @@ flicker and flow difference."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import torch
 
@@ -26,7 +27,8 @@ def to_unit(image: np.ndarray) -> np.ndarray:
 def luma(image: np.ndarray) -> np.ndarray:
     """(H, W, 3) RGB -> (H, W) float32 BT.709 luma in 0-255 levels (uint8 or [0, 1] float in)."""
     scale = 1.0 if image.dtype == np.uint8 else 255.0
-    return (image.astype(np.float32) @ LUMA_WEIGHTS) * np.float32(scale)
+    weights = (LUMA_WEIGHTS * np.float32(scale))[None, :]
+    return cv2.transform(image.astype(np.float32, copy=False), weights)
 
 
 def warping_error(frame: np.ndarray, next_frame: np.ndarray, forward: np.ndarray,
@@ -50,13 +52,23 @@ def warping_error(frame: np.ndarray, next_frame: np.ndarray, forward: np.ndarray
         raise ValueError(f"frames must be equal (H, W, C) arrays, got {frame.shape} and {next_frame.shape}")
     if mask.shape != frame.shape[:2]:
         raise ValueError(f"mask must be {frame.shape[:2]}, got {mask.shape}")
-    valid = mask.astype(bool)
-    count = int(valid.sum())
+    valid = mask.astype(np.uint8, copy=False)
+    count = cv2.countNonZero(valid)
     if count == 0:
         return float("nan")
-    warped = warp_numpy(to_unit(next_frame), forward)
-    squared = np.square(warped - to_unit(frame))[valid]
-    return float(squared.sum(dtype=np.float64) / (frame.shape[2] * count))
+    # Warping is linear, so 8-bit frames are warped in 0-255 units and scaled once at the end.
+    scale = 1 / 255 if frame.dtype == np.uint8 else 1.0
+    if frame.dtype != np.uint8 and not np.issubdtype(frame.dtype, np.floating):
+        raise ValueError(f"images must be uint8 or float in [0, 1], got {frame.dtype}")
+    difference = warp_numpy(next_frame.astype(np.float32, copy=False), forward)
+    cv2.subtract(difference, frame.astype(np.float32, copy=False), dst=difference)
+    cv2.multiply(difference, difference, dst=difference)
+    channels = frame.shape[2]
+    if channels <= 4:  # cv2.mean accumulates in double precision
+        total = sum(cv2.mean(difference, mask=valid)[:channels]) * count
+    else:
+        total = float(difference[valid.astype(bool)].sum(dtype=np.float64))
+    return float(total / (channels * count) * scale * scale)
 
 
 def warping_error_torch(frame: torch.Tensor, next_frame: torch.Tensor, forward: torch.Tensor,
@@ -97,22 +109,23 @@ class WarpingError(torch.nn.Module):
 def still_mask(source_frame: np.ndarray, source_next: np.ndarray, forward: np.ndarray,
                valid: np.ndarray) -> np.ndarray:
     """(H, W) bool: valid pixels where the source neither moves nor changes brightness."""
-    speed_sq = np.square(forward).sum(axis=-1)
+    u, v = cv2.split(np.ascontiguousarray(forward, dtype=np.float32))
+    speed_sq = u * u + v * v
     change = np.abs(luma(source_next) - luma(source_frame))
     return valid & (speed_sq <= STILL_MOTION_PX ** 2) & (change <= STILL_LUMA_LEVELS)
 
 
 def static_flicker(frame: np.ndarray, next_frame: np.ndarray, still: np.ndarray) -> float:
     """Mean |luma(t+1) - luma(t)| (0-255 levels) over the ``still`` pixels; NaN if none."""
-    count = int(still.sum())
-    if count == 0:
+    selected = still.astype(np.uint8, copy=False)
+    if cv2.countNonZero(selected) == 0:
         return float("nan")
-    change = np.abs(luma(next_frame) - luma(frame))[still]
-    return float(change.sum(dtype=np.float64) / count)
+    return float(cv2.mean(cv2.absdiff(luma(next_frame), luma(frame)), mask=selected)[0])
 
 
 def flow_difference(flow_a: np.ndarray, flow_b: np.ndarray) -> float:
     """tOF of one pair: mean over pixels of |flow_a - flow_b| (end-point distance, px)."""
     if flow_a.shape != flow_b.shape:
         raise ValueError(f"flows differ in shape: {flow_a.shape} vs {flow_b.shape}")
-    return float(np.sqrt(np.square(flow_a - flow_b).sum(axis=-1)).mean(dtype=np.float64))
+    du, dv = cv2.split(np.ascontiguousarray(flow_a - flow_b, dtype=np.float32))
+    return float(cv2.mean(cv2.magnitude(du, dv))[0])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -248,3 +249,21 @@ def test_cuda_yuv_matches_cpu_conversion():
 def test_render_options_are_a_dataclass_with_user_defaults():
     options = RenderOptions()
     assert options.stabilize == 0.0 and options.audio and options.keep_hud is None
+
+
+def test_keep_hud_auto_detects_the_hud_of_real_footage(tmp_path):
+    import cv2
+
+    from vidstyle.masks import detect_hud
+
+    sample = Path(__file__).resolve().parent.parent / "samples" / "hacienda_320x240.mp4"
+    grey = toy_model("test_grey_auto", lambda x: torch.full_like(x[:, :3], 0.5))
+    out = tmp_path / "auto.mp4"
+    render(sample, grey, out, keep_hud="auto", end=0.25)
+    hud = detect_hud(sample, size=(320, 240)).astype(np.uint8)
+    assert 0.01 < hud.mean() < 0.3
+    inside = cv2.erode(hud, np.ones((5, 5), np.uint8)).astype(bool)
+    outside = ~cv2.dilate(hud, np.ones((9, 9), np.uint8)).astype(bool)
+    source, styled = _frames(sample, end=0.25)[0], _frames(out)[0]
+    assert psnr(source[inside], styled[inside]) > 30  # the HUD came back
+    assert np.abs(styled[outside].astype(int) - 128).mean() < 3  # the scene is stylized

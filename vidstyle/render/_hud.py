@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
 
-from ..errors import InputError, UsageError
+from ..errors import InputError
 
 AUTO = "auto"
 
@@ -32,22 +31,19 @@ def load_hud_mask(path: str | Path, size: tuple[int, int]) -> np.ndarray:
 
 
 def detect_hud_mask(source: Path, size: tuple[int, int]) -> np.ndarray:
-    """The HUD mask of ``source`` from :func:`vidstyle.masks.detect_hud`."""
-    try:
-        masks = importlib.import_module("vidstyle.masks")
-        detect_hud = getattr(masks, "detect_hud")
-    except (ImportError, AttributeError):
-        raise UsageError("--keep-hud auto needs vidstyle.masks.detect_hud, which this install lacks; "
-                         "give a mask image instead (white = HUD)") from None
-    found = detect_hud(source)
-    mask = np.asarray(getattr(found, "mask", found))
-    if mask.ndim == 3:
-        mask = mask[..., 0]
-    mask = mask.astype(np.float32)
-    if mask.max() > 1.0:
-        mask /= 255.0
+    """The HUD of ``source`` found by :func:`vidstyle.masks.detect_hud` (static
+    overlays over moving scenery), as a float mask at ``size``."""
+    from ..masks import detect_hud
+    from ..progress import info, warn
+
+    info(f"detecting the HUD of {source.name} (--keep-hud auto) ...")
+    mask = np.asarray(detect_hud(source, size=tuple(size)), dtype=np.float32)
     if mask.shape[::-1] != tuple(size):
         mask = cv2.resize(mask, tuple(size), interpolation=cv2.INTER_AREA)
+    if not mask.any():
+        warn(f"{source}: no HUD found; --keep-hud auto keeps nothing (give a mask image instead)")
+    else:
+        info(f"HUD covers {mask.mean():.1%} of the frame")
     return mask
 
 

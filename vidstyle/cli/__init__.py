@@ -17,6 +17,9 @@ from ..errors import VidstyleError
 
 COMMAND_MODULES = [
     "vidstyle.cli.io_commands",
+    "vidstyle.cli.flow_commands",
+    "vidstyle.cli.mask_commands",
+    "vidstyle.cli.render_commands",
     "vidstyle.cli.train_commands",
 ]
 

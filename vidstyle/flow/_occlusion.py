@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from ._warp import sampling_grid, warp_numpy
 
 
-def _gradient_energy(flow: np.ndarray) -> np.ndarray:
-    """u_x^2 + u_y^2 + v_x^2 + v_y^2 with one-sided (forward) differences."""
-    dx = np.zeros_like(flow)
-    dy = np.zeros_like(flow)
-    dx[:, :-1] = flow[:, 1:] - flow[:, :-1]
-    dy[:-1, :] = flow[1:, :] - flow[:-1, :]
-    return (dx ** 2).sum(axis=-1) + (dy ** 2).sum(axis=-1)
+def _gradient_energy(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """u_x^2 + u_y^2 + v_x^2 + v_y^2 with one-sided (forward) differences, 0 past the last row/column."""
+    energy = np.zeros(u.shape, np.float32)
+    for plane in (u, v):
+        dx = plane[:, 1:] - plane[:, :-1]
+        dy = plane[1:, :] - plane[:-1, :]
+        energy[:, :-1] += dx * dx
+        energy[:-1, :] += dy * dy
+    return energy
 
 
 def validity_mask(forward: np.ndarray, backward: np.ndarray, *, exclude_outside: bool = False) -> np.ndarray:
@@ -30,12 +33,14 @@ def validity_mask(forward: np.ndarray, backward: np.ndarray, *, exclude_outside:
     """
     if forward.shape != backward.shape or forward.ndim != 3 or forward.shape[2] != 2:
         raise ValueError(f"flows must both be (H, W, 2), got {forward.shape} and {backward.shape}")
-    forward = forward.astype(np.float32, copy=False)
-    back_warped = warp_numpy(backward.astype(np.float32, copy=False), forward)
-    fb_sum = ((forward + back_warped) ** 2).sum(axis=-1)
-    magnitudes = (forward ** 2).sum(axis=-1) + (back_warped ** 2).sum(axis=-1)
-    occluded = fb_sum > 0.01 * magnitudes + 0.5
-    occluded |= _gradient_energy(forward) > 0.01 * (forward ** 2).sum(axis=-1) + 0.002
+    forward = np.ascontiguousarray(forward, dtype=np.float32)
+    back_warped = warp_numpy(np.ascontiguousarray(backward, dtype=np.float32), forward)
+    u, v = cv2.split(forward)  # contiguous planes: much faster than reducing over a last axis of 2
+    bu, bv = cv2.split(back_warped)
+    forward_sq = u * u + v * v
+    sum_u, sum_v = u + bu, v + bv
+    occluded = sum_u * sum_u + sum_v * sum_v > 0.01 * (forward_sq + bu * bu + bv * bv) + 0.5
+    occluded |= _gradient_energy(u, v) > 0.01 * forward_sq + 0.002
     if exclude_outside:
         height, width = forward.shape[:2]
         map_x, map_y = sampling_grid(forward)

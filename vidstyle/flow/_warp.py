@@ -6,6 +6,8 @@ metrics, torch (batched, differentiable, CPU or CUDA) for losses.
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 import torch
@@ -16,11 +18,18 @@ def _check_flow(flow: np.ndarray, height: int, width: int) -> None:
         raise ValueError(f"flow must be ({height}, {width}, 2), got {flow.shape}")
 
 
+@functools.lru_cache(maxsize=16)
+def _pixel_centres(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    xs = np.arange(width, dtype=np.float32)[None, :]
+    ys = np.arange(height, dtype=np.float32)[:, None]
+    xs.flags.writeable = ys.flags.writeable = False
+    return xs, ys
+
+
 def sampling_grid(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Absolute sampling coordinates (map_x, map_y) for ``cv2.remap``."""
-    height, width = flow.shape[:2]
-    xs, ys = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
-    return xs + flow[..., 0], ys + flow[..., 1]
+    """Absolute sampling positions (map_x, map_y), each (H, W) float32, for ``cv2.remap``."""
+    xs, ys = _pixel_centres(*flow.shape[:2])
+    return flow[..., 0] + xs, flow[..., 1] + ys
 
 
 def warp_numpy(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
@@ -36,8 +45,10 @@ def warp_numpy(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
     map_x, map_y = sampling_grid(flow.astype(np.float32, copy=False))
     # Clamping the positions is what border clamp means, and keeps "unknown" (1e9) or
     # NaN flow from overflowing remap's integer arithmetic.
-    np.clip(np.nan_to_num(map_x, copy=False), 0, width - 1, out=map_x)
-    np.clip(np.nan_to_num(map_y, copy=False), 0, height - 1, out=map_y)
+    for positions, high in ((map_x, width - 1), (map_y, height - 1)):
+        if not np.isfinite(positions).all():
+            np.nan_to_num(positions, copy=False)
+        np.clip(positions, 0, high, out=positions)
     source = image if image.dtype == np.float32 else image.astype(np.float32)
     if source.ndim == 3 and source.shape[2] > 4:  # remap takes at most 4 channels
         warped = np.concatenate([

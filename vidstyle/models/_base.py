@@ -93,7 +93,8 @@ def _load_builtin_architectures() -> None:
         importlib.import_module(module)
 
 
-BUILTIN_ARCHITECTURE_MODULES: list[str] = ["vidstyle.models._fast", "vidstyle.models._texler"]
+BUILTIN_ARCHITECTURE_MODULES: list[str] = ["vidstyle.models._fast", "vidstyle.models._texler",
+                                           "vidstyle.models.fast_neural_style"]
 DEFAULT_ARCH = "fast"
 
 

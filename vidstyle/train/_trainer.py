@@ -102,7 +102,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
     clip = load_clip(input, size)
     painted = load_keyframes(keyframes, clip)
     key_masks = load_masks(masks, painted, clip)
-    guide_frames = _guides(guides, auto_guides, input, clip)
+    guide_frames = _guides(guides, auto_guides, clip, sorted(painted), masks)
     inputs = torch.from_numpy(clip.frames).permute(0, 3, 1, 2)
     if guide_frames is not None:
         inputs = torch.cat((inputs, torch.from_numpy(guide_frames).permute(0, 3, 1, 2)), dim=1)
@@ -311,19 +311,18 @@ def _vgg_loss(weights: str | Path | None, settings: TrainSettings, device: torch
     return VGGFeatureLoss(path).to(device) if path is not None else None
 
 
-def _guides(guides: str | Path | None, auto_guides: bool, input: str | Path, clip: Clip) -> np.ndarray | None:
+def _guides(guides: str | Path | None, auto_guides: bool, clip: Clip, keys: list[int],
+            masks: str | Path | None) -> np.ndarray | None:
     if guides is not None and auto_guides:
         raise UsageError("give --guides or --auto-guides, not both")
     if guides is not None:
         return load_guides(guides, clip)
     if not auto_guides:
         return None
-    try:
-        from ..guides import generate_guides  # type: ignore[attr-defined]
-    except ImportError:
-        raise UsageError("--auto-guides needs vidstyle.guides, which this build does not have; "
-                         "make guides with `vidstyle guides` and pass --guides DIR") from None
-    return np.stack(list(generate_guides(clip.frames)))
+    from ..guides import generate_guides
+
+    by_index = dict(generate_guides(clip.path, keys, seed_masks=masks, size=clip.size))
+    return np.stack([by_index[index] for index in clip.indices])
 
 
 def _describe(name: str, settings: TrainSettings) -> str:

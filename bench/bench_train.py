@@ -30,7 +30,8 @@ from skimage.metrics import structural_similarity
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vidstyle.flow import DisFlow, FlowPreset, validity_mask, warp_numpy  # noqa: E402
+from vidstyle.flow import DisFlow, FlowPreset, validity_mask  # noqa: E402
+from vidstyle.metrics import warping_error  # noqa: E402
 from vidstyle.models import flops_per_pixel  # noqa: E402
 from vidstyle.progress import set_quiet  # noqa: E402
 from vidstyle.styles import stylize  # noqa: E402
@@ -54,13 +55,9 @@ def flicker_protocol(frames: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def e_warp(outputs: np.ndarray, protocol: list[tuple[np.ndarray, np.ndarray]]) -> float:
-    errors = []
-    for t, (flow, mask) in enumerate(protocol):
-        a = outputs[t].astype(np.float32) / 255
-        warped = warp_numpy(outputs[t + 1].astype(np.float32) / 255, flow)
-        m = mask.astype(np.float32)[..., None]
-        errors.append(float((m * (warped - a) ** 2).sum() / (3 * m.sum() + 1e-8)))
-    return float(np.mean(errors))
+    """Mean over pairs of vidstyle.metrics.warping_error (Lai et al.'s e_t)."""
+    return float(np.nanmean([warping_error(outputs[t], outputs[t + 1], flow, mask)
+                             for t, (flow, mask) in enumerate(protocol)]))
 
 
 @torch.no_grad()

@@ -27,7 +27,7 @@ def scene(tmp_path_factory):
 
 
 FAST = dict(temporal_weight=0.5, device="cpu", threads=1, patch_size=16, batch_size=8)
-STEPS = 120
+STEPS = 160
 
 
 @pytest.fixture(scope="module")
@@ -206,3 +206,14 @@ def test_trains_on_cuda_and_checkpoint_loads_on_cpu(scene, tmp_path):
     assert result.steps == 3
     with torch.no_grad():
         assert load_stylizer(tmp_path / "g.pt", "cpu")(torch.rand(1, 3, 20, 30)).shape == (1, 3, 20, 30)
+
+
+def test_texler_train_folder_counts_from_one(scene, tmp_path):
+    _, source, _, frames = scene
+    project = tmp_path / "Clip_train"
+    write_png(project / "output" / "004.png", simple_style(frames[3]))  # Texler's 004 = frame 3
+    mask = np.full((56, 64), 255, np.uint8)
+    write_png(project / "mask" / "004.png", mask)
+    result = train(source, project, None, steps=1, device="cpu", threads=1, temporal_weight=0,
+                   patch_size=16, batch_size=4)
+    assert result.keyframes == [3]

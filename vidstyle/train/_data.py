@@ -3,7 +3,8 @@
 Keyframes, masks and guides are PNG folders named by frame index (``0.png``,
 ``0120.png``: any zero padding). The index is the one the frame reader gives:
 zero-based for videos, the file number for numbered frame folders. A Texler
-``<Name>_train`` folder (``output/``, ``mask/``) is accepted as keyframes.
+``<Name>_train`` folder (``output/``, ``mask/``) is accepted as keyframes; its
+files count from 1 (``001.png`` is the clip's first frame).
 """
 
 from __future__ import annotations
@@ -86,7 +87,9 @@ def texler_layout(folder: Path) -> dict[str, Path] | None:
     return None
 
 
-def _indexed_images(folder: Path, what: str) -> dict[int, Path]:
+def _indexed_images(folder: Path, what: str, clip: Clip | None = None) -> dict[int, Path]:
+    """Images of a folder by frame index; with ``clip``, the folder is Texler-numbered
+    (``001.png`` is the clip's first frame) and names are mapped to the clip's indices."""
     if not folder.is_dir():
         raise InputError(f"{what} folder does not exist", folder)
     files = list_images(folder)
@@ -95,6 +98,11 @@ def _indexed_images(folder: Path, what: str) -> dict[int, Path]:
     by_index: dict[int, Path] = {}
     for file in files:
         index = _index_of(file, what)
+        if clip is not None:  # Texler counts frames from 1
+            if not 1 <= index <= len(clip.indices):
+                raise InputError(f"Texler-numbered {what} {file.name} is outside the clip's "
+                                 f"{len(clip.indices)} frames (001..{len(clip.indices):03d})", file)
+            index = clip.indices[index - 1]
         if index in by_index:
             raise InputError(f"two {what} files for frame {index}: {by_index[index].name} and {file.name}",
                              folder)
@@ -130,19 +138,20 @@ def load_keyframes(source: str | Path | Mapping[int, np.ndarray], clip: Clip) ->
     if layout is not None:
         folder = layout["keyframes"]
     keyframes = {}
-    for index, file in _indexed_images(folder, "keyframe").items():
+    for index, file in _indexed_images(folder, "keyframe", clip if layout else None).items():
         _check_index(index, clip, file, "keyframe")
         keyframes[index] = _fit(read_image_rgb(file), clip, file, "keyframe")
     return keyframes
 
 
-def load_masks(folder: str | Path | None, keyframes: Mapping[int, np.ndarray], clip: Clip) -> dict[int, np.ndarray]:
+def load_masks(folder: str | Path | None, keyframes: Mapping[int, np.ndarray], clip: Clip, *,
+               texler_numbered: bool = False) -> dict[int, np.ndarray]:
     """(H, W) bool masks (white = learn here, threshold 128) per keyframe; all
-    True where no mask folder is given."""
+    True where no mask folder is given. ``texler_numbered``: names count from 1."""
     full = {index: np.ones(clip.size[::-1], dtype=bool) for index in keyframes}
     if folder is None:
         return full
-    files = _indexed_images(Path(folder), "mask")
+    files = _indexed_images(Path(folder), "mask", clip if texler_numbered else None)
     masks = {}
     for index in keyframes:
         if index not in files:

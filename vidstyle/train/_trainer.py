@@ -95,14 +95,15 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
     minutes = cpu_minutes if cpu_minutes is not None else minutes
     budget_seconds = minutes * 60 if minutes is not None else (None if steps else DEFAULT_MINUTES * 60)
 
+    texler_masks = False
     if isinstance(keyframes, (str, Path)) and Path(keyframes).is_dir():
         layout = texler_layout(Path(keyframes))
         if layout and masks is None and "masks" in layout:
-            masks = layout["masks"]
+            masks, texler_masks = layout["masks"], True
     clip = load_clip(input, size)
     painted = load_keyframes(keyframes, clip)
-    key_masks = load_masks(masks, painted, clip)
-    guide_frames = _guides(guides, auto_guides, clip, sorted(painted), masks)
+    key_masks = load_masks(masks, painted, clip, texler_numbered=texler_masks)
+    guide_frames = _guides(guides, auto_guides, clip, sorted(painted), None if texler_masks else masks)
     inputs = torch.from_numpy(clip.frames).permute(0, 3, 1, 2)
     if guide_frames is not None:
         inputs = torch.cat((inputs, torch.from_numpy(guide_frames).permute(0, 3, 1, 2)), dim=1)

@@ -27,10 +27,12 @@ def ffmpeg_reason(err: Exception) -> str:
 
 
 @contextmanager
-def open_container(path: Path) -> Iterator[av.container.InputContainer]:
-    """av.open for reading, turning FFmpeg failures into one-line InputErrors."""
+def open_container(path: Path, hwaccel: object | None = None) -> Iterator[av.container.InputContainer]:
+    """av.open for reading, turning FFmpeg failures into one-line InputErrors.
+
+    ``hwaccel`` (an ``av.codec.hwaccel.HWAccel``) decodes on a device, e.g. NVDEC."""
     try:
-        container = av.open(str(path), mode="r")
+        container = av.open(str(path), mode="r", **({"hwaccel": hwaccel} if hwaccel else {}))
     except (av.error.FFmpegError, OSError, UnicodeDecodeError) as err:
         raise InputError(f"not a readable video file ({ffmpeg_reason(err)})", path) from None
     try:

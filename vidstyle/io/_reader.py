@@ -28,13 +28,17 @@ class FrameReader:
     Use :func:`open_video` to make one. Frames come as :class:`Frame` records in
     source order; ``start``/``end`` (seconds) or ``start_frame``/``end_frame``
     (zero-based indices, end exclusive) pick a range. ``size`` resizes on decode.
+    ``threads`` caps the decoder's threads (default: FFmpeg's choice);
+    ``hwaccel`` (an ``av.codec.hwaccel.HWAccel``) decodes on a device.
     """
 
     def __init__(self, path: str | Path, *, start: float | None = None, end: float | None = None,
                  start_frame: int | None = None, end_frame: int | None = None,
                  size: tuple[int, int] | None = None, allow_hdr: bool = False,
-                 fps: float = IMAGE_FOLDER_FPS) -> None:
+                 fps: float = IMAGE_FOLDER_FPS, threads: int | None = None,
+                 hwaccel: object | None = None) -> None:
         self.path = Path(path)
+        self.threads, self.hwaccel = threads, hwaccel
         self.info: VideoInfo = probe(self.path, fps=fps)
         if (start is not None or end is not None) and (start_frame is not None or end_frame is not None):
             raise UsageError("give a time range or a frame range, not both")
@@ -127,10 +131,12 @@ class FrameReader:
     # -- video -------------------------------------------------------------
     def _video_frames(self) -> Iterator[Frame]:
         info = self.info
-        with open_container(self.path) as container:
+        with open_container(self.path, self.hwaccel) as container:
             self._container = container
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"  # the default (slice) threading does nothing for x264 files
+            if self.threads:
+                stream.thread_count = self.threads
             time_base = stream.time_base
             start_pts = stream.start_time or 0
             rate = info.nominal_fps or info.average_fps or 0

@@ -79,14 +79,16 @@ class VideoWriter:
             trimmed to [``start``, ``end``) seconds of the source.
         start: the source time (seconds) the output begins at; video and audio
             are both shifted by it, so a trimmed clip starts at 0.
+        threads: encoder threads (default: FFmpeg's choice).
     """
 
     def __init__(self, path: str | Path, *, width: int, height: int, time_base: Fraction,
                  rate: float | None = None, codec: Codec = Codec.H264, crf: int | None = None,
                  preset: str | None = None, audio_from: str | Path | None = None,
                  start: float | None = None, end: float | None = None,
-                 overwrite: bool = False) -> None:
+                 overwrite: bool = False, threads: int | None = None) -> None:
         self.path = Path(path)
+        self.threads = threads
         self.width, self.height = width, height
         self.time_base = Fraction(time_base)
         self.rate = Fraction(rate).limit_denominator(1001) if rate else Fraction(30)
@@ -148,6 +150,8 @@ class VideoWriter:
             ctx.colorspace = ctx.color_primaries = ctx.color_trc = BT709_TAG
             ctx.color_range = LIMITED_RANGE_TAG
         stream.thread_type = "AUTO"
+        if self.threads:
+            stream.codec_context.thread_count = self.threads
         if codec is Codec.H264_NVENC:
             try:
                 stream.codec_context.open()
@@ -162,7 +166,8 @@ class VideoWriter:
             return self._reformatter.reformat(frame, format="bgr0")
         out = self._reformatter.reformat(
             frame, format=self._stream.pix_fmt, dst_colorspace=SwsColorspace.ITU709,
-            dst_color_range=SwsRange.MPEG, interpolation=Interpolation.BILINEAR | ACCURATE_FLAGS)
+            # AREA: box-filtered chroma, 2.5 dB closer to the RGB input than BILINEAR
+            dst_color_range=SwsRange.MPEG, interpolation=Interpolation.AREA | ACCURATE_FLAGS)
         out.colorspace, out.color_range = BT709_TAG, LIMITED_RANGE_TAG
         return out
 
@@ -178,7 +183,26 @@ class VideoWriter:
             out_pts = pts - self.offset_ticks
         if self._last_pts is not None and out_pts <= self._last_pts:
             return  # a duplicate timestamp would make the muxer fail; drop it
-        frame = self._yuv_frame(np.ascontiguousarray(rgb))
+        self._encode(self._yuv_frame(np.ascontiguousarray(rgb)), out_pts)
+
+    @property
+    def pix_fmt(self) -> str:
+        """The pixel format frames are encoded in (``yuv420p``, ``yuv444p`` or ``gbrp``)."""
+        return self._stream.pix_fmt
+
+    def write_frame(self, frame: av.VideoFrame, *, pts: int) -> None:
+        """Encode a frame already converted to :attr:`pix_fmt` with BT.709
+        limited range (e.g. on a GPU); ``pts`` is the source timestamp."""
+        if (frame.width, frame.height) != (self.width, self.height) or frame.format.name != self.pix_fmt:
+            raise VidstyleError(f"frame is {frame.width}x{frame.height} {frame.format.name}, writer "
+                                f"expects {self.width}x{self.height} {self.pix_fmt}", self.path)
+        out_pts = pts - self.offset_ticks
+        if self._last_pts is not None and out_pts <= self._last_pts:
+            return
+        frame.colorspace, frame.color_range = BT709_TAG, LIMITED_RANGE_TAG
+        self._encode(frame, out_pts)
+
+    def _encode(self, frame: av.VideoFrame, out_pts: int) -> None:
         frame.pts, frame.time_base = out_pts, self.time_base
         self._container.mux(self._stream.encode(frame))
         self._last_pts = out_pts

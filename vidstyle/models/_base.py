@@ -93,7 +93,7 @@ def _load_builtin_architectures() -> None:
         importlib.import_module(module)
 
 
-BUILTIN_ARCHITECTURE_MODULES: list[str] = []
+BUILTIN_ARCHITECTURE_MODULES: list[str] = ["vidstyle.models.fast_neural_style"]
 
 
 class Stylizer(nn.Module):

@@ -1,0 +1,58 @@
+"""Interrupting ``vidstyle render`` part-way leaves nothing under the final name."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from vidstyle.models import ModelConfig, Stylizer, save_checkpoint
+
+SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "hacienda_320x240.mp4"
+
+
+@pytest.fixture(scope="module")
+def slow_model(tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "fns.pt"
+    return save_checkpoint(path, Stylizer(ModelConfig("fast_neural_style")))
+
+
+def _start(model: Path, out: Path) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    return subprocess.Popen([sys.executable, "-m", "vidstyle", "render", str(SAMPLE), "-m", str(model),
+                             "-o", str(out), "-q", "--threads", "1"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for_partial(process: subprocess.Popen, partial: Path, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if partial.exists() and partial.stat().st_size > 0:
+            time.sleep(0.5)  # let it get properly under way
+            return
+        if process.poll() is not None:
+            pytest.fail(f"render ended early: {process.communicate()[1]}")
+        time.sleep(0.05)
+    process.kill()
+    pytest.fail("render never started writing")
+
+
+@pytest.mark.parametrize("how", ["sigint", "sigkill"])
+def test_interrupted_render_leaves_no_final_output(slow_model, tmp_path, how):
+    out = tmp_path / "styled.mp4"
+    partial = tmp_path / "styled.mp4.partial"
+    process = _start(slow_model, out)
+    _wait_for_partial(process, partial)
+    process.send_signal(signal.SIGINT if how == "sigint" else signal.SIGKILL)
+    _, stderr = process.communicate(timeout=30)
+    assert not out.exists()
+    if how == "sigint":  # Ctrl-C: a clean stop that also removes the partial file
+        assert process.returncode == 130, stderr
+        assert "interrupted" in stderr and "Traceback" not in stderr
+        assert not partial.exists()

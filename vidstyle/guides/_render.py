@@ -1,0 +1,74 @@
+"""Drawing guide frames: coloured Gaussian blobs, alpha-composited in a fixed order."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from ._points import PointSet, point_colours
+
+# A blob is cut where its alpha falls below 1/510: no 8-bit output can show it
+# (Texler's tool cuts at 3 sigma; this is 2.5 sigma, 30% less work).
+_ALPHA_FLOOR = 1.0 / 510.0
+
+
+def blob_reach(sigma: float) -> int:
+    """Half-width (px) of the square a blob of ``sigma`` is drawn in."""
+    return int(math.ceil(sigma * math.sqrt(math.log(1.0 / _ALPHA_FLOOR))))
+
+
+def render_scale(sigma: float) -> int:
+    """Blobs this wide are drawn on a grid ``render_scale`` times coarser and upsampled
+    (cubic); a grid step of at most sigma / 4 keeps the error below one 8-bit level."""
+    return max(1, int(sigma // 4))
+
+
+def render_guide(width: int, height: int, point_sets: list[PointSet], *, sigma: float,
+                 seed: int) -> np.ndarray:
+    """Draw one guide frame: (H, W, 3) uint8.
+
+    Starting from black, every point is alpha-blended over what is below it with
+    alpha = exp(-|x - p|^2 / sigma^2) and its fixed colour. ``point_sets`` are
+    drawn first to last (painter's order: the last lies on top); within a set,
+    points go in passes of blobs that did not overlap when the points were placed,
+    each pass one vectorised gather-blend-scatter over the blobs' squares.
+    """
+    scale = render_scale(sigma)
+    low_w, low_h = -(-width // scale), -(-height // scale)
+    low_sigma = sigma / scale
+    reach = int(math.ceil(blob_reach(sigma) / scale))
+    side = 2 * reach + 1
+    pad = reach + 1
+    canvas_w = low_w + 2 * pad
+    out = np.zeros(((low_h + 2 * pad) * canvas_w, 3), np.float32)
+    offsets = np.arange(-reach, reach + 1, dtype=np.float32)
+    window = (offsets.astype(np.int64)[:, None] * canvas_w + offsets.astype(np.int64)[None, :])
+    inv = 1.0 / (low_sigma * low_sigma)
+    for points in point_sets:
+        if not len(points.positions):
+            continue
+        colours = point_colours(seed, points.key, points.ids)
+        # Pixel-centre-preserving map to the coarse grid (as cv2.resize upsamples).
+        low = (points.positions + 0.5) / scale - 0.5
+        low[:, 0] = np.clip(low[:, 0], -reach, low_w + reach - 1)
+        low[:, 1] = np.clip(low[:, 1], -reach, low_h + reach - 1)
+        base = np.floor(low)
+        frac = (low - base).astype(np.float32)
+        gx = np.exp(-((offsets[None, :] - frac[:, 0:1]) ** 2) * np.float32(inv))  # (n, side)
+        gy = np.exp(-((offsets[None, :] - frac[:, 1:2]) ** 2) * np.float32(inv))
+        centre = (base[:, 1].astype(np.int64) + pad) * canvas_w + base[:, 0].astype(np.int64) + pad
+        order = np.lexsort((points.ids, points.layers))
+        layers = points.layers[order]
+        for group in np.split(order, np.flatnonzero(np.diff(layers)) + 1):
+            index = (centre[group][:, None, None] + window[None]).reshape(-1)
+            alpha = (gy[group][:, :, None] * gx[group][:, None, :]).reshape(len(group), -1, 1)
+            below = out[index].reshape(len(group), side * side, 3)
+            below += alpha * (colours[group][:, None, :] - below)
+            out[index] = below.reshape(-1, 3)
+    image = out.reshape(low_h + 2 * pad, canvas_w, 3)[pad:pad + low_h, pad:pad + low_w]
+    if scale > 1:
+        image = cv2.resize(image, (low_w * scale, low_h * scale), interpolation=cv2.INTER_CUBIC)
+        image = image[:height, :width]
+    return np.clip(np.rint(image * 255.0), 0, 255).astype(np.uint8)

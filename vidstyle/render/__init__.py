@@ -1,0 +1,28 @@
+"""Streaming renderer: stylize hours of footage with constant memory, on CPU or CUDA.
+
+Public API::
+
+    result = render("gameplay.mp4", "model.pt", "styled.mp4", stabilize=0.5, keep_hud="hud.png")
+    result.frames, result.fps, result.realtime_factor, result.times.shares()
+    export_onnx("model.pt", "model.onnx", size=(640, 480))   # or size=None for any size
+
+The pipeline is decode thread -> model -> encode thread with bounded queues;
+output is written as ``OUTPUT.partial`` and renamed when complete.
+"""
+
+from ._hud import composite_hud, load_hud_mask
+from ._onnx import OnnxExport, export_onnx
+from ._pipeline import Pipeline, Stage, StageFailure, StageTimes, run_sequential
+from ._processor import FrameProcessor, RenderedBatch, SourceFrame
+from ._render import RenderOptions, RenderResult, render, working_size
+from ._runtime import DeviceKind, Precision, RuntimePlan, resolve_runtime
+from ._stabilize import Motion, MotionEstimator, Stabilizer, TemporalBlend, temporal_blend
+from ._yuv import RgbToYuv420, rgb_to_yuv420
+
+__all__ = [
+    "DeviceKind", "FrameProcessor", "Motion", "MotionEstimator", "OnnxExport", "Pipeline", "Precision",
+    "RenderOptions", "RenderResult", "RenderedBatch", "RgbToYuv420", "RuntimePlan", "SourceFrame",
+    "Stabilizer", "Stage", "StageFailure", "StageTimes", "TemporalBlend", "composite_hud", "export_onnx",
+    "load_hud_mask", "render", "resolve_runtime", "rgb_to_yuv420", "run_sequential", "temporal_blend",
+    "working_size",
+]

@@ -1,0 +1,51 @@
+"""Guide channels for models trained with them, read from a folder while streaming."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..errors import InputError, UsageError
+from ..io import list_images
+
+
+class GuideFolder:
+    """Guide images for each source frame: ``DIR/000123.png`` for frame 123
+    (zero-based source index, as ``vidstyle extract`` names frames), or, when
+    the names are not all numbers, the images in natural order.
+
+    ``channels`` 1 reads greyscale, 3 reads RGB; images are resized to ``size``.
+    """
+
+    def __init__(self, folder: str | Path, channels: int, size: tuple[int, int]) -> None:
+        self.folder = Path(folder)
+        if channels not in (1, 3):
+            raise UsageError(f"the model takes {channels} guide channels; a guide folder supplies "
+                             "1 (greyscale) or 3 (RGB)")
+        if not self.folder.is_dir():
+            raise InputError("no such guide folder", self.folder)
+        files = list_images(self.folder)
+        if not files:
+            raise InputError("guide folder holds no images", self.folder)
+        self.channels, self.size = channels, size
+        if all(f.stem.isdigit() for f in files):
+            self._by_index = {int(f.stem): f for f in files}
+        else:
+            self._by_index = dict(enumerate(files))
+
+    def __call__(self, index: int) -> np.ndarray:
+        """(H, W, channels) uint8 guide for source frame ``index``."""
+        file = self._by_index.get(index)
+        if file is None:
+            raise InputError(f"no guide image for frame {index} (expected {index:06d}.png)", self.folder)
+        flag = cv2.IMREAD_GRAYSCALE if self.channels == 1 else cv2.IMREAD_COLOR
+        image = cv2.imread(str(file), flag)
+        if image is None:
+            raise InputError("not a readable image (guide)", file)
+        if image.shape[1::-1] != tuple(self.size):
+            image = cv2.resize(image, tuple(self.size), interpolation=cv2.INTER_AREA)
+        if self.channels == 3:
+            image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        return image.reshape(image.shape[0], image.shape[1], self.channels)

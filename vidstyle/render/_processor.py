@@ -1,0 +1,188 @@
+"""The model stage: frames in, stylized frames out, on CPU or CUDA.
+
+Per batch: upload (through a pinned staging buffer and a non-blocking copy on
+CUDA), resize to the model's working size, add guide channels, run the model
+under autocast (fp16/bf16) in channels_last where chosen, resize to the output
+size, blend with the previous output (``--stabilize``), put the HUD back, and
+convert to bytes for the encoder: YUV 4:2:0 on the GPU when the encoder takes
+it (half the download, no swscale), RGB otherwise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..models import Stylizer
+from ..progress import warn
+from ._hud import composite_hud
+from ._runtime import Precision, RuntimePlan
+from ._stabilize import Motion, Stabilizer
+from ._yuv import rgb_to_yuv420
+
+
+@dataclass
+class SourceFrame:
+    """One decoded frame on its way to the model. ``rgb`` is at the output size,
+    ``guide`` (H, W, C) at the model's working size."""
+
+    index: int
+    pts: int
+    time: float
+    rgb: np.ndarray
+    guide: np.ndarray | None = None
+    motion: Motion | None = None
+
+
+@dataclass
+class RenderedBatch:
+    """Stylized frames ready to encode: ``pixels`` is (B, H, W, 3) RGB or, when
+    ``is_yuv``, (B, H * 3 // 2, W) planar YUV 4:2:0, both uint8."""
+
+    indices: list[int]
+    pts: list[int]
+    times: list[float]
+    pixels: np.ndarray
+    is_yuv: bool
+
+
+def _resize(frames: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """(B, C, H, W) float -> (B, C, size[1], size[0]); antialiased when shrinking."""
+    height, width = frames.shape[-2:]
+    if (width, height) == tuple(size):
+        return frames
+    shrink = size[0] * size[1] < width * height
+    return F.interpolate(frames, size=(size[1], size[0]), mode="bilinear", align_corners=False,
+                         antialias=shrink)
+
+
+class FrameProcessor:
+    """Callable model stage for :class:`~vidstyle.render._pipeline.Pipeline`."""
+
+    def __init__(self, model: Stylizer, plan: RuntimePlan, *, work_size: tuple[int, int],
+                 out_size: tuple[int, int], hud_mask: np.ndarray | None = None, stabilize: float = 0.0,
+                 yuv_output: bool = False, compile_model: bool = False, ring_size: int = 4) -> None:
+        self.plan = plan
+        self.device = plan.device
+        self.work_size, self.out_size = work_size, out_size
+        self.guide_channels = model.config.guide_channels
+        self.yuv_output = yuv_output
+        memory_format = torch.channels_last if plan.channels_last else torch.contiguous_format
+        self.memory_format = memory_format
+        self.model = model.to(self.device).eval().to(memory_format=memory_format)
+        self._forward: Callable[[torch.Tensor], torch.Tensor] = self.model
+        self._compiled = False
+        if compile_model:
+            self._forward = self._compile(self.model)
+        self.hud = None
+        if hud_mask is not None:
+            self.hud = torch.from_numpy(np.ascontiguousarray(hud_mask, dtype=np.float32))[None, None]
+            self.hud = self.hud.to(self.device)
+        self.stabilizer = Stabilizer(stabilize) if stabilize > 0 else None
+        self._ring_size = ring_size
+        self._staging: dict[str, torch.Tensor] = {}  # one pinned buffer per kind of upload
+        self._ring: list[torch.Tensor] = []
+        self._ring_next = 0
+        if plan.is_cuda:
+            torch.backends.cudnn.benchmark = True  # fixed frame size: pick the fastest conv kernels once
+
+    # -- model -----------------------------------------------------------------
+    def _compile(self, model: torch.nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
+        try:
+            # CUDA graphs ("reduce-overhead") remove per-layer launch costs for a fixed batch shape.
+            mode = "reduce-overhead" if self.plan.is_cuda else "default"
+            compiled = torch.compile(model, mode=mode, dynamic=False)
+        except Exception as err:  # noqa: BLE001 - no compiler, unsupported platform
+            warn(f"torch.compile unavailable ({type(err).__name__}: {err}); running eagerly")
+            return model
+        self._compiled = True
+        return compiled  # type: ignore[return-value]
+
+    def _run_model(self, x: torch.Tensor) -> torch.Tensor:
+        precision = self.plan.precision
+        autocast = (torch.autocast(device_type=self.device.type, dtype=precision.dtype)
+                    if precision is not Precision.FP32 else contextlib.nullcontext())
+        with autocast:
+            try:
+                return self._forward(x)
+            except Exception as err:  # noqa: BLE001
+                if not self._compiled:
+                    raise
+                # Compilation happens on the first call; a missing C++ compiler shows up here.
+                warn(f"torch.compile failed ({type(err).__name__}: {str(err).splitlines()[0][:120]}); "
+                     "running eagerly")
+                self._compiled = False
+                self._forward = self.model
+                return self._forward(x)
+
+    # -- transfers ---------------------------------------------------------------
+    def _upload(self, frames: list[np.ndarray], kind: str = "frames") -> torch.Tensor:
+        """Stack (H, W, C) uint8 arrays into a (B, C, H, W) float [0, 1] device tensor."""
+        count = len(frames)
+        if self.plan.is_cuda:
+            staging = self._staging.get(kind)
+            if staging is None or staging.shape[0] < count or staging.shape[1:] != frames[0].shape:
+                staging = torch.empty((max(count, self.plan.batch), *frames[0].shape), dtype=torch.uint8,
+                                      pin_memory=True)
+                self._staging[kind] = staging
+            # Safe to refill: the previous batch's copies finished at its download's synchronize.
+            host = staging[:count]
+            staging_view = host.numpy()
+            for slot, frame in enumerate(frames):
+                np.copyto(staging_view[slot], frame)
+            tensor = host.to(self.device, non_blocking=True)
+        else:
+            tensor = torch.from_numpy(np.stack(frames))
+        return tensor.permute(0, 3, 1, 2).float().div_(255.0).contiguous(memory_format=self.memory_format)
+
+    def _download(self, pixels: torch.Tensor) -> np.ndarray:
+        """A uint8 device tensor as a host array the encoder may read until
+        ``ring_size`` - 1 later batches have been produced."""
+        if not self.plan.is_cuda:
+            return pixels.contiguous().numpy()
+        count = pixels.shape[0]
+        slot = self._ring_next % self._ring_size
+        self._ring_next += 1
+        if len(self._ring) <= slot or self._ring[slot].shape[0] < count or \
+                self._ring[slot].shape[1:] != pixels.shape[1:]:
+            buffer = torch.empty((max(count, self.plan.batch), *pixels.shape[1:]), dtype=torch.uint8,
+                                 pin_memory=True)
+            if len(self._ring) <= slot:
+                self._ring.append(buffer)
+            else:
+                self._ring[slot] = buffer
+        host = self._ring[slot][:count]
+        host.copy_(pixels, non_blocking=True)
+        torch.cuda.current_stream(self.device).synchronize()
+        return host.numpy()
+
+    # -- the stage ---------------------------------------------------------------
+    @torch.inference_mode()
+    def __call__(self, batch: list[SourceFrame]) -> RenderedBatch:
+        source = self._upload([frame.rgb for frame in batch])
+        x = _resize(source, self.work_size)
+        if self.guide_channels:
+            guides = self._upload([frame.guide for frame in batch], "guides")  # type: ignore[misc]
+            x = torch.cat((x, guides), dim=1)
+        real = x.shape[0]
+        if self._compiled and real < self.plan.batch:  # keep the compiled (graph) shape fixed
+            x = torch.cat((x, x[-1:].expand(self.plan.batch - real, -1, -1, -1)), dim=0)
+        styled = self._run_model(x)[:real].float().clamp(0.0, 1.0)  # not in place: CUDA-graph output
+        styled = _resize(styled, self.out_size).clamp_(0.0, 1.0)
+        if self.stabilizer is not None:
+            styled = torch.cat([self.stabilizer(styled[i:i + 1], frame.motion)
+                                for i, frame in enumerate(batch)], dim=0)
+        if self.hud is not None:
+            styled = composite_hud(styled, source, self.hud)
+        if self.yuv_output:
+            pixels = rgb_to_yuv420(styled)
+        else:
+            pixels = styled.mul(255.0).round_().clamp_(0, 255).to(torch.uint8).permute(0, 2, 3, 1)
+        return RenderedBatch(indices=[f.index for f in batch], pts=[f.pts for f in batch],
+                             times=[f.time for f in batch], pixels=self._download(pixels),
+                             is_yuv=self.yuv_output)

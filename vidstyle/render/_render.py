@@ -1,0 +1,231 @@
+"""``render``: stylize a whole video with a model, keeping its frames, timestamps and audio."""
+
+from __future__ import annotations
+
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Iterator
+
+import av
+import torch
+
+from ..errors import UsageError
+from ..flow import FlowPreset
+from ..io import Codec, SourceKind, VideoInfo, VideoWriter, check_output, open_video, open_writer, probe
+from ..models import Stylizer, load_stylizer
+from ..progress import progress, warn
+from ._guides import GuideFolder
+from ._hud import resolve_hud_mask
+from ._pipeline import Pipeline, StageTimes, run_sequential
+from ._processor import FrameProcessor, RenderedBatch, SourceFrame
+from ._runtime import DeviceKind, Precision, RuntimePlan, nvdec_hwaccel, resolve_runtime
+from ._stabilize import MotionEstimator, check_strength
+
+_POSTFIX_EVERY_S = 0.5
+
+
+@dataclass
+class RenderOptions:
+    """Everything ``vidstyle render`` can be told; the defaults are what users want.
+
+    ``size`` is the model's working size (default: the size it was trained at,
+    keeping the source's aspect), ``output_size`` the encoded size (default:
+    the source's). ``keep_hud`` is a mask image or ``"auto"``; ``stabilize``
+    the temporal blend strength S in [0, 1) (0 = off); ``guides`` a folder of
+    guide images for models with guide channels. ``batch``/``threads`` None
+    means the device's sensible default.
+    """
+
+    device: str | DeviceKind = DeviceKind.AUTO
+    precision: str | Precision = Precision.AUTO
+    batch: int | None = None
+    threads: int | None = None
+    size: tuple[int, int] | None = None
+    output_size: tuple[int, int] | None = None
+    start: float | None = None
+    end: float | None = None
+    codec: Codec | None = None
+    crf: int | None = None
+    preset: str | None = None
+    audio: bool = True
+    keep_hud: str | Path | None = None
+    stabilize: float = 0.0
+    stabilize_flow: FlowPreset | str = FlowPreset.ULTRAFAST
+    guides: str | Path | None = None
+    compile: bool = False
+    channels_last: bool | None = None
+    hw_decode: bool = True
+    queue_depth: int = 2
+    sequential: bool = False  # one thread, no overlap: the baseline the benchmark compares with
+    allow_hdr: bool = False
+    overwrite: bool = False
+    desc: str = "render"
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """What a render did. ``times`` holds each stage's busy seconds and the wall time."""
+
+    output: Path
+    frames: int
+    work_size: tuple[int, int]
+    output_size: tuple[int, int]
+    device: str
+    precision: str
+    times: StageTimes
+    source_fps: float | None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.times.wall if self.times.wall else 0.0
+
+    @property
+    def realtime_factor(self) -> float | None:
+        """Render speed over playback speed (1.0 = as fast as the video plays)."""
+        return self.fps / self.source_fps if self.source_fps else None
+
+
+def working_size(model: Stylizer, source_size: tuple[int, int],
+                 requested: tuple[int, int] | None = None) -> tuple[int, int]:
+    """The size the model runs at: ``requested``, else its training size (its
+    height and the source's aspect when the aspects differ), else the source's."""
+    if requested is not None:
+        return requested
+    trained = model.config.train_size
+    if trained is None:
+        return source_size
+    source_aspect = source_size[0] / source_size[1]
+    if abs(trained[0] / trained[1] - source_aspect) <= 0.01 * source_aspect:
+        return tuple(trained)  # type: ignore[return-value]
+    return max(2, round(trained[1] * source_aspect / 2) * 2), trained[1]
+
+
+def render(source: str | Path, model: Stylizer | str | Path, output: str | Path,
+           options: RenderOptions | None = None, **overrides: Any) -> RenderResult:
+    """Stylize ``source`` with ``model`` into ``output`` (a video file, or a folder for PNGs).
+
+    The output has the source's frames (or the ``start``/``end`` range) with the
+    source's timestamps and its audio copied; it is written as ``OUTPUT.partial``
+    and renamed when complete, so an interrupted render leaves nothing under the
+    final name. Keyword ``overrides`` replace fields of ``options``.
+    """
+    options = replace(options or RenderOptions(), **overrides)
+    source = Path(source)
+    inputs: list[str | Path] = [source] + ([] if isinstance(model, Stylizer) else [model])
+    output = check_output(output, inputs, options.overwrite)
+    stabilize = check_strength(options.stabilize)
+    plan = resolve_runtime(options.device, options.precision, batch=options.batch,
+                           channels_last=options.channels_last, threads=options.threads)
+    stylizer = model if isinstance(model, Stylizer) else load_stylizer(model, "cpu")
+    source_info = probe(source)
+    out_size = options.output_size or (source_info.width, source_info.height)
+    work_size = working_size(stylizer, (source_info.width, source_info.height), options.size)
+    guides = _guide_folder(stylizer, options.guides, work_size)
+    hud_mask = resolve_hud_mask(options.keep_hud, source, out_size)
+    hwaccel = None
+    if plan.is_cuda and options.hw_decode and source_info.kind is SourceKind.VIDEO:
+        hwaccel = nvdec_hwaccel(source)
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(plan.torch_threads)
+    try:
+        with ExitStack() as stack:
+            reader = stack.enter_context(open_video(
+                source, start=options.start, end=options.end, size=out_size, allow_hdr=options.allow_hdr,
+                threads=plan.decode_threads, hwaccel=hwaccel))
+            writer = stack.enter_context(_open_writer(output, source, source_info, out_size, plan, options))
+            processor = FrameProcessor(
+                stylizer, plan, work_size=work_size, out_size=out_size, hud_mask=hud_mask,
+                stabilize=stabilize, compile_model=options.compile, ring_size=options.queue_depth + 2,
+                yuv_output=plan.is_cuda and isinstance(writer, VideoWriter) and writer.pix_fmt == "yuv420p")
+            motion = MotionEstimator(options.stabilize_flow) if stabilize else None
+
+            def frames() -> Iterator[SourceFrame]:
+                for frame in reader:
+                    yield SourceFrame(index=frame.index, pts=frame.pts, time=frame.time, rgb=frame.rgb,
+                                      guide=None if guides is None else guides(frame.index),
+                                      motion=None if motion is None else motion(frame.rgb))
+
+            rate = source_info.nominal_fps or source_info.average_fps
+            bar = stack.enter_context(progress(reader.expected_frames, options.desc))
+            sink = _Sink(writer, bar, rate)
+            if options.sequential:
+                times = run_sequential(frames(), processor, sink, batch=plan.batch)
+            else:
+                times = Pipeline(frames(), processor, sink, time_of=lambda f: f.time,
+                                 out_time=lambda b: b.times[0], batch=plan.batch,
+                                 depth=options.queue_depth).run()
+            if sink.frames == 0:
+                raise UsageError(f"{source}: no frames in the requested range")
+            sink.show_speed(force=True)
+    finally:
+        torch.set_num_threads(previous_threads)
+    return RenderResult(output=output, frames=sink.frames, work_size=work_size, output_size=out_size,
+                        device=str(plan.device), precision=plan.precision.value, times=times,
+                        source_fps=rate, notes=plan.notes)
+
+
+def _guide_folder(model: Stylizer, folder: str | Path | None,
+                  work_size: tuple[int, int]) -> GuideFolder | None:
+    channels = model.config.guide_channels
+    if channels and folder is None:
+        raise UsageError(f"the model takes {channels} guide channel(s): give --guides DIR with one guide "
+                         "image per frame (generating guides while rendering is not available yet)")
+    if not channels and folder is not None:
+        raise UsageError("the model takes no guide channels; drop --guides")
+    return None if folder is None else GuideFolder(folder, channels, work_size)
+
+
+def _open_writer(output: Path, source: Path, source_info: VideoInfo, size: tuple[int, int],
+                 plan: RuntimePlan, options: RenderOptions) -> Any:
+    """The output writer; NVENC on CUDA unless another codec was asked for,
+    falling back to libx264 with one line when NVENC cannot open."""
+    is_video = source_info.kind is SourceKind.VIDEO
+    kwargs: dict[str, Any] = dict(
+        width=size[0], height=size[1], time_base=source_info.time_base, overwrite=options.overwrite)
+    if output.suffix:
+        kwargs.update(rate=source_info.nominal_fps, start=options.start, end=options.end,
+                      crf=options.crf, preset=options.preset, threads=plan.encode_threads,
+                      audio_from=source if options.audio and is_video and source_info.audio else None)
+    codec = options.codec
+    if codec is None and plan.is_cuda and output.suffix:
+        codec = Codec.H264_NVENC
+    if codec is Codec.H264_NVENC:
+        try:
+            return open_writer(output, codec=codec, **kwargs)
+        except Exception as err:  # noqa: BLE001 - no GPU, no driver, session limit
+            reason = str(err).split("FFmpeg says:")[-1].strip(" );") if "FFmpeg says" in str(err) else str(err)
+            warn(f"NVENC encode unavailable ({reason[:160]}); encoding with libx264")
+            codec = Codec.H264
+    return open_writer(output, codec=codec, **kwargs)
+
+
+class _Sink:
+    """The encode stage: writes each batch and keeps the progress bar current."""
+
+    def __init__(self, writer: Any, bar: Any, rate: float | None) -> None:
+        self.writer, self.bar, self.rate = writer, bar, rate
+        self.frames = 0
+        self._started = time.perf_counter()
+        self._shown = 0.0
+
+    def __call__(self, batch: RenderedBatch) -> None:
+        for i, pts in enumerate(batch.pts):
+            if batch.is_yuv:
+                frame = av.VideoFrame.from_ndarray(batch.pixels[i], format="yuv420p")
+                self.writer.write_frame(frame, pts=pts)
+            else:
+                self.writer.write(batch.pixels[i], pts=pts, index=batch.indices[i])
+        self.frames += len(batch.pts)
+        self.bar.update(len(batch.pts))
+        self.show_speed()
+
+    def show_speed(self, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not self.rate or (not force and now - self._shown < _POSTFIX_EVERY_S):
+            return
+        self._shown = now
+        fps = self.frames / max(now - self._started, 1e-9)
+        self.bar.set_postfix_str(f"{fps / self.rate:.2f}x realtime", refresh=False)

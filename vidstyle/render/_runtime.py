@@ -1,0 +1,157 @@
+"""Where and how the model runs: device, precision, memory format, thread split,
+and the hardware decoder/encoder, each falling back with one line when missing."""
+
+from __future__ import annotations
+
+import enum
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import av
+import torch
+
+from ..errors import UsageError
+from ..progress import warn
+
+
+class DeviceKind(enum.Enum):
+    """``--device``: AUTO picks CUDA when PyTorch sees a GPU."""
+
+    AUTO = "auto"
+    CPU = "cpu"
+    CUDA = "cuda"
+
+    @classmethod
+    def parse(cls, text: "str | DeviceKind | torch.device") -> "DeviceKind":
+        if isinstance(text, DeviceKind):
+            return text
+        if isinstance(text, torch.device):
+            text = text.type
+        try:
+            return cls(str(text).split(":")[0].strip().lower())
+        except ValueError:
+            raise UsageError(f"unknown device {text!r} (auto, cpu or cuda)") from None
+
+
+class Precision(enum.Enum):
+    """``--precision``: AUTO is fp16 on CUDA (tensor cores) and fp32 on CPU."""
+
+    AUTO = "auto"
+    FP32 = "fp32"
+    FP16 = "fp16"
+    BF16 = "bf16"
+
+    @classmethod
+    def parse(cls, text: "str | Precision") -> "Precision":
+        if isinstance(text, Precision):
+            return text
+        try:
+            return cls(text.strip().lower())
+        except ValueError:
+            raise UsageError(f"unknown precision {text!r} (auto, fp32, fp16 or bf16)") from None
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return {Precision.FP16: torch.float16, Precision.BF16: torch.bfloat16}.get(self, torch.float32)
+
+
+def available_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class RuntimePlan:
+    """The resolved execution settings of one render.
+
+    ``torch_threads`` intra-op threads for the model; ``decode_threads`` and
+    ``encode_threads`` for FFmpeg (None = FFmpeg's choice). ``notes`` are the
+    fallbacks taken, already printed as warnings.
+    """
+
+    device: torch.device
+    precision: Precision
+    channels_last: bool
+    torch_threads: int
+    decode_threads: int | None
+    encode_threads: int | None
+    batch: int
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+
+def resolve_runtime(device: "str | DeviceKind | torch.device" = DeviceKind.AUTO,
+                    precision: "str | Precision" = Precision.AUTO, *, batch: int | None = None,
+                    channels_last: bool | None = None, threads: int | None = None) -> RuntimePlan:
+    """Turn the user's choices into a :class:`RuntimePlan`, falling back (with one
+    warning line each) where this machine cannot do what was asked."""
+    notes: list[str] = []
+
+    def fallback(message: str) -> None:
+        notes.append(message)
+        warn(message)
+
+    kind = DeviceKind.parse(device)
+    requested_index = device.index if isinstance(device, torch.device) else None
+    if isinstance(device, str) and ":" in device:
+        requested_index = int(device.split(":", 1)[1])
+    cuda_ok = torch.cuda.is_available()
+    if kind is DeviceKind.CUDA and not cuda_ok:
+        fallback("CUDA was asked for but PyTorch sees no GPU (CPU build or no driver); rendering on CPU")
+    use_cuda = kind is not DeviceKind.CPU and cuda_ok
+    torch_device = torch.device("cuda", requested_index or 0) if use_cuda else torch.device("cpu")
+
+    chosen = Precision.parse(precision)
+    if chosen is Precision.AUTO:
+        chosen = Precision.FP16 if use_cuda else Precision.FP32
+    if not use_cuda and chosen is Precision.FP16:
+        fallback("fp16 inference needs CUDA; using fp32 on CPU (bf16 is the CPU's half precision)")
+        chosen = Precision.FP32
+    if use_cuda and chosen is Precision.BF16 and not torch.cuda.is_bf16_supported():
+        fallback("this GPU has no bf16; using fp16")
+        chosen = Precision.FP16
+
+    if batch is not None and batch < 1:
+        raise UsageError(f"--batch must be at least 1 (got {batch})")
+    if threads is not None and threads < 1:
+        raise UsageError(f"--threads must be at least 1 (got {threads})")
+    cores = available_cores()
+    if use_cuda:
+        # The GPU does the maths; the CPU's cores go to the codecs and colour conversion.
+        torch_threads = threads or 1
+        codec_threads = max(1, (cores - 1) // 2)
+        return RuntimePlan(torch_device, chosen, True if channels_last is None else channels_last,
+                           torch_threads, codec_threads, codec_threads, batch or 8, tuple(notes))
+    # On CPU the codecs keep one core (two on big machines) and the model gets the
+    # rest: OpenMP threads that share a core with the codecs stall at every barrier
+    # (on the 2-core dev VM, 2 torch threads ran 3x slower than 1 under load).
+    codec_threads = 1 if cores <= 4 else 2
+    torch_threads = threads or max(1, cores - codec_threads)
+    # channels_last is slower on CPU for the InstanceNorm nets tried (REFERENCE §6).
+    return RuntimePlan(torch_device, chosen, bool(channels_last), torch_threads, codec_threads,
+                       codec_threads, batch or 1, tuple(notes))
+
+
+def nvdec_hwaccel(source: Path) -> "av.codec.hwaccel.HWAccel | None":
+    """An NVDEC ``HWAccel`` for ``source`` if it decodes there, else None after
+    one warning line. Frames are downloaded to system memory after decoding."""
+    from av.codec.hwaccel import HWAccel, hwdevices_available
+
+    if "cuda" not in hwdevices_available():
+        warn("NVDEC decode unavailable (FFmpeg build has no CUDA); decoding on CPU")
+        return None
+    hwaccel = HWAccel(device_type="cuda", allow_software_fallback=True)
+    try:
+        with av.open(str(source), hwaccel=hwaccel) as container:
+            next(container.decode(video=0), None)
+    except (av.error.FFmpegError, OSError) as err:
+        reason = getattr(err, "strerror", None) or str(err)
+        warn(f"NVDEC decode unavailable ({reason}); decoding on CPU")
+        return None
+    return hwaccel

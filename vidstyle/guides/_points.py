@@ -133,15 +133,28 @@ def assign_layers(existing: np.ndarray, existing_layers: np.ndarray, new: np.nda
             _mark_taken(taken, mine[keep], existing_layers[other[keep]])
     pairs = cKDTree(new).query_pairs(spacing, p=np.inf, output_type="ndarray")
     pairs = pairs[_closer(new[pairs[:, 0]], new[pairs[:, 1]], spacing)] if len(pairs) else pairs
-    earlier: list[list[int]] = [[] for _ in range(count)]
-    for first, second in np.sort(pairs, axis=1).tolist():
-        earlier[second].append(first)
+    # Earlier new neighbours of each point, grouped by point (query_pairs gives i < j).
+    pairs = pairs[np.argsort(pairs[:, 1], kind="stable")]
+    earlier = pairs[:, 0]
+    bounds = np.searchsorted(pairs[:, 1], np.arange(count + 1)).tolist()
     out = [0] * count
+    bits = np.zeros(count, np.uint64)  # 1 << out[i] while every pass fits in 64 bits
+    wide = max(taken) >= 1 << 64
     for index in range(count):
+        low, high = bounds[index], bounds[index + 1]
         used = taken[index]
-        for other_index in earlier[index]:
-            used |= 1 << out[other_index]
-        out[index] = (~used & (used + 1)).bit_length() - 1  # the lowest free pass
+        if high > low:
+            if wide:
+                for other in earlier[low:high].tolist():
+                    used |= 1 << out[other]
+            else:
+                used |= int(np.bitwise_or.reduce(bits[earlier[low:high]]))
+        layer = (~used & (used + 1)).bit_length() - 1  # the lowest free pass
+        out[index] = layer
+        if layer < 64:
+            bits[index] = np.uint64(1) << np.uint64(layer)
+        else:  # from here on, bit sets need Python's unbounded integers
+            wide = True
     return np.asarray(out, dtype=np.int32)
 
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Iterable, Iterator
 
 import cv2
 import numpy as np
 
+from ..flow import default_workers
 from ._points import PointSet, point_colours
 
 # A blob is cut where its alpha falls below 1/510: no 8-bit output can show it
@@ -84,3 +88,24 @@ def render_guide(width: int, height: int, point_sets: list[PointSet], *, sigma: 
         image = cv2.resize(image, (low_w * scale, low_h * scale), interpolation=cv2.INTER_CUBIC)
         image = image[:height, :width]
     return np.clip(np.rint(image * 255.0), 0, 255).astype(np.uint8)
+
+
+def render_stream(frames: Iterable[tuple[int, list[PointSet]]], width: int, height: int, *, sigma: float,
+                  seed: int, workers: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+    """:func:`render_guide` over a stream of (index, point sets), in order.
+
+    Frames are drawn by ``workers`` threads (default one per core; numpy releases
+    the GIL in the blending) a few frames ahead, while the caller's thread goes on
+    advecting points.
+    """
+    workers = default_workers() if workers is None else workers
+    pending: deque[tuple[int, Future[np.ndarray]]] = deque()
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vidstyle-guides") as pool:
+        for index, layers in frames:
+            pending.append((index, pool.submit(render_guide, width, height, layers, sigma=sigma, seed=seed)))
+            if len(pending) > workers:
+                done, job = pending.popleft()
+                yield done, job.result()
+        while pending:
+            done, job = pending.popleft()
+            yield done, job.result()

@@ -17,9 +17,11 @@ Usage (from the repository root)::
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import tempfile
 import time
-from fractions import Fraction
+import tracemalloc
 from pathlib import Path
 
 import cv2
@@ -86,14 +88,27 @@ def baseline_warp_error(stylized: Path, source: Path, preset: FlowPreset, max_fr
 
 
 def timed(fn):  # type: ignore[no-untyped-def]
+    """(result, wall seconds, CPU seconds of this process: user + system, all threads)."""
+    before = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     result = fn()
-    return result, time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    return result, wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def flows_rate(path: Path, preset: FlowPreset, max_frames: int | None) -> tuple[int, float]:
-    count, seconds = timed(lambda: sum(1 for _ in video_flows(path, preset=preset, end_frame=max_frames)))
+    count, seconds, _ = timed(lambda: sum(1 for _ in video_flows(path, preset=preset, end_frame=max_frames)))
     return count, count / seconds
+
+
+def peak_memory_mb(stylized: Path, source: Path, frames: int) -> float:
+    """Peak traced (numpy included) memory of a flicker run over ``frames`` frames, MB."""
+    tracemalloc.start()
+    flicker(stylized, source=source, preset=FlowPreset.ULTRAFAST, max_frames=frames, tof=False)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 2 ** 20
 
 
 def main() -> None:
@@ -109,20 +124,23 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         stylized = Path(tmp) / "stylized.mp4"
         make_stylized(args.source, stylized, args.max_frames)
-        base_times, ours_times = [], []
+        base_times, ours_times, base_cpu, ours_cpu = [], [], [], []
         for _ in range(args.repeats):  # alternate so that load changes hit both
-            (base_value, pairs), seconds = timed(lambda: baseline_warp_error(stylized, args.source, preset,
-                                                                             args.max_frames))
+            (base_value, pairs), seconds, cpu = timed(lambda: baseline_warp_error(
+                stylized, args.source, preset, args.max_frames))
             base_times.append(seconds)
-            report, seconds = timed(lambda: flicker(stylized, source=args.source, preset=preset,
-                                                    max_frames=args.max_frames, tof=False))
+            base_cpu.append(cpu)
+            report, seconds, cpu = timed(lambda: flicker(stylized, source=args.source, preset=preset,
+                                                         max_frames=args.max_frames, tof=False))
             ours_times.append(seconds)
-        full, full_s = timed(lambda: flicker(stylized, source=args.source, preset=preset,
-                                             max_frames=args.max_frames))
+            ours_cpu.append(cpu)
+        full, full_s, _ = timed(lambda: flicker(stylized, source=args.source, preset=preset,
+                                                max_frames=args.max_frames))
         cache = FlowCache(Path(tmp) / "cache")
         flicker(stylized, source=args.source, preset=preset, max_frames=args.max_frames, tof=False, cache=cache)
-        _, warm_s = timed(lambda: flicker(stylized, source=args.source, preset=preset,
-                                          max_frames=args.max_frames, tof=False, cache=cache))
+        _, warm_s, _ = timed(lambda: flicker(stylized, source=args.source, preset=preset,
+                                             max_frames=args.max_frames, tof=False, cache=cache))
+        memory = {n: peak_memory_mb(stylized, args.source, n) for n in (40, 200)}
     base, ours = min(base_times), min(ours_times)
     info = probe(args.source)
     print(f"clip: {args.source.name} {info.width}x{info.height}, {pairs} pairs, DIS {preset.value}, "
@@ -132,10 +150,15 @@ def main() -> None:
     print(f"time    baseline {base:.2f} s ({pairs / base:.2f} pairs/s)  vidstyle {ours:.2f} s "
           f"({pairs / ours:.2f} pairs/s)  ratio vidstyle/baseline {ours / base:.2f}")
     print(f"        all runs: baseline {[round(t, 2) for t in base_times]} vidstyle {[round(t, 2) for t in ours_times]}")
+    print(f"CPU     baseline {min(base_cpu) / pairs * 1000:.0f} ms/pair  vidstyle {min(ours_cpu) / pairs * 1000:.0f} "
+          f"ms/pair (all threads; ratio {min(ours_cpu) / min(base_cpu):.2f}); load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"vidstyle with tOF {full_s:.2f} s ({pairs / full_s:.2f} pairs/s); E_warp {full.warp_error:.6g}, "
           f"tOF {full.to_dict()['tof']:.3f} px")
     print(f"vidstyle, warm flow cache {warm_s:.2f} s ({pairs / warm_s:.2f} pairs/s), "
           f"ratio to baseline {warm_s / base:.2f}")
+    print("peak traced memory of flicker (ultrafast, no tOF): "
+          + ", ".join(f"{n} frames {mb:.0f} MB" for n, mb in memory.items()))
     for clip in (args.source, args.hd):
         if clip.exists():
             count, rate = flows_rate(clip, preset, args.max_frames)

@@ -126,7 +126,7 @@ def test_keep_hud_puts_source_pixels_back(vfr_clip, tmp_path):
     for src, sty in zip(source, styled):
         assert psnr(src[6:18, 42:58], sty[6:18, 42:58]) > 35  # HUD kept
         assert np.abs(sty[30:, :30].astype(int) - 128).max() <= 3  # elsewhere stylized
-    with pytest.raises(InputError, match="no such HUD mask"):
+    with pytest.raises(InputError, match="no such mask file"):
         render(vfr_clip, grey, tmp_path / "x.mp4", keep_hud=tmp_path / "missing.png")
 
 

@@ -68,29 +68,31 @@ def run_probe(args: argparse.Namespace) -> int:
     return 0
 
 
+def requested_size(args: argparse.Namespace) -> tuple[int, int] | None:
+    """The frame size ``--size``/``--scale`` ask for (None: keep the source's)."""
+    from ..io import probe, scaled_size
+
+    if not (args.size or args.scale):
+        return None
+    source = probe(args.input)
+    return scaled_size(source.width, source.height, args.size, args.scale)
+
+
 def run_extract(args: argparse.Namespace) -> int:
-    from ..io import extract_frames, probe, scaled_size
+    from ..io import extract_frames
     from ..progress import info
 
-    size = None
-    if args.size or args.scale:
-        source = probe(args.input)
-        size = scaled_size(source.width, source.height, args.size, args.scale)
-    count = extract_frames(args.input, args.output, size=size, every=args.every, start=args.start,
+    count = extract_frames(args.input, args.output, size=requested_size(args), every=args.every, start=args.start,
                            end=args.end, mirror=args.mirror, overwrite=args.overwrite)
     info(f"wrote {count} frames to {args.output}" + (" (and mirrored/)" if args.mirror else ""))
     return 0
 
 
 def run_convert(args: argparse.Namespace) -> int:
-    from ..io import probe, scaled_size, transcode
+    from ..io import transcode
     from ..progress import info
 
-    size = None
-    if args.size or args.scale:
-        source = probe(args.input)
-        size = scaled_size(source.width, source.height, args.size, args.scale)
-    result = transcode(args.input, args.output, start=args.start, end=args.end, size=size,
+    result = transcode(args.input, args.output, start=args.start, end=args.end, size=requested_size(args),
                        codec=args.codec, crf=args.crf, preset=args.preset, audio=not args.no_audio,
                        overwrite=args.overwrite, desc="convert")
     info(f"wrote {result.frames} frames to {result.output}")

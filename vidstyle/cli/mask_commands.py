@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import re
+from typing import TYPE_CHECKING
 
 from ._options import add_common, add_encoder, add_size
+
+if TYPE_CHECKING:
+    from ..flow import FlowCache
 
 
 def index_list(text: str) -> list[int]:
@@ -33,6 +37,17 @@ def propagate_arg(text: str) -> tuple[str, int]:
 def _flow_preset(parser: argparse.ArgumentParser, default: str = "medium") -> None:
     parser.add_argument("--flow-preset", default=default, choices=["ultrafast", "fast", "medium"],
                         help=f"DIS optical-flow preset (default {default})")
+
+
+def _flow_cache(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--flow-cache", metavar="DIR", help="flow cache folder: flows found there are "
+                        "reused, new ones stored (repeated runs skip the optical flow)")
+
+
+def _cache_of(args: argparse.Namespace) -> "FlowCache | None":
+    from ..flow import FlowCache  # imported when run, like the commands' modules
+
+    return FlowCache(args.flow_cache) if args.flow_cache else None
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -82,6 +97,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="keep points whose flow fails the forward-backward check (Texler's behaviour)")
     p.add_argument("--preview", metavar="VIDEO", help="also write the guides as a video")
     _flow_preset(p)
+    _flow_cache(p)
     add_size(p, scale=False)
     add_common(p)
     p.set_defaults(func=run_guides)
@@ -96,6 +112,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--sigma-t", type=float, default=5.0, help="time weight sigma in frames (default 5)")
     p.add_argument("--sigma-c", type=float, default=27.6, help="colour weight sigma, 0-255 (default 27.6)")
     _flow_preset(p)
+    _flow_cache(p)
     add_size(p, scale=False)
     add_encoder(p)
     add_common(p)
@@ -150,7 +167,8 @@ def run_guides(args: argparse.Namespace) -> int:
 
     count = write_guides(args.input, args.output, args.keys, preview=args.preview, overwrite=args.overwrite,
                          radius=args.radius, sigma=args.sigma, seed_masks=args.seed_masks, seed=args.seed,
-                         check_flow=not args.no_flow_check, preset=args.flow_preset, size=args.size)
+                         check_flow=not args.no_flow_check, preset=args.flow_preset, size=args.size,
+                         cache=_cache_of(args))
     info(f"wrote {count} guide frames to {args.output}")
     return 0
 
@@ -161,7 +179,8 @@ def run_prefilter(args: argparse.Namespace) -> int:
 
     result = write_prefiltered(args.input, args.output, radius=args.radius, sigma_t=args.sigma_t,
                                sigma_c=args.sigma_c, preset=args.flow_preset, size=args.size,
-                               codec=args.codec, crf=args.crf, overwrite=args.overwrite)
+                               codec=args.codec, crf=args.crf, overwrite=args.overwrite,
+                               cache=_cache_of(args))
     info(f"wrote {result.frames} filtered frames to {result.output}")
     return 0
 

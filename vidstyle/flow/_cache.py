@@ -19,6 +19,7 @@ import enum
 import hashlib
 import os
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,6 +99,14 @@ class FlowCache:
         self.precision = precision
         self.hits = 0
         self.misses = 0
+        self._count_lock = threading.Lock()  # video_flows calls get/put from several threads
+
+    def _count(self, hit: bool) -> None:
+        with self._count_lock:
+            if hit:
+                self.hits += 1
+            else:
+                self.misses += 1
 
     def folder(self, source: "str | Path | SourceId", preset: FlowPreset | str,
                size: tuple[int, int]) -> Path:
@@ -117,16 +126,16 @@ class FlowCache:
         try:
             flow = np.load(path, allow_pickle=False)
         except FileNotFoundError:
-            self.misses += 1
+            self._count(hit=False)
             return None
         except (OSError, ValueError):  # truncated or foreign file: recompute it
             path.unlink(missing_ok=True)
-            self.misses += 1
+            self._count(hit=False)
             return None
         if flow.shape != (size[1], size[0], 2):
-            self.misses += 1
+            self._count(hit=False)
             return None
-        self.hits += 1
+        self._count(hit=True)
         return flow.astype(np.float32)
 
     def put(self, source: "str | Path | SourceId", i: int, j: int, flow: np.ndarray, *,

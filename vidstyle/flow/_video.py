@@ -19,9 +19,6 @@ from ._cache import FlowCache, SourceId
 from ._dis import DisFlow, FlowPreset, to_gray
 from ._occlusion import validity_mask
 
-VideoSource = "str | Path | Iterable[np.ndarray] | Iterable[Frame]"
-
-
 @dataclass(frozen=True)
 class FlowPair:
     """The flows between frame ``index`` (t) and the next frame ``next_index`` (t+1).
@@ -45,6 +42,9 @@ class FlowPair:
         if self.backward is None:
             raise ValueError("the validity mask needs the backward flow (video_flows(..., backward=True))")
         return validity_mask(self.forward, self.backward, exclude_outside=exclude_outside)
+
+
+_NO_TIME_BASE = None  # frames made from bare arrays have no timeline
 
 
 def default_workers() -> int:
@@ -80,9 +80,6 @@ def _frames_of(source: object, size: tuple[int, int] | None, start_frame: int | 
             yield Frame(index=index, pts=index, time_base=_NO_TIME_BASE, rgb=rgb)
         else:
             yield Frame(index=index, pts=frame.pts, time_base=frame.time_base, rgb=rgb)
-
-
-_NO_TIME_BASE = None  # frames from arrays have no timeline
 
 
 class _FlowWorkers:

@@ -10,13 +10,13 @@ from typing import Iterable, Iterator, Mapping
 import numpy as np
 
 from ..errors import InputError, UsageError
-from ..flow import FlowPair, FlowPreset, warp_numpy
+from ..flow import FlowCache, FlowPair, FlowPreset, warp_numpy
 from ..io import FolderWriter, VideoWriter, check_output, probe
 from ..masks import as_bool, read_mask_folder
 from ..masks._clip import DEFAULT_PRESET, SpillStack, clip_flows, clip_indices
 from ..progress import progress
 from ._points import PointSet, advect, poisson_disk, reseed
-from ._render import blob_reach, render_guide
+from ._render import blob_reach, render_stream
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,8 @@ def guide_folder_name(radius: float, sigma: float) -> str:
 def generate_guides(source: str | Path, keys: Iterable[int], *, radius: float = 10.0,
                     sigma: float = 10.0, seed_masks: Mapping[int, np.ndarray] | str | Path | None = None,
                     seed: int = 0, check_flow: bool = True, preset: FlowPreset | str = DEFAULT_PRESET,
-                    size: tuple[int, int] | None = None) -> Iterator[tuple[int, np.ndarray]]:
+                    size: tuple[int, int] | None = None,
+                    cache: FlowCache | None = None) -> Iterator[tuple[int, np.ndarray]]:
     """Yield (frame index, (H, W, 3) uint8 guide) for every frame of ``source``, in order.
 
     Points are Poisson-disk seeded on each key frame inside its seed mask, carried
@@ -65,6 +66,8 @@ def generate_guides(source: str | Path, keys: Iterable[int], *, radius: float = 
             mask PNGs named by frame index; keys without one are seeded everywhere.
         preset: DIS preset for the flow.
         size: (width, height) to work at.
+        cache: a :class:`~vidstyle.flow.FlowCache`: flows computed before are read
+            from it, new ones stored (repeated runs skip the flow).
 
     Raises:
         InputError: a key is not a frame of the clip, or a seed mask is empty or of
@@ -73,14 +76,14 @@ def generate_guides(source: str | Path, keys: Iterable[int], *, radius: float = 
     settings = GuideSettings(radius, sigma, seed, check_flow, FlowPreset.parse(preset))
     info = probe(source)
     width, height = size or (info.width, info.height)
-    for index, layers in guide_points(source, keys, seed_masks=seed_masks, settings=settings, size=size):
-        yield index, render_guide(width, height, layers, sigma=settings.sigma, seed=settings.seed)
+    points = guide_points(source, keys, seed_masks=seed_masks, settings=settings, size=size, cache=cache)
+    yield from render_stream(points, width, height, sigma=settings.sigma, seed=settings.seed)
 
 
 def guide_points(source: str | Path, keys: Iterable[int], *,
                  seed_masks: Mapping[int, np.ndarray] | str | Path | None = None,
                  settings: GuideSettings = GuideSettings(), size: tuple[int, int] | None = None,
-                 ) -> Iterator[tuple[int, list[PointSet]]]:
+                 cache: FlowCache | None = None) -> Iterator[tuple[int, list[PointSet]]]:
     """The points behind :func:`generate_guides`: (frame index, point sets in painter's
     order) per frame. Each :class:`PointSet` has positions, stable ids (colours come
     from :func:`point_colours`) and its key."""
@@ -91,7 +94,8 @@ def guide_points(source: str | Path, keys: Iterable[int], *,
     masks = _seed_masks(seed_masks, key_list, (width, height), source)
     walker = _GuideWalker(settings, key_list, masks, width, height)
     with progress(len(indices), "guides") as bar:
-        for index, layers in walker.run(indices, clip_flows(source, preset=settings.preset, size=size)):
+        for index, layers in walker.run(indices, clip_flows(source, preset=settings.preset, size=size,
+                                                                  cache=cache)):
             yield index, layers
             bar.update(1)
 

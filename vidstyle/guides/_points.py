@@ -113,44 +113,69 @@ class PointSet:
 def assign_layers(existing: np.ndarray, existing_layers: np.ndarray, new: np.ndarray,
                   spacing: float) -> np.ndarray:
     """Greedy pass numbers for ``new`` points so that no two points of one pass are
-    within ``spacing`` (Chebyshev distance) of each other."""
-    cell = float(spacing)
-    buckets: dict[tuple[int, int], list[int]] = {}
-    coords: list[np.ndarray] = []
-    layers: list[int] = []
+    within ``spacing`` (Chebyshev distance) of each other: in order, each new point
+    takes the lowest pass not used by an existing or earlier new point near it.
 
-    def insert(point: np.ndarray, layer: int) -> None:
-        buckets.setdefault((int(point[0] // cell), int(point[1] // cell)), []).append(len(coords))
-        coords.append(point)
-        layers.append(layer)
-
-    if not len(new):
+    The neighbour search is vectorised (k-d trees); only the greedy choice over
+    earlier new neighbours is a Python loop, on integer bit sets of taken passes.
+    """
+    count = len(new)
+    if not count:
         return np.zeros(0, dtype=np.int32)
+    taken = [0] * count  # bit b set: pass b is used next to the point
     if len(existing):
-        # Only existing points in cells next to a new point can conflict.
-        near = {(int(x // cell) + dx, int(y // cell) + dy) for x, y in new.tolist()
-                for dx in (-1, 0, 1) for dy in (-1, 0, 1)}
-        cells = np.floor(existing / cell).astype(np.int64)
-        keys = cells[:, 0] * 1_000_003 + cells[:, 1]
-        wanted = np.fromiter((cx * 1_000_003 + cy for cx, cy in near), dtype=np.int64)
-        for point, layer in zip(existing[np.isin(keys, wanted)], existing_layers[np.isin(keys, wanted)].tolist()):
-            insert(point, layer)
-    out = np.empty(len(new), dtype=np.int32)
-    for n, point in enumerate(new):
-        cx, cy = int(point[0] // cell), int(point[1] // cell)
-        taken = set()
-        for dx in (-1, 0, 1):
-            for dy in (-1, 0, 1):
-                for i in buckets.get((cx + dx, cy + dy), ()):
-                    other = coords[i]
-                    if abs(other[0] - point[0]) < spacing and abs(other[1] - point[1]) < spacing:
-                        taken.add(layers[i])
-        layer = 0
-        while layer in taken:
-            layer += 1
-        out[n] = layer
-        insert(point, layer)
-    return out
+        near = cKDTree(existing).query_ball_point(new, spacing, p=np.inf, return_sorted=False)
+        lengths = np.fromiter(map(len, near), dtype=np.intp, count=count)
+        if lengths.any():
+            mine = np.repeat(np.arange(count), lengths)
+            other = np.concatenate([np.asarray(n, dtype=np.intp) for n in near if n])
+            keep = _closer(new[mine], existing[other], spacing)
+            _mark_taken(taken, mine[keep], existing_layers[other[keep]])
+    pairs = cKDTree(new).query_pairs(spacing, p=np.inf, output_type="ndarray")
+    pairs = pairs[_closer(new[pairs[:, 0]], new[pairs[:, 1]], spacing)] if len(pairs) else pairs
+    # Earlier new neighbours of each point, grouped by point (query_pairs gives i < j).
+    pairs = pairs[np.argsort(pairs[:, 1], kind="stable")]
+    earlier = pairs[:, 0]
+    bounds = np.searchsorted(pairs[:, 1], np.arange(count + 1)).tolist()
+    out = [0] * count
+    bits = np.zeros(count, np.uint64)  # 1 << out[i] while every pass fits in 64 bits
+    wide = max(taken) >= 1 << 64
+    for index in range(count):
+        low, high = bounds[index], bounds[index + 1]
+        used = taken[index]
+        if high > low:
+            if wide:
+                for other in earlier[low:high].tolist():
+                    used |= 1 << out[other]
+            else:
+                used |= int(np.bitwise_or.reduce(bits[earlier[low:high]]))
+        layer = (~used & (used + 1)).bit_length() - 1  # the lowest free pass
+        out[index] = layer
+        if layer < 64:
+            bits[index] = np.uint64(1) << np.uint64(layer)
+        else:  # from here on, bit sets need Python's unbounded integers
+            wide = True
+    return np.asarray(out, dtype=np.int32)
+
+
+def _mark_taken(taken: list[int], index: np.ndarray, layer: np.ndarray) -> None:
+    """taken[i] |= 1 << layer for each (i, layer); ``index`` is sorted."""
+    if not len(index):
+        return
+    if layer.max() < 64:  # the usual case: one OR-reduction per point in numpy
+        starts = np.flatnonzero(np.r_[True, index[1:] != index[:-1]])
+        bits = np.bitwise_or.reduceat(np.left_shift(np.uint64(1), layer.astype(np.uint64)), starts)
+        for i, value in zip(index[starts].tolist(), bits.tolist()):
+            taken[i] |= value
+        return
+    for i, value in zip(index.tolist(), layer.tolist()):
+        taken[i] |= 1 << value
+
+
+def _closer(a: np.ndarray, b: np.ndarray, spacing: float) -> np.ndarray:
+    """Rows of (N, 2) ``a`` and ``b`` closer than ``spacing`` on both axes (the trees'
+    search is inclusive; this is the strict test, in the points' own precision)."""
+    return (np.abs(a - b) < spacing).all(axis=1)
 
 
 def sample(field_: np.ndarray, points: np.ndarray) -> np.ndarray:

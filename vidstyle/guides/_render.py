@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Iterable, Iterator
 
 import cv2
 import numpy as np
 
+from ..flow import default_workers
 from ._points import PointSet, point_colours
 
 # A blob is cut where its alpha falls below 1/510: no 8-bit output can show it
@@ -40,12 +44,17 @@ def render_guide(width: int, height: int, point_sets: list[PointSet], *, sigma: 
     low_sigma = sigma / scale
     reach = int(math.ceil(blob_reach(sigma) / scale))
     side = 2 * reach + 1
-    pad = reach + 1
-    canvas_w = low_w + 2 * pad
-    out = np.zeros(((low_h + 2 * pad) * canvas_w, 3), np.float32)
+    pad = 2 * reach + 1  # a blob centred up to `reach` outside the frame still fits the canvas
+    out = np.zeros((low_h + 2 * pad, low_w + 2 * pad, 3), np.float32)
+    # Every blob's square as a view into the canvas, indexed by its top-left pixel:
+    # gathering and scattering whole rows of side x 3 floats is much cheaper than
+    # indexing pixel by pixel.
+    rows, cols = out.strides[:2]
+    squares = np.lib.stride_tricks.as_strided(
+        out, shape=(out.shape[0] - side + 1, out.shape[1] - side + 1, side, side * 3),
+        strides=(rows, cols, rows, out.strides[2]))
     offsets = np.arange(-reach, reach + 1, dtype=np.float32)
-    window = (offsets.astype(np.int64)[:, None] * canvas_w + offsets.astype(np.int64)[None, :])
-    inv = 1.0 / (low_sigma * low_sigma)
+    inv = np.float32(1.0 / (low_sigma * low_sigma))
     for points in point_sets:
         if not len(points.positions):
             continue
@@ -56,19 +65,47 @@ def render_guide(width: int, height: int, point_sets: list[PointSet], *, sigma: 
         low[:, 1] = np.clip(low[:, 1], -reach, low_h + reach - 1)
         base = np.floor(low)
         frac = (low - base).astype(np.float32)
-        gx = np.exp(-((offsets[None, :] - frac[:, 0:1]) ** 2) * np.float32(inv))  # (n, side)
-        gy = np.exp(-((offsets[None, :] - frac[:, 1:2]) ** 2) * np.float32(inv))
-        centre = (base[:, 1].astype(np.int64) + pad) * canvas_w + base[:, 0].astype(np.int64) + pad
+        gx = np.exp(-((offsets[None, :] - frac[:, 0:1]) ** 2) * inv)  # (n, side)
+        gy = np.exp(-((offsets[None, :] - frac[:, 1:2]) ** 2) * inv)
+        # Square rows are side x 3 interleaved floats; repeating the x profile and the
+        # colour per channel keeps every operand below contiguous (numpy is several
+        # times slower broadcasting over a last axis of 3).
+        gx3 = np.repeat(gx, 3, axis=1)
+        colour_rows = np.tile(colours, side)
+        top = base[:, 1].astype(np.intp) + pad - reach
+        left = base[:, 0].astype(np.intp) + pad - reach
         order = np.lexsort((points.ids, points.layers))
         layers = points.layers[order]
         for group in np.split(order, np.flatnonzero(np.diff(layers)) + 1):
-            index = (centre[group][:, None, None] + window[None]).reshape(-1)
-            alpha = (gy[group][:, :, None] * gx[group][:, None, :]).reshape(len(group), -1, 1)
-            below = out[index].reshape(len(group), side * side, 3)
-            below += alpha * (colours[group][:, None, :] - below)
-            out[index] = below.reshape(-1, 3)
-    image = out.reshape(low_h + 2 * pad, canvas_w, 3)[pad:pad + low_h, pad:pad + low_w]
+            # Blobs of one pass do not overlap: gather, blend and scatter them at once.
+            below = squares[top[group], left[group]]  # (n, side, side * 3), a copy
+            change = colour_rows[group][:, None, :] - below
+            change *= gy[group][:, :, None] * gx3[group][:, None, :]  # alpha
+            below += change
+            squares[top[group], left[group]] = below
+    image = out[pad:pad + low_h, pad:pad + low_w]
     if scale > 1:
         image = cv2.resize(image, (low_w * scale, low_h * scale), interpolation=cv2.INTER_CUBIC)
         image = image[:height, :width]
     return np.clip(np.rint(image * 255.0), 0, 255).astype(np.uint8)
+
+
+def render_stream(frames: Iterable[tuple[int, list[PointSet]]], width: int, height: int, *, sigma: float,
+                  seed: int, workers: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+    """:func:`render_guide` over a stream of (index, point sets), in order.
+
+    Frames are drawn by ``workers`` threads (default one per core; numpy releases
+    the GIL in the blending) a few frames ahead, while the caller's thread goes on
+    advecting points.
+    """
+    workers = default_workers() if workers is None else workers
+    pending: deque[tuple[int, Future[np.ndarray]]] = deque()
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vidstyle-guides") as pool:
+        for index, layers in frames:
+            pending.append((index, pool.submit(render_guide, width, height, layers, sigma=sigma, seed=seed)))
+            if len(pending) > workers:
+                done, job = pending.popleft()
+                yield done, job.result()
+        while pending:
+            done, job = pending.popleft()
+            yield done, job.result()

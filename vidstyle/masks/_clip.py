@@ -12,7 +12,7 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import InputError
-from ..flow import FlowPair, FlowPreset, video_flows
+from ..flow import FlowCache, FlowPair, FlowPreset, video_flows
 from ..io import Frame, SourceKind, list_images, probe, read_frames
 
 # Guides and masks want DIS on the original tools' setting (MEDIUM) by default.
@@ -25,10 +25,11 @@ def clip_frames(source: str | Path, *, size: tuple[int, int] | None = None) -> I
 
 
 def clip_flows(source: str | Path, *, preset: FlowPreset | str = DEFAULT_PRESET,
-               size: tuple[int, int] | None = None) -> Iterator[FlowPair]:
+               size: tuple[int, int] | None = None, cache: FlowCache | None = None) -> Iterator[FlowPair]:
     """Forward and backward flow of every consecutive frame pair, streamed
-    (:func:`vidstyle.flow.video_flows`, threaded and memory-bounded)."""
-    yield from video_flows(source, preset=preset, size=size, backward=True)
+    (:func:`vidstyle.flow.video_flows`, threaded and memory-bounded; ``cache``
+    reuses flows computed before)."""
+    yield from video_flows(source, preset=preset, size=size, backward=True, cache=cache)
 
 
 def clip_indices(source: str | Path) -> list[int]:

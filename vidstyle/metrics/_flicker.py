@@ -7,7 +7,7 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterator
 
 import numpy as np
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
@@ -18,9 +18,6 @@ from ..io import open_video, probe
 from ..progress import progress
 from ._pair import flow_difference, static_flicker, still_mask, warping_error
 from ._report import ClipScores, FlickerReport, FlowOrigin
-
-Clip = "str | Path | Iterable[np.ndarray]"
-
 
 @dataclass
 class _PairResult:
@@ -149,7 +146,7 @@ def flicker(stylized: "str | Path | list[np.ndarray]", source: "str | Path | lis
         if sizes[role] != size:
             notes.append(f"{role} is {sizes[role][0]}x{sizes[role][1]}; resampled to the {flow_role}'s "
                          f"{size[0]}x{size[1]} (swscale area/bicubic)")
-    _check_counts(clips, counts, max_frames, allow_trim, notes)
+    _check_counts(counts, max_frames, allow_trim)
     known = [c for c, exact in counts.values() if c is not None]
     total_pairs = max(0, min(known + ([max_frames] if max_frames else [])) - 1) if known else None
 
@@ -211,8 +208,9 @@ def _strip(pair: FlowPair) -> FlowPair:
     return FlowPair(pair.index, pair.next_index, empty, None, empty, empty, pair.time)
 
 
-def _check_counts(clips: dict, counts: dict, max_frames: int | None, allow_trim: bool,
-                  notes: list[str]) -> None:
+def _check_counts(counts: dict[str, tuple[int | None, bool]], max_frames: int | None,
+                  allow_trim: bool) -> None:
+    """Refuse clips whose exact frame counts differ (before any work), unless trimming is allowed."""
     exact = {role: count for role, (count, is_exact) in counts.items() if is_exact and count is not None}
     if max_frames is not None:
         exact = {role: min(count, max_frames) for role, count in exact.items()}

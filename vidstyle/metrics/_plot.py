@@ -91,8 +91,12 @@ def plot_flicker(report: FlickerReport, path: str | Path, *, size: tuple[int, in
         px, py = to_px(x, spike.warp_error)
         cv2.circle(canvas, (px, py), 7, _STYLIZED, 2, cv2.LINE_AA)
         text = f"{spike.time:.2f} s" if spike.time is not None else f"frame {spike.index}"
-        tx = min(max(px - 30, left + 2), left + plot_w - 80)
-        cv2.putText(canvas, text, (tx, max(py - 12, top + 14)), _FONT, 0.45, _STYLIZED, 1, cv2.LINE_AA)
+        if py - 12 < top + 14:  # no room above the marker: label it on its right
+            tx, ty = px + 11, py + 5
+        else:
+            tx, ty = px - 30, py - 12
+        tx = min(max(tx, left + 2), left + plot_w - 80)
+        cv2.putText(canvas, text, (tx, ty), _FONT, 0.45, _STYLIZED, 1, cv2.LINE_AA)
     title = (f"warping error per pair (Lai et al. 2018; DIS {report.preset.value} flow on "
              f"{report.flow_origin.value}; RGB in [0,1])")
     cv2.putText(canvas, title, (left, 24), _FONT, 0.55, _TEXT, 1, cv2.LINE_AA)

@@ -16,18 +16,14 @@ AUTO = "auto"
 def load_hud_mask(path: str | Path, size: tuple[int, int]) -> np.ndarray:
     """Read a HUD mask image (white = HUD, kept from the source; grey = partly)
     as an (H, W) float32 array in [0, 1], resized to ``size`` (width, height)."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("no such HUD mask image", path)
-    mask = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-    if mask is None:
-        raise InputError("not a readable image (HUD mask)", path)
+    from ..masks import read_mask
+
+    mask = read_mask(path)
     if mask.shape[::-1] != tuple(size):
         mask = cv2.resize(mask, tuple(size), interpolation=cv2.INTER_AREA)
-    mask = mask.astype(np.float32) / 255.0
     if not mask.any():
         raise InputError("HUD mask is all black: nothing would be kept", path)
-    return mask
+    return mask.astype(np.float32) / 255.0
 
 
 def detect_hud_mask(source: Path, size: tuple[int, int]) -> np.ndarray:

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import InputError, UsageError
 from ..io import list_images, open_video, read_image_rgb
+from ..masks import read_mask
 from ..progress import progress, warn
 
 MASK_EROSION = 7  # Texler erodes the keyframe mask with a 7x7 box
@@ -156,10 +157,7 @@ def load_masks(folder: str | Path | None, keyframes: Mapping[int, np.ndarray], c
     for index in keyframes:
         if index not in files:
             raise InputError(f"no mask for keyframe {index} (expected e.g. {index:04d}.png)", folder)
-        gray = cv2.imread(str(files[index]), cv2.IMREAD_GRAYSCALE)
-        if gray is None:
-            raise InputError("mask is not a readable image", files[index])
-        gray = _fit(gray, clip, files[index], "mask", nearest=True)
+        gray = _fit(read_mask(files[index]), clip, files[index], "mask", nearest=True)
         masks[index] = gray >= 128
         if not masks[index].any():
             raise InputError("mask is entirely black: nothing to learn from this keyframe", files[index])

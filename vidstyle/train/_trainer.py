@@ -121,7 +121,9 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
     losses = ["l1"] + (["gan"] if discriminator else []) + (["vgg"] if vgg else []) + \
         (["temporal"] if pairs else []) + (["compound"] if settings.compound_weight > 0 else [])
     info(f"training {arch} on {len(painted)} keyframe(s) {sorted(painted)} at {clip.size[0]}x{clip.size[1]}, "
-         f"{torch_device}; losses: " + ", ".join(_describe(name, settings) for name in losses))
+         f"{torch_device}; losses: " + ", ".join(_describe(name, settings) for name in losses)
+         + ("" if vgg or settings.vgg_weight <= 0 else
+            " (perceptual VGG loss off: no --vgg-weights and no VGG19 file in the torch hub cache)"))
 
     opt_g = torch.optim.Adam(model.parameters(), lr=settings.lr, betas=(0.9, 0.999), weight_decay=1e-5)
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=settings.lr, betas=(0.9, 0.999),

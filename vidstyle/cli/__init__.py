@@ -17,6 +17,7 @@ from ..errors import VidstyleError
 
 COMMAND_MODULES = [
     "vidstyle.cli.io_commands",
+    "vidstyle.cli.pipeline_commands",
 ]
 
 

@@ -1,0 +1,200 @@
+"""The one place where the pipeline calls vidstyle's other packages.
+
+:class:`StepApi` lists every outside call the steps make (flow, masks, guides,
+styles, training, rendering, flicker). :class:`VidstyleApi` implements it with the
+real packages, imported lazily, so a missing or renamed API fails in one place
+with one line, and tests can hand the step graph a small fake instead.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..errors import VidstyleError
+from ._schema import Recipe, RenderSection, TrainSection
+
+
+@dataclass
+class TrainingSummary:
+    """What the pipeline keeps from a training run."""
+
+    loss_history: dict[str, list[float]]   # loss name -> value per logged step
+    steps: list[int]                       # the step number of each logged value
+    facts: dict[str, Any] = field(default_factory=dict)  # design, steps, seconds, losses active, ...
+
+
+@dataclass
+class FlickerNumbers:
+    """One flicker measurement of a video against the source's flow (Lai et al. 2018)."""
+
+    e_warp: float                  # mean over pairs, RGB in [0, 1], per-channel mean
+    per_pair: list[float]          # e_t for each pair (t, t+1)
+    times: list[float]             # seconds of frame t of each pair
+    source_e_warp: float | None    # the source clip's own E_warp (the floor)
+    source_per_pair: list[float] | None
+    psnr: float | None             # against the per-frame reference, when given
+    ssim: float | None
+    protocol: str
+    raw: dict[str, Any] = field(default_factory=dict)  # the metric's full JSON record
+
+
+class StepApi(Protocol):
+    """Everything the steps need from the rest of vidstyle."""
+
+    def check(self, recipe: Recipe) -> None:
+        """Raise a one-line VidstyleError if the recipe needs something unavailable."""
+
+    def paint(self, rgb: np.ndarray, style: str) -> np.ndarray:
+        """A frame painted by a reference stylizer, (H, W, 3) uint8 in and out."""
+
+    def compute_flows(self, clip: Path, cache_dir: Path, preset: str) -> dict[str, Any]:
+        """Fill the flow cache with the clip's forward and backward flows; return a summary."""
+
+    def hud_mask(self, clip: Path) -> np.ndarray:
+        """(H, W) bool, True on the HUD (static overlay)."""
+
+    def keyframe_mask(self, frame: np.ndarray, painted: np.ndarray) -> np.ndarray:
+        """(H, W) bool, True where the painter changed the frame."""
+
+    def color_key_mask(self, rgb: np.ndarray, hsv_range: str) -> np.ndarray:
+        """(H, W) bool, True where the colour is inside the HSV range."""
+
+    def generate_guides(self, clip: Path, keys: list[int], output: Path, *, radius: float, sigma: float,
+                        seed: int, seed_masks: Path | None) -> None:
+        """Write one guide PNG per frame of ``clip`` into ``output``, named by index."""
+
+    def train(self, clip: Path, keyframes: Path, model: Path, *, masks: Path | None, guides: Path | None,
+              settings: TrainSection, device: str, flow_cache: Path, flow_preset: str) -> TrainingSummary:
+        """Train on ``keyframes`` of ``clip`` and write the checkpoint to ``model``."""
+
+    def render(self, clip: Path, model: Path, output: Path, *, settings: RenderSection, device: str,
+               hud_mask: Path | None, guides: Path | None) -> None:
+        """Stylize every frame of ``clip`` into the video ``output`` (audio kept)."""
+
+    def flicker(self, video: Path, source: Path, *, reference: Path | None, preset: str,
+                max_frames: int | None, flow_cache: Path) -> FlickerNumbers:
+        """E_warp of ``video`` with flow from ``source``; PSNR/SSIM against ``reference``."""
+
+
+def _module(name: str, feature: str) -> Any:
+    try:
+        return importlib.import_module(name)
+    except ImportError as err:
+        raise VidstyleError(f"this recipe needs {feature} ({name}), which this vidstyle installation "
+                            f"does not have yet ({err})") from None
+
+
+def _attr(module_name: str, attr: str, feature: str) -> Any:
+    module = _module(module_name, feature)
+    if not hasattr(module, attr):
+        raise VidstyleError(f"this recipe needs {module_name}.{attr} ({feature}), which this vidstyle "
+                            "installation does not have yet")
+    return getattr(module, attr)
+
+
+class VidstyleApi:
+    """:class:`StepApi` over the real vidstyle packages."""
+
+    def check(self, recipe: Recipe) -> None:
+        needs: list[tuple[str, str, str]] = []
+        if recipe.reference_style is not None:
+            needs.append(("vidstyle.styles", "stylize", "reference stylizers"))
+        if recipe.trains:
+            needs.append(("vidstyle.train", "train", "the trainer"))
+        needs.append(("vidstyle.render", "render", "the renderer"))
+        if recipe.report.flicker:
+            needs.append(("vidstyle.metrics", "flicker", "the flicker metric"))
+            needs.append(("vidstyle.flow", "video_flows", "streaming flow"))
+        if recipe.masks.hud.value != "ignore" or recipe.masks.from_keyframe or recipe.masks.color_key:
+            needs.append(("vidstyle.masks", "detect_hud", "mask generators"))
+        if recipe.guides.enabled:
+            needs.append(("vidstyle.guides", "generate_guides", "noise guides"))
+        for module, attr, feature in needs:
+            _attr(module, attr, feature)
+        if recipe.reference_style is not None:
+            styles = _module("vidstyle.styles", "reference stylizers")
+            styles.ReferenceStyle.parse(recipe.reference_style)  # UsageError names the choices
+
+    def paint(self, rgb: np.ndarray, style: str) -> np.ndarray:
+        return _attr("vidstyle.styles", "stylize", "reference stylizers")(rgb, style)
+
+    def compute_flows(self, clip: Path, cache_dir: Path, preset: str) -> dict[str, Any]:
+        flow = _module("vidstyle.flow", "streaming flow")
+        cache = flow.FlowCache(cache_dir)
+        pairs = 0
+        magnitude = 0.0
+        for pair in flow.video_flows(clip, preset=flow.FlowPreset.parse(preset), cache=cache, backward=True):
+            pairs += 1
+            magnitude += float(np.linalg.norm(pair.forward, axis=-1).mean())
+        return {"pairs": pairs, "mean_motion_px": magnitude / max(pairs, 1), "preset": preset,
+                "cache_hits": cache.hits, "cache_misses": cache.misses}
+
+    def hud_mask(self, clip: Path) -> np.ndarray:
+        mask = _attr("vidstyle.masks", "detect_hud", "HUD detection")(clip)
+        return _as_bool(getattr(mask, "mask", mask))
+
+    def keyframe_mask(self, frame: np.ndarray, painted: np.ndarray) -> np.ndarray:
+        return _as_bool(_attr("vidstyle.masks", "mask_from_keyframe", "keyframe masks")(frame, painted))
+
+    def color_key_mask(self, rgb: np.ndarray, hsv_range: str) -> np.ndarray:
+        return _as_bool(_attr("vidstyle.masks", "color_key_mask", "colour-key masks")(rgb, hsv_range))
+
+    def generate_guides(self, clip: Path, keys: list[int], output: Path, *, radius: float, sigma: float,
+                        seed: int, seed_masks: Path | None) -> None:
+        guides = _module("vidstyle.guides", "noise guides")
+        guides.write_guides(clip, output, keys=keys, radius=radius, sigma=sigma, seed=seed,
+                            seed_masks=seed_masks)
+
+    def train(self, clip: Path, keyframes: Path, model: Path, *, masks: Path | None, guides: Path | None,
+              settings: TrainSection, device: str, flow_cache: Path, flow_preset: str) -> TrainingSummary:
+        train = _attr("vidstyle.train", "train", "the trainer")
+        result = train(clip, keyframes, model, masks=masks, guides=guides, minutes=settings.minutes,
+                       steps=settings.steps, temporal_weight=settings.temporal_weight, arch=settings.arch,
+                       size=settings.size, seed=settings.seed, device=device, flow_cache=flow_cache)
+        result = result[1] if isinstance(result, tuple) else result
+        history = getattr(result, "history", None) or getattr(result, "loss_history", {})
+        steps = list(getattr(result, "logged_steps", None) or range(len(next(iter(history.values()), []))))
+        facts = result.summary() if hasattr(result, "summary") else {}
+        return TrainingSummary({k: [float(v) for v in vs] for k, vs in dict(history).items()}, steps, facts)
+
+    def render(self, clip: Path, model: Path, output: Path, *, settings: RenderSection, device: str,
+               hud_mask: Path | None, guides: Path | None) -> None:
+        render = _attr("vidstyle.render", "render", "the renderer")
+        render(clip, model, output, device=device, codec=settings.codec, crf=settings.crf,
+               preset=settings.preset, audio=settings.audio, stabilize=settings.stabilize,
+               batch=settings.batch, keep_hud=hud_mask, guides=guides, overwrite=True)
+
+    def flicker(self, video: Path, source: Path, *, reference: Path | None, preset: str,
+                max_frames: int | None, flow_cache: Path) -> FlickerNumbers:
+        metrics = _module("vidstyle.metrics", "the flicker metric")
+        flow = _module("vidstyle.flow", "streaming flow")
+        report = metrics.flicker(video, source=source, reference=reference, preset=preset,
+                                 max_frames=max_frames, cache=flow.FlowCache(flow_cache))
+        data = report.to_dict()
+        return FlickerNumbers(
+            e_warp=float(report.e_warp), per_pair=[float(v) for v in report.per_pair],
+            times=[float(t) for t in getattr(report, "times", range(len(report.per_pair)))],
+            source_e_warp=_maybe(getattr(report, "source_e_warp", None)),
+            source_per_pair=_maybe_list(getattr(report, "source_per_pair", None)),
+            psnr=_maybe(getattr(report, "psnr", None)), ssim=_maybe(getattr(report, "ssim", None)),
+            protocol=str(report.protocol), raw=data)
+
+
+def _as_bool(mask: Any) -> np.ndarray:
+    mask = np.asarray(mask)
+    if mask.ndim == 3:
+        mask = mask[..., 0]
+    return mask > (127 if mask.dtype == np.uint8 else 0)
+
+
+def _maybe(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _maybe_list(values: Any) -> list[float] | None:
+    return None if values is None else [float(v) for v in values]

@@ -122,7 +122,7 @@ class VideoWriter:
         stream.codec_context.time_base = self.time_base
         odd = self.width % 2 or self.height % 2
         if codec is Codec.FFV1:
-            stream.pix_fmt = "gbrp"  # lossless RGB: no chroma subsampling, no matrix
+            stream.pix_fmt = "bgr0"  # lossless RGB (FFV1 has no 8-bit gbrp): no chroma subsampling, no matrix
         elif odd:
             warn(f"{self.path}: odd frame size {self.width}x{self.height}; encoding 4:4:4, which some "
                  "players (browsers) do not play; an even --size plays everywhere")
@@ -153,8 +153,8 @@ class VideoWriter:
 
     def _yuv_frame(self, rgb: np.ndarray) -> av.VideoFrame:
         frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-        if self._stream.pix_fmt == "gbrp":
-            return self._reformatter.reformat(frame, format="gbrp")
+        if self._stream.pix_fmt == "bgr0":
+            return self._reformatter.reformat(frame, format="bgr0")
         out = self._reformatter.reformat(
             frame, format=self._stream.pix_fmt, dst_colorspace=SwsColorspace.ITU709,
             dst_color_range=SwsRange.MPEG)

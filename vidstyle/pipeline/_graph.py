@@ -163,7 +163,8 @@ def _run_masks(ctx: StepContext, api: StepApi) -> StepOutput:
     files: dict[str, str] = {"masks": "masks"}
     hud = None
     if masks.hud is not HudMode.IGNORE:
-        hud = api.hud_mask(clip_path(ctx))
+        clip = ctx.need("clip").data
+        hud = _fit_mask(api.hud_mask(clip_path(ctx)), (clip["width"], clip["height"]))
         _write_png(ctx.folder / "hud.png", hud.astype(np.uint8) * 255)
         files["hud"] = "hud.png"
     (ctx.folder / "masks").mkdir()
@@ -184,6 +185,12 @@ def _run_masks(ctx: StepContext, api: StepApi) -> StepOutput:
                              "masks.dir, from_keyframe, color_key and hud", recipe.source)
         _write_png(ctx.folder / "masks" / name, use.astype(np.uint8) * 255)
     return StepOutput(files=files, data={"hud_fraction": None if hud is None else float(hud.mean())})
+
+
+def _fit_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    if mask.shape[1::-1] == size:
+        return mask
+    return cv2.resize(mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
 
 
 def _read_mask(folder: Path, index: int, size: tuple[int, int]) -> np.ndarray:

@@ -1,12 +1,32 @@
-"""Optical flow, warping and occlusion masks.
+"""Optical flow, warping, occlusion masks, flow files and the flow cache.
 
 Conventions: a flow is (H, W, 2) float32 numpy (x then y) or (B, 2, H, W) torch;
 ``flow(a, b)`` satisfies a(x) ~ b(x + F(x)); ``warp(b, F)`` brings b onto a.
+
+Public API::
+
+    for pair in video_flows("clip.mp4", preset=FlowPreset.MEDIUM, cache=FlowCache("flows/")):
+        pair.forward, pair.backward        # flow(t -> t+1), flow(t+1 -> t)
+        mask = pair.validity_mask()        # Lai et al.'s occlusion test
+        aligned = warp_numpy(next_stylized, pair.forward)
+    flow = compute_flow(a, b, FlowPreset.MEDIUM)     # any pair, e.g. long range
+    write_flo("f.flo", flow); flow = read_flo("f.flo")
 """
 
+from ._cache import FlowCache, FlowPrecision, SourceId
 from ._dis import DisFlow, FlowPreset, compute_flow, to_gray
+from ._export import FlowExport, FlowFormat, export_flows
+from ._flo import read_flo, write_flo
 from ._occlusion import validity_mask
+from ._video import FlowPair, default_workers, video_flows
+from ._viz import flow_to_color
 from ._warp import Warp, flow_to_tensor, sampling_grid, warp, warp_numpy
 
-__all__ = ["DisFlow", "FlowPreset", "Warp", "compute_flow", "flow_to_tensor", "sampling_grid",
-           "to_gray", "validity_mask", "warp", "warp_numpy"]
+pair_flow = compute_flow  # flow between an arbitrary pair of frames
+
+__all__ = [
+    "DisFlow", "FlowCache", "FlowExport", "FlowFormat", "FlowPair", "FlowPrecision", "FlowPreset",
+    "SourceId", "Warp", "compute_flow", "default_workers", "export_flows", "flow_to_color",
+    "flow_to_tensor", "pair_flow", "read_flo", "sampling_grid", "to_gray", "validity_mask",
+    "video_flows", "warp", "warp_numpy", "write_flo",
+]

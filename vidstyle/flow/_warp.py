@@ -9,7 +9,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 
 def _check_flow(flow: np.ndarray, height: int, width: int) -> None:
@@ -25,10 +24,36 @@ def sampling_grid(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def warp_numpy(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """Warp an (H, W) or (H, W, C) image by an (H, W, 2) flow (same dtype out)."""
+    """Warp an (H, W) or (H, W, C) image by an (H, W, 2) flow: out(x) = image(x + flow(x)).
+
+    Exact bilinear interpolation with border clamp. OpenCV's remap is exact on
+    float32 images but quantises sampling positions to 1/32 px on 8-bit ones,
+    so integer images are warped as float32 and rounded back (same dtype out).
+    Float64 images come back as float32.
+    """
     _check_flow(flow, *image.shape[:2])
+    height, width = flow.shape[:2]
     map_x, map_y = sampling_grid(flow.astype(np.float32, copy=False))
-    return cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    # Clamping the positions is what border clamp means, and keeps "unknown" (1e9) or
+    # NaN flow from overflowing remap's integer arithmetic.
+    np.clip(np.nan_to_num(map_x, copy=False), 0, width - 1, out=map_x)
+    np.clip(np.nan_to_num(map_y, copy=False), 0, height - 1, out=map_y)
+    source = image if image.dtype == np.float32 else image.astype(np.float32)
+    if source.ndim == 3 and source.shape[2] > 4:  # remap takes at most 4 channels
+        warped = np.concatenate([
+            _remap(source[..., c:c + 4], map_x, map_y) for c in range(0, source.shape[2], 4)], axis=2)
+    else:
+        warped = _remap(source, map_x, map_y)
+    if np.issubdtype(image.dtype, np.integer):
+        info = np.iinfo(image.dtype)
+        return np.clip(np.rint(warped), info.min, info.max).astype(image.dtype)
+    return warped
+
+
+def _remap(image: np.ndarray, map_x: np.ndarray, map_y: np.ndarray) -> np.ndarray:
+    warped = cv2.remap(np.ascontiguousarray(image), map_x, map_y, cv2.INTER_LINEAR,
+                       borderMode=cv2.BORDER_REPLICATE)
+    return warped[..., None] if image.ndim == 3 and warped.ndim == 2 else warped
 
 
 def flow_to_tensor(flow: np.ndarray) -> torch.Tensor:
@@ -37,28 +62,47 @@ def flow_to_tensor(flow: np.ndarray) -> torch.Tensor:
 
 
 def warp(image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
-    """Warp a batch of images by a batch of flows, differentiably.
+    """Warp a batch of images by a batch of flows, differentiably (image and flow).
+
+    Exact bilinear interpolation with border clamp, computed from the four
+    neighbouring pixels directly: ``grid_sample`` normalises positions to
+    [-1, 1] and back, which costs about width x 1e-7 px and breaks 1e-4
+    agreement with :func:`warp_numpy` on sharp 1080p textures.
 
     Args:
         image: (B, C, H, W) float tensor.
         flow: (B, 2, H, W) flow in pixels (x then y), same device.
 
     Returns:
-        (B, C, H, W) tensor, out(x) = image(x + flow(x)), bilinear, border clamp.
+        (B, C, H, W) tensor, out(x) = image(x + flow(x)).
     """
     if image.ndim != 4 or flow.ndim != 4 or flow.shape[1] != 2:
         raise ValueError(f"expected image (B,C,H,W) and flow (B,2,H,W), got {tuple(image.shape)} "
                          f"and {tuple(flow.shape)}")
     if image.shape[0] != flow.shape[0] or image.shape[-2:] != flow.shape[-2:]:
         raise ValueError(f"image {tuple(image.shape)} and flow {tuple(flow.shape)} do not match")
-    _, _, height, width = image.shape
-    ys, xs = torch.meshgrid(torch.arange(height, device=flow.device, dtype=flow.dtype),
-                            torch.arange(width, device=flow.device, dtype=flow.dtype), indexing="ij")
-    # align_corners=True maps -1/1 to the centres of the edge pixels, as remap does.
-    grid_x = (xs + flow[:, 0]) * (2.0 / max(width - 1, 1)) - 1.0
-    grid_y = (ys + flow[:, 1]) * (2.0 / max(height - 1, 1)) - 1.0
-    grid = torch.stack((grid_x, grid_y), dim=-1).to(image.dtype)
-    return F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=True)
+    batch, channels, height, width = image.shape
+    if not flow.is_floating_point():
+        flow = flow.float()
+    xs = torch.arange(width, device=flow.device, dtype=flow.dtype)
+    ys = torch.arange(height, device=flow.device, dtype=flow.dtype).unsqueeze(1)
+    pos_x = (flow[:, 0] + xs).clamp(0, width - 1)
+    pos_y = (flow[:, 1] + ys).clamp(0, height - 1)
+    # The top-left neighbour; at the last row/column step back one so that all four
+    # neighbours exist (the weight of the far one is then exactly 1).
+    left = pos_x.detach().floor().clamp(max=max(width - 2, 0))
+    top = pos_y.detach().floor().clamp(max=max(height - 2, 0))
+    frac_x = (pos_x - left).unsqueeze(1).to(image.dtype)
+    frac_y = (pos_y - top).unsqueeze(1).to(image.dtype)
+    index = (top.long() * width + left.long()).view(batch, 1, 1, height * width)
+    step_x, step_y = int(width > 1), width * int(height > 1)
+    offsets = torch.tensor([0, step_x, step_y, step_x + step_y], device=image.device).view(1, 1, 4, 1)
+    taps = image.reshape(batch, channels, height * width).gather(
+        2, (index + offsets).view(batch, 1, 4 * height * width).expand(batch, channels, -1))
+    taps = taps.view(batch, channels, 4, height, width)
+    upper = torch.lerp(taps[:, :, 0], taps[:, :, 1], frac_x)
+    lower = torch.lerp(taps[:, :, 2], taps[:, :, 3], frac_x)
+    return torch.lerp(upper, lower, frac_y)
 
 
 class Warp(torch.nn.Module):

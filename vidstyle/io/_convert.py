@@ -91,10 +91,9 @@ def extract_frames(source: str | Path, output_dir: str | Path, *, size: tuple[in
         total = reader.expected_frames
         with FolderWriter(output_dir, overwrite=overwrite) as writer, \
                 progress(None if total is None else -(-total // every), "extract") as bar:
-            mirrored = None
-            if mirror:
-                (writer._temp / MIRROR_FOLDER).mkdir()
-                mirrored = writer._temp / MIRROR_FOLDER
+            mirrored = writer.folder / MIRROR_FOLDER if mirror else None
+            if mirrored is not None:
+                mirrored.mkdir()
             for frame in reader:
                 if frame.index % every:
                     continue

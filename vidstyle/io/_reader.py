@@ -14,7 +14,7 @@ from av.video.reformatter import Interpolation, VideoReformatter
 
 from ..errors import InputError, UsageError
 from ..progress import warn
-from ._colour import color_info, sws_matrix, sws_range
+from ._colour import ACCURATE_FLAGS, color_info, sws_matrix, sws_range
 from ._paths import list_images
 from ._probe import IMAGE_FOLDER_FPS, open_container, probe, read_image_rgb
 from ._types import ColorInfo, Frame, SourceKind, VideoInfo
@@ -189,12 +189,11 @@ class FrameReader:
     def _to_rgb(self, reformatter: VideoReformatter, frame: av.VideoFrame, color: ColorInfo) -> np.ndarray:
         rotation = self.info.rotation
         width, height = self.size if rotation in (0, 180) else self.size[::-1]
-        shrink = width * height < frame.width * frame.height
         rgb_frame = reformatter.reformat(
             frame, width=width, height=height, format="rgb24",
             src_colorspace=sws_matrix(color.matrix), src_color_range=sws_range(color.range),
             dst_color_range=SwsRange.JPEG,
-            interpolation=Interpolation.AREA if shrink else Interpolation.BICUBIC,
+            interpolation=_interpolation(frame.width, frame.height, width, height),
         )
         rgb = rgb_frame.to_ndarray()
         if rotation:
@@ -204,15 +203,14 @@ class FrameReader:
     def _report_loss(self) -> None:
         expected = self.expected_frames
         errors = getattr(self, "_decode_errors", 0)
-        if self.info.frame_count_is_estimate or expected is None:
-            if errors:
-                warn(f"{self.path}: damaged data; decoded {self.frames_read} frames, "
-                     f"{errors} unreadable packet(s) skipped")
-            return
-        if self.end is None and self.end_frame is None and self.frames_read < expected:
+        estimate = self.info.frame_count_is_estimate
+        whole = self.end is None and self.end_frame is None
+        slack = 2 if estimate else 0  # an estimate from duration x rate can be off by a frame
+        if expected is not None and whole and self.frames_read < expected - slack:
             self.frames_lost = expected - self.frames_read
-            warn(f"{self.path}: damaged or truncated; decoded {self.frames_read} of {expected} frames, "
-                 f"{self.frames_lost} lost")
+            about = "about " if estimate else ""
+            warn(f"{self.path}: damaged or truncated; decoded {self.frames_read} of {about}{expected} "
+                 f"frames, {about}{self.frames_lost} lost")
         elif errors:
             warn(f"{self.path}: damaged data; {errors} unreadable packet(s) skipped")
 
@@ -231,3 +229,14 @@ def read_frames(path: str | Path, **options: object) -> Iterator[Frame]:
     """Generator form of :func:`open_video`; closes the file when exhausted."""
     with open_video(path, **options) as reader:
         yield from reader
+
+
+def _interpolation(src_w: int, src_h: int, dst_w: int, dst_h: int) -> Interpolation:
+    """AREA to shrink, BICUBIC to enlarge, BILINEAR (no ringing in chroma) at the same size."""
+    if (dst_w, dst_h) == (src_w, src_h):
+        kind = Interpolation.BILINEAR
+    elif dst_w * dst_h < src_w * src_h:
+        kind = Interpolation.AREA
+    else:
+        kind = Interpolation.BICUBIC
+    return kind | ACCURATE_FLAGS

@@ -12,12 +12,12 @@ import cv2
 import numpy as np
 from av.video.reformatter import ColorRange as SwsRange
 from av.video.reformatter import Colorspace as SwsColorspace
-from av.video.reformatter import VideoReformatter
+from av.video.reformatter import Interpolation, VideoReformatter
 
 from ..errors import UsageError, VidstyleError
 from ..progress import warn
 from ._audio import AudioCopier
-from ._colour import BT709_TAG, LIMITED_RANGE_TAG
+from ._colour import ACCURATE_FLAGS, BT709_TAG, LIMITED_RANGE_TAG
 from ._paths import CONTAINER_FORMATS, atomic_output
 from ._types import Codec
 
@@ -43,6 +43,11 @@ class FolderWriter:
         self.frames_written = 0
         self._stack = ExitStack()
         self._temp = self._stack.enter_context(atomic_output(self.path, overwrite=overwrite, is_dir=True))
+
+    @property
+    def folder(self) -> Path:
+        """Where files go while writing (renamed to ``path`` on success)."""
+        return self._temp
 
     def write(self, rgb: np.ndarray, *, pts: int | None = None, index: int | None = None) -> None:
         index = self.frames_written if index is None else index
@@ -122,7 +127,7 @@ class VideoWriter:
         stream.codec_context.time_base = self.time_base
         odd = self.width % 2 or self.height % 2
         if codec is Codec.FFV1:
-            stream.pix_fmt = "bgr0"  # lossless RGB (FFV1 has no 8-bit gbrp): no chroma subsampling, no matrix
+            stream.pix_fmt = "bgr0"  # lossless RGB: no chroma subsampling, no matrix
         elif odd:
             warn(f"{self.path}: odd frame size {self.width}x{self.height}; encoding 4:4:4, which some "
                  "players (browsers) do not play; an even --size plays everywhere")
@@ -157,7 +162,7 @@ class VideoWriter:
             return self._reformatter.reformat(frame, format="bgr0")
         out = self._reformatter.reformat(
             frame, format=self._stream.pix_fmt, dst_colorspace=SwsColorspace.ITU709,
-            dst_color_range=SwsRange.MPEG)
+            dst_color_range=SwsRange.MPEG, interpolation=Interpolation.BILINEAR | ACCURATE_FLAGS)
         out.colorspace, out.color_range = BT709_TAG, LIMITED_RANGE_TAG
         return out
 
@@ -166,10 +171,11 @@ class VideoWriter:
         if rgb.shape != (self.height, self.width, 3) or rgb.dtype != np.uint8:
             raise VidstyleError(f"frame is {rgb.shape} {rgb.dtype}, writer expects "
                                 f"({self.height}, {self.width}, 3) uint8", self.path)
-        if pts is None:
+        if pts is None:  # continue the timeline at the nominal rate
             step = int(round(1 / (self.rate * self.time_base))) or 1
-            pts = self.offset_ticks if self._last_pts is None else self._last_pts + self.offset_ticks + step
-        out_pts = pts - self.offset_ticks
+            out_pts = 0 if self._last_pts is None else self._last_pts + step
+        else:
+            out_pts = pts - self.offset_ticks
         if self._last_pts is not None and out_pts <= self._last_pts:
             return  # a duplicate timestamp would make the muxer fail; drop it
         frame = self._yuv_frame(np.ascontiguousarray(rgb))

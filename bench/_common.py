@@ -1,0 +1,50 @@
+"""Helpers shared by the benchmarks: footage location, timing, peak memory in a child process."""
+
+from __future__ import annotations
+
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+FOOTAGE = ROOT.parent / "shared" / "footage"
+HACIENDA = FOOTAGE / "stk_hacienda_640x480_audio.mp4"
+SNOWMOUNTAIN = FOOTAGE / "stk_snowmountain_1280x720.mp4"
+
+
+def machine() -> str:
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    return f"{platform.machine()}, {torch.get_num_threads()} torch threads, {gpu}, Python {platform.python_version()}"
+
+
+def best_of(repeats: int, fn: Callable[[], object]) -> float:
+    """Fastest wall time of ``repeats`` calls (the least disturbed by a noisy machine)."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def peak_rss_mb(code: str) -> float:
+    """Peak resident memory (MiB) of a fresh Python process running ``code``."""
+    wrapper = code + "\nimport resource, json; print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))"
+    out = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1]) / 1024
+
+
+def require_footage() -> None:
+    if not HACIENDA.exists():
+        sys.exit(f"benchmark footage not found at {FOOTAGE} (see ../shared/footage/README.md)")
+
+
+__all__ = ["FOOTAGE", "HACIENDA", "ROOT", "SNOWMOUNTAIN", "best_of", "machine", "peak_rss_mb",
+           "require_footage", "resource"]

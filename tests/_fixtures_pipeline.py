@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from vidstyle.io import Frame, transcode
-from vidstyle.pipeline import FlickerNumbers, TrainingSummary
+from vidstyle.pipeline import ClipFlicker, FlickerNumbers, TrainingSummary
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "samples" / "hacienda_320x240.mp4"
@@ -103,12 +103,14 @@ class FakeApi:
             frames = [f.rgb.astype(np.float64) / 255 for f in read_frames(path)]
             return [float(((b - a) ** 2).mean()) for a, b in zip(frames, frames[1:])]
 
-        out, src = per_pair(video), per_pair(source)
+        clips = {"source": per_pair(source), "output": per_pair(video)}
+        if reference is not None:
+            clips["reference"] = per_pair(reference)
         return FlickerNumbers(
-            e_warp=float(np.mean(out)), per_pair=out, times=[i / 20 for i in range(len(out))],
-            source_e_warp=float(np.mean(src)), source_per_pair=src,
+            times=[i / 20 for i in range(len(clips["output"]))],
+            clips={role: ClipFlicker(float(np.mean(v)), v) for role, v in clips.items()},
             psnr=30.0 if reference is not None else None, ssim=0.9 if reference is not None else None,
-            protocol="fake: mean squared frame difference, no flow")
+            protocol=["fake: mean squared frame difference, no flow"])
 
 
 def read_frames(path: Path) -> list[np.ndarray]:

@@ -10,7 +10,7 @@ from vidstyle.cli import main
 from vidstyle.errors import VidstyleError
 from vidstyle.pipeline import HudMode, RecipeError, load_recipe, parse_override, recipe_to_dict, VidstyleApi
 
-from _fixtures_pipeline import REPO, SAMPLE
+from ._fixtures_pipeline import REPO, SAMPLE
 
 
 def write(tmp_path: Path, text: str, name: str = "r.yaml") -> Path:
@@ -58,7 +58,7 @@ def test_defaults_and_types(tmp_path: Path) -> None:
     ("render: [1, 2]", "render: expected a mapping of keys, got a list"),
     ("render: {codec: vp9}", "render.codec: unknown codec 'vp9'"),
     (f"input: {{video: {SAMPLE}, size: big}}", "input.size: bad size 'big'"),
-    ("render: {stabilize: 2}", "render.stabilize: must be between 0 and 1"),
+    ("render: {stabilize: 2}", "render.stabilize: must be in [0, 1)"),
     ("keyframes: {dir: nowhere}", "keyframes.dir: no such folder:"),
     ("render: {model: missing.pt}", "render.model: no such file:"),
     ("report: {flow_preset: slow}", "report.flow_preset: unknown flow preset 'slow'"),

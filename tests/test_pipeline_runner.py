@@ -12,7 +12,7 @@ from vidstyle.errors import OutputExistsError, VidstyleError
 from vidstyle.pipeline import (Step, StepCache, StepContext, StepOutput, file_identity, recipe_from_dict,
                                run_pipeline, step_key)
 
-from _fixtures_pipeline import SAMPLE
+from ._fixtures_pipeline import SAMPLE
 
 
 @pytest.fixture()

@@ -16,7 +16,7 @@ import pytest
 from vidstyle.io import probe
 from vidstyle.pipeline import build_steps, load_recipe, run_pipeline
 
-from _fixtures_pipeline import FakeApi, posterize, read_frames, tiny_clip  # noqa: F401
+from ._fixtures_pipeline import FakeApi, posterize, read_frames, tiny_clip  # noqa: F401
 
 
 def recipe_file(tmp_path: Path, clip: Path, extra: str = "") -> Path:

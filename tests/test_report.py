@@ -61,7 +61,7 @@ def full_report() -> ReportData:
                Series("output", [0.002, 0.003, float("nan"), 0.002, 0.002, 0.002, 0.002, 0.002, 0.01], times)],
               marks=[(2.0, "keyframe")]),
         Table(["video", "E_warp", "× source"], [["source", 0.001, 1.0], ["output", 0.0025, 2.5]]),
-        "DIS medium on the source frames; Lai et al. mask; RGB in [0, 1]; mean over pixels and channels")
+        ["DIS medium on the source frames; Lai et al. mask; RGB in [0, 1]", "PSNR: RGB 0-255"])
     training = TrainingSection(Chart("Losses", "step", "loss", [Series("l1", [1.0, 0.5, 0.25], [0, 10, 20])],
                                      log_y=True), Table(["", "value"], [["design", "fast"]]))
     return ReportData(

@@ -30,7 +30,7 @@ from ._runner import (PipelineResult, Step, StepContext, StepOutput, StepRecord,
                       resolve_device, run_pipeline)
 from ._schema import (Device, GuidesSection, HudMode, InputSection, KeyframesSection, MasksSection, Recipe,
                       RecipeError, RenderSection, ReportSection, TrainSection)
-from ._steps import FlickerNumbers, StepApi, TrainingSummary, VidstyleApi
+from ._steps import ClipFlicker, FlickerNumbers, StepApi, TrainingSummary, VidstyleApi
 
 
 def run_recipe(recipe: Recipe | str | Path, *, output_dir: str | Path, work_dir: str | Path | None = None,
@@ -44,7 +44,7 @@ def run_recipe(recipe: Recipe | str | Path, *, output_dir: str | Path, work_dir:
 
 
 __all__ = [
-    "CacheEntry", "Chart", "Device", "FlickerNumbers", "FlickerSection", "GuidesSection", "HudMode",
+    "CacheEntry", "Chart", "ClipFlicker", "Device", "FlickerNumbers", "FlickerSection", "GuidesSection", "HudMode",
     "InputSection", "KeyframesSection", "MasksSection", "PipelineResult", "Recipe", "RecipeError",
     "RenderSection", "ReportData", "ReportSection", "SECTION_IDS", "Series", "Step", "StepApi",
     "StepCache", "StepContext", "StepOutput", "StepRecord", "Still", "StillRow", "Table", "Timing",

@@ -8,6 +8,7 @@ train. Calls into other vidstyle packages go through a :class:`StepApi`.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Iterator
@@ -280,16 +281,10 @@ def reference_video(ctx: StepContext) -> Path | None:
 
 def _run_flicker(ctx: StepContext, api: StepApi) -> StepOutput:
     report = ctx.recipe.report
-    clip, cache = clip_path(ctx), ctx.work_dir / FLOW_CACHE_FOLDER
-    reference = reference_video(ctx)
-    measured = {"output": api.flicker(ctx.need("render").path("video"), clip, reference=reference,
-                                      preset=report.flow_preset, max_frames=report.max_frames, flow_cache=cache)}
-    if reference is not None:
-        measured["reference"] = api.flicker(reference, clip, reference=None, preset=report.flow_preset,
-                                            max_frames=report.max_frames, flow_cache=cache)
-    import json
-
-    data = {name: asdict(numbers) for name, numbers in measured.items()}
+    numbers = api.flicker(ctx.need("render").path("video"), clip_path(ctx), reference=reference_video(ctx),
+                          preset=report.flow_preset, max_frames=report.max_frames,
+                          flow_cache=ctx.work_dir / FLOW_CACHE_FOLDER)
+    data = asdict(numbers)
     (ctx.folder / "flicker.json").write_text(json.dumps(data, indent=1, default=str))
     return StepOutput(files={"json": "flicker.json"}, data=data)
 

@@ -131,9 +131,9 @@ def validate(recipe: Recipe) -> None:
         fail("render.codec", "the pipeline writes videos; choose h264, h265, h264_nvenc or ffv1")
     if not 0 <= recipe.render.crf <= 63:
         fail("render.crf", f"must be 0-63 (got {recipe.render.crf})")
-    if not 0.0 <= recipe.render.stabilize <= 1.0:
-        fail("render.stabilize", f"must be between 0 and 1 (got {recipe.render.stabilize})")
-    if recipe.render.batch < 1:
+    if not 0.0 <= recipe.render.stabilize < 1.0:
+        fail("render.stabilize", f"must be in [0, 1) (got {recipe.render.stabilize})")
+    if recipe.render.batch is not None and recipe.render.batch < 1:
         fail("render.batch", "must be at least 1")
     _wrap("report.flow_preset", FlowPreset.parse, recipe.report.flow_preset, where)
     if recipe.report.max_frames is not None and recipe.report.max_frames < 2:

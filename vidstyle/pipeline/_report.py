@@ -114,8 +114,9 @@ def _flicker(data: ReportData) -> str | None:
     section = data.flicker
     if section is None:
         return None
+    lines = "".join(f"<li>{_e(line)}</li>" for line in section.protocol)
     parts = [_chart(section.chart), _table(section.table),
-             f'<p class="protocol"><b>Protocol:</b> {_e(section.protocol)}</p>']
+             f'<div class="protocol"><b>Protocol</b><ul>{lines}</ul></div>']
     parts += [f'<p class="note">{_e(note)}</p>' for note in section.notes]
     return "".join(parts)
 

@@ -95,38 +95,38 @@ def _output_links(ctx: "StepContext") -> dict[str, str]:
     return links
 
 
+_ROLE_LABELS = {"source": "source (input clip)", "reference": "{ref}, per frame", "output": "output (vidstyle)"}
+
+
 def _flicker_section(entry: Any, ref_label: str, marks: list[tuple[float, str]]) -> FlickerSection | None:
     if entry is None:
         return None
-    output = entry.data["output"]
-    reference = entry.data.get("reference")
-    series = []
-    if output.get("source_per_pair") is not None:
-        series.append(Series("source (input clip)", output["source_per_pair"], output["times"]))
-    if reference is not None:
-        series.append(Series(ref_label + ", per frame", reference["per_pair"], reference["times"]))
-    series.append(Series("output (vidstyle)", output["per_pair"], output["times"]))
-    chart = Chart("Warping error per pair of frames", "time of frame t (s)", "e_t (RGB in [0,1])",
-                  series, marks=marks)
-    floor = output.get("source_e_warp")
-
-    def row(label: str, numbers: dict[str, Any], fidelity: bool) -> list[Any]:
-        ratio = numbers["e_warp"] / floor if floor else None
-        return [label, numbers["e_warp"], ratio, numbers.get("psnr") if fidelity else None,
-                numbers.get("ssim") if fidelity else None]
-
+    data = entry.data
+    clips: dict[str, dict[str, Any]] = data["clips"]
+    times = data["times"]
+    x = [t if t is not None else float("nan") for t in times] if times and all(
+        t is not None for t in times) else None
+    labels = {role: text.format(ref=ref_label) for role, text in _ROLE_LABELS.items()}
+    series = [Series(labels[role], clips[role]["per_pair"], x) for role in _ROLE_LABELS if role in clips]
+    chart = Chart("Warping error e_t per pair of frames", "time of frame t (s)" if x else "pair",
+                  "e_t (RGB in [0, 1])", series, marks=marks if x else [])
+    floor = clips.get("source", {}).get("e_warp")
     rows: list[list[Any]] = []
-    if floor is not None:
-        rows.append(["source (input clip)", floor, 1.0, None, None])
-    if reference is not None:
-        rows.append(row(ref_label + ", per frame", reference, False))
-    rows.append(row("output (vidstyle)", output, True))
-    table = Table(["video", "E_warp", "× source", "PSNR vs reference (dB)", "SSIM vs reference"], rows,
-                  caption="Mean over all pairs; lower E_warp = less flicker; the source is the floor.")
-    notes = ["E_warp is the occlusion-masked mean squared difference between each output frame and the "
-             "next one warped back by the source's optical flow; a static video scores 0. "
-             "PSNR/SSIM compare the output with the per-frame reference (fidelity)."]
-    return FlickerSection(chart, table, output["protocol"], notes)
+    for role in _ROLE_LABELS:
+        if role not in clips:
+            continue
+        e_warp = clips[role]["e_warp"]
+        ratio = e_warp / floor if e_warp is not None and floor else None
+        fidelity = role == "output"
+        rows.append([labels[role], e_warp, ratio, clips[role].get("static_flicker"),
+                     data.get("psnr") if fidelity else None, data.get("ssim") if fidelity else None])
+    table = Table(["video", "E_warp", "× source", "static flicker (0-255)", "PSNR vs reference (dB)",
+                   "SSIM vs reference"], rows,
+                  caption="Means over all pairs; lower = less flicker; the source clip is the floor.")
+    notes = ["E_warp is the occlusion-masked mean squared difference between each frame and the next "
+             "one warped back by the source's optical flow (a still video scores 0); PSNR/SSIM compare "
+             "the output with the per-frame reference (fidelity), when there is one."]
+    return FlickerSection(chart, table, list(data["protocol"]), notes)
 
 
 def _training_section(entry: Any) -> TrainingSection | None:

@@ -42,14 +42,14 @@ class Series:
     """One line of a chart; ``x`` defaults to 0, 1, 2, ... Non-finite points are gaps."""
 
     label: str
-    y: Sequence[float]
+    y: Sequence[float | None]
     x: Sequence[float] | None = None
 
     def points(self) -> list[tuple[float, float]]:
         xs = range(len(self.y)) if self.x is None else self.x
         if len(xs) != len(self.y):
             raise ValueError(f"series {self.label!r}: {len(xs)} x values for {len(self.y)} y values")
-        return [(float(x), float(y)) for x, y in zip(xs, self.y)]
+        return [(float(x), math.nan if y is None else float(y)) for x, y in zip(xs, self.y)]
 
 
 @dataclass
@@ -88,7 +88,7 @@ class FlickerSection:
 
     chart: Chart
     table: Table
-    protocol: str
+    protocol: list[str]   # one line per figure: flow, mask, scale, normalisation
     notes: list[str] = field(default_factory=list)
 
 

@@ -117,7 +117,7 @@ class RenderSection:
     preset: str = _opt("medium", "encoder preset")
     audio: bool = _opt(True, "copy the source's audio")
     stabilize: float = _opt(0.0, "run-time temporal blending strength (0 = off)")
-    batch: int = _opt(4, "frames per model call")
+    batch: int | None = _opt(None, "frames per model call (None = the device's default)")
     comparison: bool = _opt(True, "also write a side-by-side input | output video")
 
 

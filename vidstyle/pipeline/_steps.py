@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..errors import VidstyleError
+from ..io import Codec, parse_size
 from ._schema import Recipe, RenderSection, TrainSection
 
 
@@ -29,17 +30,23 @@ class TrainingSummary:
 
 
 @dataclass
-class FlickerNumbers:
-    """One flicker measurement of a video against the source's flow (Lai et al. 2018)."""
+class ClipFlicker:
+    """Flicker of one clip (source, reference or output) under a shared flow."""
 
-    e_warp: float                  # mean over pairs, RGB in [0, 1], per-channel mean
-    per_pair: list[float]          # e_t for each pair (t, t+1)
-    times: list[float]             # seconds of frame t of each pair
-    source_e_warp: float | None    # the source clip's own E_warp (the floor)
-    source_per_pair: list[float] | None
-    psnr: float | None             # against the per-frame reference, when given
+    e_warp: float | None                  # E_warp: mean of e_t, RGB in [0, 1], per-channel form
+    per_pair: list[float | None]          # e_t for each pair (t, t+1); None where nothing is valid
+    static_flicker: float | None = None   # mean |dY| (0-255) where the source is still
+
+
+@dataclass
+class FlickerNumbers:
+    """One flicker measurement (Lai et al. 2018) with flow from the source clip."""
+
+    times: list[float | None]             # seconds of frame t of each pair
+    clips: dict[str, ClipFlicker]         # "source", "reference", "output"
+    psnr: float | None                    # output vs reference, mean over frames
     ssim: float | None
-    protocol: str
+    protocol: list[str]                   # one line per figure: how it was measured
     raw: dict[str, Any] = field(default_factory=dict)  # the metric's full JSON record
 
 
@@ -78,7 +85,8 @@ class StepApi(Protocol):
 
     def flicker(self, video: Path, source: Path, *, reference: Path | None, preset: str,
                 max_frames: int | None, flow_cache: Path) -> FlickerNumbers:
-        """E_warp of ``video`` with flow from ``source``; PSNR/SSIM against ``reference``."""
+        """E_warp of ``video``, ``source`` and ``reference`` with flow from ``source``;
+        PSNR/SSIM of ``video`` against ``reference``."""
 
 
 def _module(name: str, feature: str) -> Any:
@@ -153,19 +161,27 @@ class VidstyleApi:
     def train(self, clip: Path, keyframes: Path, model: Path, *, masks: Path | None, guides: Path | None,
               settings: TrainSection, device: str, flow_cache: Path, flow_preset: str) -> TrainingSummary:
         train = _attr("vidstyle.train", "train", "the trainer")
-        result = train(clip, keyframes, model, masks=masks, guides=guides, minutes=settings.minutes,
-                       steps=settings.steps, temporal_weight=settings.temporal_weight, arch=settings.arch,
-                       size=settings.size, seed=settings.seed, device=device, flow_cache=flow_cache)
-        result = result[1] if isinstance(result, tuple) else result
-        history = getattr(result, "history", None) or getattr(result, "loss_history", {})
-        steps = list(getattr(result, "logged_steps", None) or range(len(next(iter(history.values()), []))))
-        facts = result.summary() if hasattr(result, "summary") else {}
-        return TrainingSummary({k: [float(v) for v in vs] for k, vs in dict(history).items()}, steps, facts)
+        options: dict[str, Any] = {
+            "masks": masks, "guides": guides, "steps": settings.steps, "seed": settings.seed,
+            "minutes": None if settings.steps is not None else settings.minutes,  # steps win over minutes
+            "temporal_weight": settings.temporal_weight, "device": device, "overwrite": True}
+        if settings.arch is not None:
+            options["arch"] = settings.arch
+        if settings.size is not None:
+            options["size"] = parse_size(settings.size)
+        result = train(clip, keyframes, model, **options)
+        steps, history = _loss_curves(result.history)
+        facts = {"design": getattr(result.settings, "arch", settings.arch), "steps": result.steps,
+                 "stopped by": result.stopped_by, "losses": ", ".join(result.losses),
+                 "keyframes": ", ".join(map(str, result.keyframes))}
+        if result.settings is not None:
+            facts["temporal weight"] = result.settings.temporal_weight
+        return TrainingSummary(history, steps, facts)
 
     def render(self, clip: Path, model: Path, output: Path, *, settings: RenderSection, device: str,
                hud_mask: Path | None, guides: Path | None) -> None:
         render = _attr("vidstyle.render", "render", "the renderer")
-        render(clip, model, output, device=device, codec=settings.codec, crf=settings.crf,
+        render(clip, model, output, device=device, codec=Codec.parse(settings.codec), crf=settings.crf,
                preset=settings.preset, audio=settings.audio, stabilize=settings.stabilize,
                batch=settings.batch, keep_hud=hud_mask, guides=guides, overwrite=True)
 
@@ -173,16 +189,42 @@ class VidstyleApi:
                 max_frames: int | None, flow_cache: Path) -> FlickerNumbers:
         metrics = _module("vidstyle.metrics", "the flicker metric")
         flow = _module("vidstyle.flow", "streaming flow")
-        report = metrics.flicker(video, source=source, reference=reference, preset=preset,
-                                 max_frames=max_frames, cache=flow.FlowCache(flow_cache))
+        report = metrics.flicker(video, source, reference, preset=preset, max_frames=max_frames,
+                                 cache=flow.FlowCache(flow_cache))
         data = report.to_dict()
-        return FlickerNumbers(
-            e_warp=float(report.e_warp), per_pair=[float(v) for v in report.per_pair],
-            times=[float(t) for t in getattr(report, "times", range(len(report.per_pair)))],
-            source_e_warp=_maybe(getattr(report, "source_e_warp", None)),
-            source_per_pair=_maybe_list(getattr(report, "source_per_pair", None)),
-            psnr=_maybe(getattr(report, "psnr", None)), ssim=_maybe(getattr(report, "ssim", None)),
-            protocol=str(report.protocol), raw=data)
+        clips = {}
+        for role, scores in (("source", report.source), ("reference", report.reference),
+                             ("output", report.stylized)):
+            if scores is not None:
+                clips[role] = ClipFlicker(_maybe(scores.mean_warp_error), _maybe_list(scores.warp_error),
+                                          _maybe(scores.mean_static_flicker))
+        protocol = report.protocol
+        lines = [protocol["warp_error"], protocol["static_flicker"]]
+        if reference is not None:
+            lines += [protocol["psnr"], protocol["ssim"]]
+        return FlickerNumbers(times=_maybe_list(report.times) or [], clips=clips, psnr=data.get("psnr"),
+                              ssim=data.get("ssim"), protocol=lines + list(report.notes), raw=data)
+
+
+# Loss curves are kept at this many points at most (bins averaged): enough for a chart.
+MAX_CURVE_POINTS = 400
+
+
+def _loss_curves(history: list[dict[str, float]]) -> tuple[list[int], dict[str, list[float]]]:
+    """The trainer's per-step records as bin-averaged curves per loss."""
+    if not history:
+        return [], {}
+    names = [k for k in history[0] if k not in ("step", "seconds")]
+    size = max(1, -(-len(history) // MAX_CURVE_POINTS))
+    steps: list[int] = []
+    curves: dict[str, list[float]] = {name: [] for name in names}
+    for first in range(0, len(history), size):
+        rows = history[first:first + size]
+        steps.append(int(rows[-1].get("step", first + len(rows))))
+        for name in names:
+            values = [float(r[name]) for r in rows if name in r and np.isfinite(r[name])]
+            curves[name].append(float(np.mean(values)) if values else float("nan"))
+    return steps, curves
 
 
 def _as_bool(mask: Any) -> np.ndarray:
@@ -193,8 +235,9 @@ def _as_bool(mask: Any) -> np.ndarray:
 
 
 def _maybe(value: Any) -> float | None:
-    return None if value is None else float(value)
+    """A finite float, or None (missing, NaN)."""
+    return None if value is None or not np.isfinite(value) else float(value)
 
 
-def _maybe_list(values: Any) -> list[float] | None:
-    return None if values is None else [float(v) for v in values]
+def _maybe_list(values: Any) -> list[float | None] | None:
+    return None if values is None else [_maybe(v) for v in values]

@@ -20,18 +20,20 @@ def repo_root() -> Path:
     return Path(__file__).resolve().parents[2]
 
 
-def _locate(relative: str, what: str) -> Path:
-    path = repo_root() / relative
+def _locate(root: Path, relative: str, what: str) -> Path:
+    path = root / relative
     if not path.is_file():
         raise InputError(f"the demo needs {what} {relative} from the vidstyle source tree, which is not "
                          f"there; install vidstyle from a git checkout (pip install -e .)", path)
     return path
 
 
-def demo_recipe(overrides: Iterable[str] = ()) -> Recipe:
-    """The few-shot recipe pointed at the sample clip (``--set`` overrides applied last)."""
-    recipe_path = _locate(DEMO_RECIPE, "the recipe")
-    sample = _locate(DEMO_SAMPLE, "the sample clip")
+def demo_recipe(overrides: Iterable[str] = (), *, root: Path | None = None) -> Recipe:
+    """The few-shot recipe pointed at the sample clip (``--set`` overrides applied last);
+    ``root`` is the source tree holding pipelines/ and samples/ (default: this package's)."""
+    root = repo_root() if root is None else Path(root)
+    recipe_path = _locate(root, DEMO_RECIPE, "the recipe")
+    sample = _locate(root, DEMO_SAMPLE, "the sample clip")
     return load_recipe(recipe_path, [f"input.video={sample}", "name=demo", *overrides])
 
 

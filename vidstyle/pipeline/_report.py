@@ -177,7 +177,7 @@ def _chart(chart: Chart, width: int = 860, height: int = 300) -> str:
     """An inline SVG line chart with axes, ticks, legend and optional markers."""
     if chart.is_empty():
         return f'<p class="missing">{_e(chart.title)}: no data.</p>'
-    left, right, top, bottom = 70, 20, 30, 45
+    left, right, top, bottom = 70, 20, 46, 45
 
     def transform(y: float) -> float:
         return math.log10(y) if chart.log_y else y
@@ -236,10 +236,11 @@ def _chart(chart: Chart, width: int = 860, height: int = 300) -> str:
             else:
                 out.append(f'<polyline class="series" fill="none" stroke="{colour}" stroke-width="1.6" '
                            f'points="{coords}"/>')
-        legend_y = top + 14 + 16 * index
-        out.append(f'<line x1="{left + plot_w - 190}" x2="{left + plot_w - 170}" y1="{legend_y - 4}" '
-                   f'y2="{legend_y - 4}" stroke="{colour}" stroke-width="3"/>')
-        out.append(f'<text x="{left + plot_w - 164}" y="{legend_y}" font-size="12">{_e(spec.label)}</text>')
+        # Legend in one row above the plot, so it never hides a curve.
+        legend_x = left + sum(36 + 7 * len(s.label) for s in chart.series[:index])
+        out.append(f'<line x1="{legend_x}" x2="{legend_x + 20}" y1="{top - 8}" y2="{top - 8}" '
+                   f'stroke="{colour}" stroke-width="3"/>')
+        out.append(f'<text x="{legend_x + 25}" y="{top - 4}" font-size="12">{_e(spec.label)}</text>')
     out.append("</svg>")
     return "".join(out)
 

@@ -45,10 +45,10 @@ def main() -> int:
         runs[label] = (time.perf_counter() - started, result)
     load_after = os.getloadavg()
 
-    import torch
+    from _common import machine
 
     cold_seconds, cold = runs["cold"]
-    print(f"machine: {os.cpu_count()} CPU cores, torch {torch.__version__}, device {cold.entries and _device()}; "
+    print(f"machine: {os.cpu_count()} CPU cores, {machine()}; "
           f"load average {load_before[0]:.1f} before, {load_after[0]:.1f} after")
     print(f"{'step':<10} {'cold (s)':>9} {'rerun (s)':>10} {'render change (s)':>18}")
     for record in cold.records:
@@ -66,12 +66,6 @@ def main() -> int:
     if not args.keep and args.output is None:
         shutil.rmtree(output, ignore_errors=True)
     return 0
-
-
-def _device() -> str:
-    from vidstyle.pipeline import resolve_device
-
-    return resolve_device("auto")
 
 
 if __name__ == "__main__":

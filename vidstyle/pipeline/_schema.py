@@ -82,7 +82,7 @@ class MasksSection:
     dir: Path | None = _path(PathKind.DIR, "folder of masks named by frame index")
     hud: HudMode = _opt(HudMode.IGNORE, "ignore | exclude | keep (exclude and paste back on render)")
     from_keyframe: bool = _opt(False, "mask = the region the painter changed")
-    color_key: str | None = _opt(None, "HSV range to mask out, e.g. '35-85,40-255,40-255'")
+    color_key: str | None = _opt(None, "learn only inside this HSV range, e.g. '35-85,40-255,40-255'")
 
 
 @dataclass

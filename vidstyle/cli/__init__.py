@@ -18,6 +18,7 @@ from ..errors import VidstyleError
 COMMAND_MODULES = [
     "vidstyle.cli.io_commands",
     "vidstyle.cli.pipeline_commands",
+    "vidstyle.cli.flow_commands",
 ]
 
 

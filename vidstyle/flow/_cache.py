@@ -57,7 +57,8 @@ class SourceId:
         if content:
             digest = hashlib.sha256()
             for file in files:
-                digest.update(file.name.encode())
+                if path.is_dir():  # a renamed single file keeps its identity
+                    digest.update(file.name.encode())
                 with open(file, "rb") as handle:
                     while chunk := handle.read(_HASH_CHUNK):
                         digest.update(chunk)

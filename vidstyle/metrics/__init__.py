@@ -1,0 +1,23 @@
+"""Flicker and fidelity metrics for stylized video.
+
+Public API::
+
+    report = flicker("stylized.mp4", source="input.mp4", reference="per_frame.mp4")
+    report.warp_error, report.ratio, report.protocol["warp_error"]
+    print(report.table()); report.write_json("f.json"); report.write_csv("f.csv")
+    plot_flicker(report, "flicker.png")
+    e_t = warping_error(o_t, o_t1, forward, mask)      # one pair, numpy
+    e = warping_error_torch(o_t, o_t1, forward, mask)  # batched, differentiable
+"""
+
+from ._flicker import flicker
+from ._pair import (LUMA_WEIGHTS, STILL_LUMA_LEVELS, STILL_MOTION_PX, WarpingError, flow_difference, luma,
+                    static_flicker, still_mask, to_unit, warping_error, warping_error_torch)
+from ._plot import plot_flicker
+from ._report import ClipScores, FlickerReport, FlowOrigin, Spike
+
+__all__ = [
+    "ClipScores", "FlickerReport", "FlowOrigin", "LUMA_WEIGHTS", "STILL_LUMA_LEVELS", "STILL_MOTION_PX",
+    "Spike", "WarpingError", "flicker", "flow_difference", "luma", "plot_flicker", "static_flicker",
+    "still_mask", "to_unit", "warping_error", "warping_error_torch",
+]

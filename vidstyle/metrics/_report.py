@@ -1,0 +1,243 @@
+"""The typed result of :func:`vidstyle.metrics.flicker`: per-pair series, means, protocol, JSON/CSV/table."""
+
+from __future__ import annotations
+
+import csv
+import enum
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..flow import FlowPreset
+from ..io import atomic_output
+
+
+class FlowOrigin(enum.Enum):
+    """Which frames the flow (and the masks) were computed on."""
+
+    SOURCE = "source"      # Lai et al.'s protocol: flow of the unstylized input
+    STYLIZED = "stylized"  # weaker: the output's own flow can follow its own flicker
+
+
+def _nanmean(values: np.ndarray | None) -> float | None:
+    if values is None or not np.isfinite(values).any():
+        return None
+    return float(np.mean(values[np.isfinite(values)]))
+
+
+def _json_number(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def _series(values: np.ndarray | None) -> list[float | None] | None:
+    return None if values is None else [_json_number(float(v)) for v in values]
+
+
+@dataclass(frozen=True)
+class ClipScores:
+    """Per-pair scores of one clip (stylized, source or reference), in pair order."""
+
+    role: str
+    path: str | None
+    warp_error: np.ndarray      # (pairs,) Lai's e_t, RGB in [0, 1]; NaN where the mask is empty
+    static_flicker: np.ndarray  # (pairs,) mean |dY| in 0-255 levels over still pixels; NaN if none
+
+    @property
+    def mean_warp_error(self) -> float | None:
+        """E_warp: the mean of e_t over the pairs that have valid pixels."""
+        return _nanmean(self.warp_error)
+
+    @property
+    def mean_static_flicker(self) -> float | None:
+        return _nanmean(self.static_flicker)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "warp_error": _json_number(self.mean_warp_error),
+                "static_flicker": _json_number(self.mean_static_flicker),
+                "per_pair": {"warp_error": _series(self.warp_error),
+                             "static_flicker": _series(self.static_flicker)}}
+
+
+@dataclass(frozen=True)
+class Spike:
+    """One of the worst pairs of the stylized clip."""
+
+    index: int
+    next_index: int
+    time: float | None
+    warp_error: float
+
+
+@dataclass(frozen=True)
+class FlickerReport:
+    """Flicker and fidelity figures of a stylized clip, with the protocol that produced them.
+
+    Per-pair arrays are aligned: element k is the pair (``indices[k]``,
+    ``indices[k] + 1``) at ``times[k]`` seconds. ``psnr``/``ssim`` are per
+    frame. ``ratio`` is stylized E_warp over the source's (its floor).
+    """
+
+    stylized: ClipScores
+    source: ClipScores | None
+    reference: ClipScores | None
+    flow_origin: FlowOrigin
+    preset: FlowPreset
+    exclude_outside: bool
+    size: tuple[int, int]
+    frames: int
+    indices: np.ndarray
+    times: np.ndarray
+    valid_fraction: np.ndarray
+    still_fraction: np.ndarray
+    tof: np.ndarray | None = None
+    psnr: np.ndarray | None = None
+    ssim: np.ndarray | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def pairs(self) -> int:
+        return len(self.indices)
+
+    @property
+    def warp_error(self) -> float | None:
+        """E_warp of the stylized clip (the headline number)."""
+        return self.stylized.mean_warp_error
+
+    @property
+    def ratio(self) -> float | None:
+        """Stylized E_warp / source E_warp (1 = no flicker beyond the source's own)."""
+        ours, floor = self.stylized.mean_warp_error, self.source and self.source.mean_warp_error
+        return ours / floor if ours is not None and floor else None
+
+    def spikes(self, count: int = 3, separation: int = 5) -> list[Spike]:
+        """The ``count`` worst stylized pairs, at least ``separation`` pairs apart."""
+        errors = self.stylized.warp_error
+        chosen: list[int] = []
+        for k in np.argsort(np.where(np.isfinite(errors), errors, -np.inf))[::-1]:
+            if len(chosen) == count or not np.isfinite(errors[k]):
+                break
+            if all(abs(int(k) - c) >= separation for c in chosen):
+                chosen.append(int(k))
+        return [Spike(int(self.indices[k]), int(self.indices[k]) + 1,
+                      None if math.isnan(self.times[k]) else float(self.times[k]), float(errors[k]))
+                for k in chosen]
+
+    # -- protocol ----------------------------------------------------------------
+    @property
+    def protocol(self) -> dict[str, str]:
+        """One line per metric saying exactly how it was computed."""
+        width, height = self.size
+        flow = (f"OpenCV DIS {self.preset.value} flow on the {self.flow_origin.value} frames "
+                f"({width}x{height}, forward and backward)")
+        weaker = "" if self.flow_origin is FlowOrigin.SOURCE else (
+            " [WEAKER VARIANT: no --source, flow of the stylized video itself]")
+        mask = ("Lai et al. mask (forward-backward + motion-boundary test"
+                + (", out-of-frame targets excluded)" if self.exclude_outside else ", no smoothing)"))
+        return {
+            "warp_error": f"Lai et al. 2018 E_warp: {flow}; {mask}; bilinear border-clamp warp; "
+                          "e_t = sum M (O^_t+1 - O_t)^2 / (3 sum M), RGB in [0,1], per-channel form "
+                          f"(x3 = per-pixel form, x65025 = 0-255 scale); mean of {self.pairs} pairs"
+                          + weaker,
+            "static_flicker": "mean |Y(t+1) - Y(t)|, BT.709 luma in 0-255 levels, over valid pixels where "
+                              f"the {self.flow_origin.value} moves <= 0.5 px and its luma changes <= 3 levels",
+            "tof": f"tOF: mean over pixels of |F_source - F_stylized| in px at {width}x{height}, "
+                   f"DIS {self.preset.value} forward flow of both clips",
+            "psnr": "PSNR vs reference, dB, RGB 0-255, per frame, mean over frames (identical frames excluded)",
+            "ssim": "SSIM vs reference (scikit-image structural_similarity, RGB, 7x7 window, "
+                    "data_range 255), per frame, mean over frames",
+        }
+
+    # -- output ------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form; non-finite values become null."""
+        return {
+            "stylized": self.stylized.to_dict(),
+            "source": None if self.source is None else self.source.to_dict(),
+            "reference": None if self.reference is None else self.reference.to_dict(),
+            "warp_error": _json_number(self.warp_error),
+            "ratio": _json_number(self.ratio),
+            "tof": _json_number(_nanmean(self.tof)),
+            "psnr": _json_number(_nanmean(self.psnr)),
+            "ssim": _json_number(_nanmean(self.ssim)),
+            "flow_origin": self.flow_origin.value,
+            "preset": self.preset.value,
+            "exclude_outside": self.exclude_outside,
+            "size": list(self.size),
+            "frames": self.frames,
+            "pairs": self.pairs,
+            "protocol": self.protocol,
+            "notes": list(self.notes),
+            "spikes": [{"frame": s.index, "next_frame": s.next_index, "time": s.time,
+                        "warp_error": s.warp_error} for s in self.spikes()],
+            "per_pair": {"frame": [int(i) for i in self.indices], "time": _series(self.times),
+                         "valid_fraction": _series(self.valid_fraction),
+                         "still_fraction": _series(self.still_fraction), "tof": _series(self.tof)},
+            "per_frame": {"psnr": _series(self.psnr), "ssim": _series(self.ssim)},
+        }
+
+    def write_json(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        with atomic_output(path, overwrite=overwrite) as temp:
+            temp.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        return Path(path)
+
+    def write_csv(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """One row per pair; PSNR/SSIM columns hold frame t's values."""
+        columns: dict[str, np.ndarray | None] = {
+            "ewarp_stylized": self.stylized.warp_error,
+            "ewarp_source": None if self.source is None else self.source.warp_error,
+            "ewarp_reference": None if self.reference is None else self.reference.warp_error,
+            "static_stylized": self.stylized.static_flicker,
+            "static_source": None if self.source is None else self.source.static_flicker,
+            "static_reference": None if self.reference is None else self.reference.static_flicker,
+            "valid_fraction": self.valid_fraction, "still_fraction": self.still_fraction,
+            "tof_px": self.tof,
+            "psnr_db": None if self.psnr is None else self.psnr[:self.pairs],
+            "ssim": None if self.ssim is None else self.ssim[:self.pairs],
+        }
+        present = {name: values for name, values in columns.items() if values is not None}
+        with atomic_output(path, overwrite=overwrite) as temp, open(temp, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["frame", "next_frame", "time_s", *present])
+            for k, index in enumerate(self.indices):
+                time = "" if math.isnan(self.times[k]) else f"{self.times[k]:.6f}"
+                writer.writerow([int(index), int(index) + 1, time,
+                                 *("" if not np.isfinite(v[k]) else f"{v[k]:.9g}" for v in present.values())])
+        return Path(path)
+
+    def table(self) -> str:
+        """A readable summary: each figure with its protocol on the line below."""
+        protocol = self.protocol
+        head = f"{'metric':<28}{'stylized':>12}{'source':>12}{'ratio':>9}{'reference':>12}"
+        lines = [f"{self.pairs} pairs of {self.frames} frames at {self.size[0]}x{self.size[1]}", head,
+                 "-" * len(head)]
+
+        def cell(value: float | None, fmt: str) -> str:
+            return f"{'-':>12}" if value is None else f"{value:>12{fmt}}"
+
+        def row(name: str, key: str, ours: float | None, floor: float | None = None,
+                ref: float | None = None, fmt: str = ".3g") -> None:
+            ratio = f"{ours / floor:>8.2f}x" if ours is not None and floor else f"{'-':>9}"
+            lines.append(f"{name:<28}{cell(ours, fmt)}{cell(floor, fmt)}{ratio}{cell(ref, fmt)}")
+            lines.append(f"    {protocol[key]}")
+
+        source, reference = self.source, self.reference
+        row("E_warp", "warp_error", self.stylized.mean_warp_error,
+            source and source.mean_warp_error, reference and reference.mean_warp_error, ".4g")
+        row("static flicker (levels)", "static_flicker", self.stylized.mean_static_flicker,
+            source and source.mean_static_flicker, reference and reference.mean_static_flicker)
+        if self.tof is not None:
+            row("tOF (px)", "tof", _nanmean(self.tof))
+        if self.psnr is not None:
+            row("PSNR vs reference (dB)", "psnr", _nanmean(self.psnr), fmt=".2f")
+            row("SSIM vs reference", "ssim", _nanmean(self.ssim), fmt=".4f")
+        lines.append(f"valid (unoccluded) pixels: {100 * (_nanmean(self.valid_fraction) or 0):.1f}% "
+                     f"on average; still pixels: {100 * (_nanmean(self.still_fraction) or 0):.1f}%")
+        for spike in self.spikes():
+            when = "" if spike.time is None else f" at {spike.time:.2f} s"
+            lines.append(f"spike: frames {spike.index}->{spike.next_index}{when}: e = {spike.warp_error:.4g}")
+        lines.extend(f"note: {note}" for note in self.notes)
+        return "\n".join(lines)

@@ -171,3 +171,28 @@ def test_report_from_the_run_is_complete(tmp_path: Path, tiny_clip: Path) -> Non
     assert "few-shot training" in page and "cached" not in page.split('id="timings"')[1].split("</table>")[0]
     assert 'href="stylized.mp4"' in page and 'href="comparison.mp4"' in page
     assert av.open(str(out / "stylized.mp4")).streams.audio, "the stylized video keeps the audio"
+
+
+def test_real_flow_and_flicker_through_the_adapter(tmp_path: Path, tiny_clip: Path) -> None:
+    """The adapter's calls into vidstyle.flow and vidstyle.metrics, for real, on 10 tiny frames."""
+    from vidstyle.io import Frame, transcode
+    from vidstyle.pipeline import VidstyleApi
+
+    api = VidstyleApi()
+    cache = tmp_path / "flows"
+    summary = api.compute_flows(tiny_clip, cache, "fast")
+    assert summary["pairs"] == 9 and summary["cache_misses"] > 0
+    assert api.compute_flows(tiny_clip, cache, "fast")["cache_misses"] == 0  # second pass: all cached
+
+    def flat(frames):
+        for frame in frames:  # a still grey video: no flicker at all
+            yield Frame(frame.index, frame.pts, frame.time_base, np.full_like(frame.rgb, 128))
+
+    still = tmp_path / "still.mkv"
+    transcode(tiny_clip, still, transform=flat, audio=False, desc="still")
+    numbers = api.flicker(still, tiny_clip, reference=tiny_clip, preset="fast", max_frames=None,
+                          flow_cache=cache)
+    assert set(numbers.clips) == {"source", "reference", "output"} and len(numbers.times) == 9
+    assert numbers.clips["output"].e_warp < 1e-6 < numbers.clips["source"].e_warp
+    assert numbers.clips["reference"].e_warp == pytest.approx(numbers.clips["source"].e_warp, rel=1e-3)
+    assert numbers.psnr is not None and numbers.psnr < 30 and "E_warp" in numbers.protocol[0]

@@ -53,7 +53,8 @@ def test_tiny_recipe_end_to_end_then_cached_then_rerender(tmp_path: Path, tiny_c
     assert (comparison.width, comparison.height, comparison.frame_count) == (128, 48, 10)
     assert comparison.audio, "the side-by-side video keeps the input's audio"
     # Left half is the input, right half the output.
-    left, right = read_frames(out / "comparison.mp4")[5][:, :64], read_frames(out / "comparison.mp4")[5][:, 64:]
+    side_by_side = read_frames(out / "comparison.mp4")[5]
+    left, right = side_by_side[:, :64], side_by_side[:, 64:]
     source = read_frames(tiny_clip)[5]
     assert np.abs(left[20:].astype(int) - source[20:]).mean() < 6  # below the label
     assert np.abs(right[20:].astype(int) - stylized[5][20:]).mean() < 6

@@ -25,7 +25,7 @@ from ._runner import Step, StepContext, StepOutput
 from ._schema import HudMode, Recipe
 from ._steps import StepApi, VidstyleApi
 
-FLOW_CACHE_FOLDER = "flowcache"  # shared by the flows, train and flicker steps, under the work folder
+FLOW_CACHE_FOLDER = "flowcache"  # shared by the flows and flicker steps, under the work folder
 
 
 def clip_path(ctx: StepContext) -> Path:
@@ -235,8 +235,7 @@ def _optional(ctx: StepContext, step: str, role: str) -> Path | None:
 def _run_train(ctx: StepContext, api: StepApi) -> StepOutput:
     summary = api.train(clip_path(ctx), ctx.need("keyframes").path("painted"), ctx.folder / "model.pt",
                         masks=_optional(ctx, "masks", "masks"), guides=_optional(ctx, "guides", "guides"),
-                        settings=ctx.recipe.train, device=ctx.device,
-                        flow_cache=ctx.work_dir / FLOW_CACHE_FOLDER, flow_preset=ctx.recipe.report.flow_preset)
+                        settings=ctx.recipe.train, device=ctx.device)
     return StepOutput(files={"model": "model.pt"}, data=asdict(summary))
 
 
@@ -352,9 +351,8 @@ def build_steps(api: StepApi | None = None) -> list[Step]:
              enabled=lambda r: r.trains, check=_keyframe_check),
         Step("masks", bind(_run_masks), "training masks", needs=("clip", "keyframes"), params=_masks_params,
              files=lambda r: {"dir": r.masks.dir}, enabled=_masks_enabled),
-        Step("flows", bind(_run_flows), "optical flow (forward and backward)", needs=("clip",),
-             params=lambda r: {"preset": r.report.flow_preset},
-             enabled=lambda r: r.report.flicker or r.trains),
+        Step("flows", bind(_run_flows), "optical flow of the clip (for the flicker metric)", needs=("clip",),
+             params=lambda r: {"preset": r.report.flow_preset}, enabled=lambda r: r.report.flicker),
         Step("guides", bind(_run_guides), "noise guides", needs=("clip", "keyframes", "masks"),
              params=lambda r: asdict(r.guides), enabled=lambda r: r.trains and r.guides.enabled),
         Step("train", bind(_run_train), "few-shot training", needs=("clip", "keyframes", "masks", "guides"),

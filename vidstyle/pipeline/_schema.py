@@ -82,7 +82,8 @@ class MasksSection:
     dir: Path | None = _path(PathKind.DIR, "folder of masks named by frame index")
     hud: HudMode = _opt(HudMode.IGNORE, "ignore | exclude | keep (exclude and paste back on render)")
     from_keyframe: bool = _opt(False, "mask = the region the painter changed")
-    color_key: str | None = _opt(None, "learn only inside this HSV range, e.g. '35-85,40-255,40-255'")
+    color_key: str | None = _opt(None, "learn only inside this HSV range, e.g. '90-150,40-100,20-100' "
+                                 "(hue in degrees, saturation/value in %)")
 
 
 @dataclass

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import VidstyleError
 from ..io import Codec, parse_size
-from ._schema import Recipe, RenderSection, TrainSection
+from ._schema import Recipe, RecipeError, RenderSection, TrainSection
 
 
 @dataclass
@@ -76,7 +76,7 @@ class StepApi(Protocol):
         """Write one guide PNG per frame of ``clip`` into ``output``, named by index."""
 
     def train(self, clip: Path, keyframes: Path, model: Path, *, masks: Path | None, guides: Path | None,
-              settings: TrainSection, device: str, flow_cache: Path, flow_preset: str) -> TrainingSummary:
+              settings: TrainSection, device: str) -> TrainingSummary:
         """Train on ``keyframes`` of ``clip`` and write the checkpoint to ``model``."""
 
     def render(self, clip: Path, model: Path, output: Path, *, settings: RenderSection, device: str,
@@ -109,24 +109,34 @@ class VidstyleApi:
     """:class:`StepApi` over the real vidstyle packages."""
 
     def check(self, recipe: Recipe) -> None:
-        needs: list[tuple[str, str, str]] = []
+        needs: list[tuple[str, str, str]] = [("vidstyle.render", "render", "the renderer")]
         if recipe.reference_style is not None:
             needs.append(("vidstyle.styles", "stylize", "reference stylizers"))
         if recipe.trains:
             needs.append(("vidstyle.train", "train", "the trainer"))
-        needs.append(("vidstyle.render", "render", "the renderer"))
+            if recipe.masks.hud.value != "ignore":
+                needs.append(("vidstyle.masks", "detect_hud", "HUD detection"))
+            if recipe.masks.from_keyframe:
+                needs.append(("vidstyle.masks", "mask_from_keyframe", "keyframe masks"))
+            if recipe.masks.color_key is not None:
+                needs.append(("vidstyle.masks", "color_key_mask", "colour-key masks"))
+            if recipe.guides.enabled:
+                needs.append(("vidstyle.guides", "write_guides", "noise guides"))
         if recipe.report.flicker:
             needs.append(("vidstyle.metrics", "flicker", "the flicker metric"))
             needs.append(("vidstyle.flow", "video_flows", "streaming flow"))
-        if recipe.masks.hud.value != "ignore" or recipe.masks.from_keyframe or recipe.masks.color_key:
-            needs.append(("vidstyle.masks", "detect_hud", "mask generators"))
-        if recipe.guides.enabled:
-            needs.append(("vidstyle.guides", "generate_guides", "noise guides"))
         for module, attr, feature in needs:
             _attr(module, attr, feature)
+        where = recipe.source
         if recipe.reference_style is not None:
-            styles = _module("vidstyle.styles", "reference stylizers")
-            styles.ReferenceStyle.parse(recipe.reference_style)  # UsageError names the choices
+            _checked("report.reference_style" if recipe.report.reference_style else "keyframes.paint",
+                     _module("vidstyle.styles", "reference stylizers").ReferenceStyle.parse,
+                     recipe.reference_style, where)
+        if recipe.trains and recipe.train.arch is not None:
+            _checked("train.arch", _module("vidstyle.models", "models").get_architecture, recipe.train.arch, where)
+        hsv = getattr(_module("vidstyle.masks", "masks"), "HsvRange", None) if recipe.masks.color_key else None
+        if hsv is not None:
+            _checked("masks.color_key", hsv.parse, recipe.masks.color_key, where)
 
     def paint(self, rgb: np.ndarray, style: str) -> np.ndarray:
         return _attr("vidstyle.styles", "stylize", "reference stylizers")(rgb, style)
@@ -155,11 +165,10 @@ class VidstyleApi:
     def generate_guides(self, clip: Path, keys: list[int], output: Path, *, radius: float, sigma: float,
                         seed: int, seed_masks: Path | None) -> None:
         guides = _module("vidstyle.guides", "noise guides")
-        guides.write_guides(clip, output, keys=keys, radius=radius, sigma=sigma, seed=seed,
-                            seed_masks=seed_masks)
+        guides.write_guides(clip, output, keys, radius=radius, sigma=sigma, seed=seed, seed_masks=seed_masks)
 
     def train(self, clip: Path, keyframes: Path, model: Path, *, masks: Path | None, guides: Path | None,
-              settings: TrainSection, device: str, flow_cache: Path, flow_preset: str) -> TrainingSummary:
+              settings: TrainSection, device: str) -> TrainingSummary:
         train = _attr("vidstyle.train", "train", "the trainer")
         options: dict[str, Any] = {
             "masks": masks, "guides": guides, "steps": settings.steps, "seed": settings.seed,
@@ -225,6 +234,14 @@ def _loss_curves(history: list[dict[str, float]]) -> tuple[list[int], dict[str, 
             values = [float(r[name]) for r in rows if name in r and np.isfinite(r[name])]
             curves[name].append(float(np.mean(values)) if values else float("nan"))
     return steps, curves
+
+
+def _checked(key: str, parse: Any, value: Any, where: Path | None) -> None:
+    """Run ``parse(value)``; a VidstyleError becomes a RecipeError naming ``key``."""
+    try:
+        parse(value)
+    except VidstyleError as err:
+        raise RecipeError(f"{key}: {err}", where) from None
 
 
 def _as_bool(mask: Any) -> np.ndarray:

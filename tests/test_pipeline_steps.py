@@ -97,7 +97,8 @@ def test_trim_resize_masks_and_render_only(tmp_path: Path, tiny_clip: Path) -> N
     # Source frame 6 is frame 2 of the trimmed clip.
     assert result.entries["keyframes"].data == {"indices": [2], "source_indices": [6]}
     mask = cv2.imread(str(result.entries["masks"].path("masks") / "000002.png"), cv2.IMREAD_GRAYSCALE)
-    assert mask.shape == (24, 32) and not mask[:4, :8].any() and mask[4:].all()  # the fake HUD is excluded from training
+    # The fake HUD (top-left sixth by quarter) is kept out of training.
+    assert mask.shape == (24, 32) and not mask[:4, :8].any() and mask[4:].all()
     assert api.last["render"]["hud_mask"] is not None and api.last["render"]["guides"] is not None
     assert api.last["train"]["masks"] is not None and api.last["train"]["guides"] is not None
     assert probe(out / "stylized.mp4").width == 32 and not (out / "comparison.mp4").exists()

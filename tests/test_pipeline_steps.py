@@ -198,3 +198,17 @@ def test_real_flow_and_flicker_through_the_adapter(tmp_path: Path, tiny_clip: Pa
     assert numbers.clips["output"].e_warp < 1e-6 < numbers.clips["source"].e_warp
     assert numbers.clips["reference"].e_warp == pytest.approx(numbers.clips["source"].e_warp, rel=1e-3)
     assert numbers.psnr is not None and numbers.psnr < 30 and "E_warp" in numbers.protocol[0]
+
+
+def test_moved_input_keeps_the_cache(tmp_path: Path, tiny_clip: Path) -> None:
+    import shutil
+
+    clip = tmp_path / "a.mp4"
+    shutil.copyfile(tiny_clip, clip)
+    api, out = FakeApi(), tmp_path / "out"
+    path = recipe_file(tmp_path, clip)
+    run(path, out, api)
+    moved = tmp_path / "b.mp4"
+    clip.rename(moved)
+    again = run(path, out, api, [f"input.video={moved}", "render.crf=28"], overwrite=True)
+    assert again.computed == ["render", "flicker", "compare", "report"] and api.calls["train"] == 1

@@ -31,7 +31,9 @@ FLOW_CACHE_FOLDER = "flowcache"  # shared by the flows and flicker steps, under 
 def clip_path(ctx: StepContext) -> Path:
     """The working clip: the source itself, or its trimmed/resized lossless copy."""
     entry = ctx.need("clip")
-    return entry.path("clip") if entry.has("clip") else Path(entry.data["path"])
+    # Not the path stored in the entry: the key follows the file's content, so a moved
+    # (or renamed) input hits the cache and must be read from where it is now.
+    return entry.path("clip") if entry.has("clip") else Path(ctx.recipe.input.video)
 
 
 def _write_png(path: Path, rgb: np.ndarray) -> None:

@@ -31,8 +31,8 @@ def file_identity(path: str | Path) -> dict[str, Any]:
     path = Path(path).absolute()
     if path.is_dir():
         entries = sorted(p for p in path.rglob("*") if p.is_file())
-        return {"dir": str(path), "entries": [[str(p.relative_to(path)), _file_digest(p)] for p in entries]}
-    return {"file": path.name, "digest": _file_digest(path)}
+        return {"entries": [[str(p.relative_to(path)), _file_digest(p)] for p in entries]}
+    return {"digest": _file_digest(path)}
 
 
 def _file_digest(path: Path) -> str:

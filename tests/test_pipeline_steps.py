@@ -109,6 +109,10 @@ def test_trim_resize_masks_and_render_only(tmp_path: Path, tiny_clip: Path) -> N
     with pytest.raises(InputError, match="keyframe 1 is outside the clip"):
         run(path, tmp_path / "out2", FakeApi(), ["input.start=0.2", "keyframes.frames=1"])
 
+    with pytest.raises(InputError, match="keyframes.frames: frame 10 is past the end of the clip"):
+        run(path, tmp_path / "out3", FakeApi(), ["keyframes.frames=10"])
+    assert not (tmp_path / "out3").exists()  # checked before any work
+
     # Render an existing model: no keyframes, no training.
     model = out / "model.pt"
     measure = tmp_path / "measure.yaml"

@@ -147,7 +147,8 @@ def _keyframe_check(recipe: Recipe) -> None:
         count = probe(recipe.input.video).frame_count
         late = [i for i in sources if count is not None and i >= count]
         if late:
-            raise InputError(f"keyframes: frame {late[0]} is past the end of the clip ({count} frames)",
+            key = "keyframes.frames" if recipe.keyframes.paint is not None else "keyframes.dir"
+            raise InputError(f"{key}: frame {late[0]} is past the end of the clip ({count} frames)",
                              recipe.source)
 
 

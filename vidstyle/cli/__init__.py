@@ -17,6 +17,7 @@ from ..errors import VidstyleError
 
 COMMAND_MODULES = [
     "vidstyle.cli.io_commands",
+    "vidstyle.cli.pipeline_commands",
     "vidstyle.cli.flow_commands",
     "vidstyle.cli.mask_commands",
     "vidstyle.cli.render_commands",

@@ -148,4 +148,4 @@ def test_cli_dry_run_lists_steps(tmp_path: Path, capsys: pytest.CaptureFixture[s
         pytest.skip(f"dry run checks the packages a recipe needs: {err}")
     assert main(["run", str(path), "--dry-run"]) == 0
     steps = [line.split(":")[0] for line in capsys.readouterr().out.splitlines()]
-    assert steps == ["clip", "keyframes", "flows", "train", "render"]
+    assert steps == ["clip", "keyframes", "train", "render"]

@@ -22,7 +22,8 @@ DEFAULT_TEMPORAL_WEIGHT = 1.0
 # 400-step run on the 100-frame sample.
 ARCH_DEFAULTS: dict[str, dict[str, Any]] = {
     "texler": {"lr": 4e-4, "patch_size": 32, "batch_size": 40, "gan_weight": 0.125, "lr_decay_start": 1.0},
-    "fast": {"lr": 2e-3, "patch_size": 32, "batch_size": 40, "gan_weight": 0.0, "lr_decay_start": 0.3},
+    "fast": {"lr": 2e-3, "patch_size": 32, "batch_size": 8, "gan_weight": 0.0, "lr_decay_start": 0.3,
+             "temporal_every": 4, "temporal_start": 0.5},
 }
 FALLBACK_DEFAULTS = {"lr": 1e-3, "patch_size": 32, "batch_size": 40}
 
@@ -44,7 +45,9 @@ class TrainSettings:
     temporal_weight: float = DEFAULT_TEMPORAL_WEIGHT
     compound_weight: float = 0.0
     temporal_pairs: int = 48        # frame pairs with precomputed flow
-    temporal_batch: int = 2         # pairs per step
+    temporal_batch: int = 2         # pairs per temporal step
+    temporal_every: int = 1         # apply the temporal term every k-th step (weight x k)
+    temporal_start: float = 0.0     # fraction of the budget before the temporal term starts
     temporal_crop: int = 48         # px, crop of frame a (frame b gets a margin)
     temporal_margin: int = 12
     lr_decay_start: float = 0.3     # fraction of the budget after which lr decays to 10 % (1 = never)

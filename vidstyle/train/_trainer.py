@@ -141,7 +141,9 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
             discriminator.load_state_dict(state["discriminator"])
             opt_d.load_state_dict(state["opt_d"])
         step, elapsed = int(state["step"]), float(state["seconds"])
-        history = [dict(zip(state["history_keys"], row)) for row in state["history"]]
+        # NaN marks a loss that step did not compute (e.g. the temporal term every k-th step).
+        history = [{k: v for k, v in zip(state["history_keys"], row) if not math.isnan(v)}
+                   for row in state["history"]]
         torch.set_rng_state(state["torch_rng"])
         temporal_rng.set_state(state["temporal_rng"])
         rng.bit_generator.state = state["numpy_rng"]
@@ -187,8 +189,14 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
                 break
             fraction = max(step / steps if steps else 0.0, session / budget_seconds if budget_seconds else 0.0)
             _set_lr(opt_g, settings, fraction)
+            # The temporal term costs more than the patch batch; applying it every
+            # k-th step with k times the weight keeps its expected gradient.
+            # It also starts late: early on, pulling outputs together over time
+            # fights the fit to the keyframes.
+            temporal_on = fraction >= settings.temporal_start and step % settings.temporal_every == 0
+            temporal_now = pairs if temporal_on else []
             record = _train_step(model, discriminator, vgg, opt_g, opt_d, settings, inputs, targets, key_pos,
-                                 sampler, pairs, temporal_rng, rng, torch_device, autocast)
+                                 sampler, temporal_now, temporal_rng, rng, torch_device, autocast)
             step += 1
             elapsed += clock() - session_start - session
             record.update(step=step, seconds=elapsed)
@@ -197,7 +205,8 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
                 callback(record)
             bar.update(1)
             left = "" if budget_seconds is None else f" left={max(0, budget_seconds - session):.0f}s"
-            bar.set_postfix_str(" ".join(f"{k}={record[k]:.4f}" for k in losses) + left, refresh=False)
+            bar.set_postfix_str(" ".join(f"{k}={record[k]:.4f}" for k in losses if k in record) + left,
+                                refresh=False)
             if output is not None and preview_every and step % preview_every == 0:
                 previews += _write_previews(model, inputs, preview_positions, clip, output, step, torch_device)
             if output is not None and time.perf_counter() - last_save > CHECKPOINT_EVERY_SECONDS:
@@ -246,7 +255,7 @@ def _train_step(model: Stylizer, discriminator: PatchDiscriminator | None, vgg: 
             record["vgg"] = loss_vgg.item()
         if pairs:
             loss_t = _temporal_term(model, inputs, pairs, settings, rng, device)
-            total = total + settings.temporal_weight * loss_t
+            total = total + settings.temporal_weight * settings.temporal_every * loss_t
             record["temporal"] = loss_t.item()
         if settings.compound_weight > 0:
             positions = rng.integers(0, inputs.shape[0], size=2)

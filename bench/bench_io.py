@@ -109,7 +109,7 @@ def main() -> None:
                 "transcode({src!r}, {dst!r}, preset='ultrafast', overwrite=True)")
         rss_short = peak_rss_mb(code.format(src=str(short), dst=str(tmp / "s_out.mp4")))
         rss_long = peak_rss_mb(code.format(src=str(long_), dst=str(tmp / "l_out.mp4")))
-        print(f"peak RSS, transcode of generated 320x240 streams with audio:")
+        print("peak RSS, transcode of generated 320x240 streams with audio:")
         print(f"  1 min         {rss_short:7.1f} MiB")
         print(f"  {args.minutes:g} min        {rss_long:7.1f} MiB")
         print(f"  ratio long/short = {rss_long / rss_short:.3f}  (target <= 1.1)")

@@ -28,16 +28,14 @@ import torch  # noqa: E402
 
 from _common import HACIENDA, machine, peak_rss_mb  # noqa: E402
 from vidstyle.io import open_video, parse_size, probe, transcode  # noqa: E402
-from vidstyle.models import ModelConfig, Stylizer, load_stylizer  # noqa: E402
-from vidstyle.models import _base as models_base  # noqa: E402
+from vidstyle.models import DEFAULT_ARCH, ModelConfig, Stylizer, load_stylizer  # noqa: E402
 from vidstyle.progress import set_quiet  # noqa: E402
 from vidstyle.render import render, resolve_runtime  # noqa: E402
 
 
 def default_arch() -> str:
-    """The trainer's default generator once it is registered, else fast_neural_style."""
-    models_base._load_builtin_architectures()
-    return getattr(models_base, "DEFAULT_ARCHITECTURE", None) or "fast_neural_style"
+    """The trainer's default generator design."""
+    return DEFAULT_ARCH
 
 
 def build_model(args: argparse.Namespace, spread: bool = False) -> Stylizer:

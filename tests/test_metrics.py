@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from vidstyle.errors import InputError
-from vidstyle.flow import compute_flow, flow_to_tensor, validity_mask, warp_numpy
+from vidstyle.flow import compute_flow, flow_to_tensor, validity_mask
 from vidstyle.metrics import (FlowOrigin, flicker, plot_flicker, static_flicker, still_mask, warping_error,
                               warping_error_torch)
 from vidstyle.progress import set_quiet

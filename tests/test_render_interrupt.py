@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-import torch
 
 from vidstyle.models import ModelConfig, Stylizer, save_checkpoint
 

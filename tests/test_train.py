@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from vidstyle.cli import main
-from vidstyle.flow import flow_to_tensor, warp
+from vidstyle.flow import warp
 from vidstyle.models import load_stylizer
 from vidstyle.train import (PatchSampler, compound_regularization, eroded_mask, masked_l1,
                             temporal_loss, train)

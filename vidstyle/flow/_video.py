@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -13,6 +12,7 @@ from typing import Iterable, Iterator
 import cv2
 import numpy as np
 
+from .._cpu import available_cores
 from ..errors import InputError, UsageError
 from ..io import Frame, open_video
 from ._cache import FlowCache, SourceId
@@ -49,10 +49,7 @@ _NO_TIME_BASE = None  # frames made from bare arrays have no timeline
 
 def default_workers() -> int:
     """Worker threads for flow: one per available core (DIS releases the GIL)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
+    return available_cores()
 
 
 def _frames_of(source: object, size: tuple[int, int] | None, start_frame: int | None,

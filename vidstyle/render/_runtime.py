@@ -4,13 +4,13 @@ and the hardware decoder/encoder, each falling back with one line when missing."
 from __future__ import annotations
 
 import enum
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import av
 import torch
 
+from .._cpu import available_cores, idle_cores
 from ..errors import UsageError
 from ..progress import warn
 
@@ -54,13 +54,6 @@ class Precision(enum.Enum):
     @property
     def dtype(self) -> torch.dtype:
         return {Precision.FP16: torch.float16, Precision.BF16: torch.bfloat16}.get(self, torch.float32)
-
-
-def available_cores() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -128,11 +121,10 @@ def resolve_runtime(device: "str | DeviceKind | torch.device" = DeviceKind.AUTO,
         codec_threads = max(1, (cores - 1) // 2)
         return RuntimePlan(torch_device, chosen, True if channels_last is None else channels_last,
                            torch_threads, codec_threads, codec_threads, batch or 8, tuple(notes))
-    # On CPU the codecs keep one core (two on big machines) and the model gets the
-    # rest: OpenMP threads that share a core with the codecs stall at every barrier
-    # (on the 2-core dev VM, 2 torch threads ran 3x slower than 1 under load).
+    # On CPU the codecs get one thread each (two on big machines): with a stylization
+    # model they are a few percent busy, so the model takes every idle core.
     codec_threads = 1 if cores <= 4 else 2
-    torch_threads = threads or max(1, cores - codec_threads)
+    torch_threads = threads or idle_cores()
     # channels_last is slower on CPU for the InstanceNorm nets tried (REFERENCE §6).
     return RuntimePlan(torch_device, chosen, bool(channels_last), torch_threads, codec_threads,
                        codec_threads, batch or 1, tuple(notes))

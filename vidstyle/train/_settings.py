@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from .._cpu import idle_cores
 from ..errors import UsageError
 from ..models import Stylizer
 
@@ -104,23 +104,6 @@ def resolve_device(device: str | torch.device) -> torch.device:
     return torch.device(name)
 
 
-MAX_CPU_THREADS = 8
-
-
 def cpu_threads() -> int:
-    """Threads for CPU training: the cores this process may use (affinity-aware)
-    that are idle now (load average), at least 1, at most ``MAX_CPU_THREADS``.
-
-    Oversubscribing is far worse than leaving a core idle: on the shared 2-core
-    development machine, 2 threads with 2 busy neighbours ran a training step
-    6x slower than 1 thread.
-    """
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    try:
-        busy = os.getloadavg()[0]
-    except (AttributeError, OSError):
-        busy = 0.0
-    return max(1, min(MAX_CPU_THREADS, cores, int(cores - busy + 0.5)))
+    """Threads for CPU training: the idle cores (see :func:`vidstyle._cpu.idle_cores`)."""
+    return idle_cores()

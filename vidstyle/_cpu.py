@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 MAX_TORCH_THREADS = 8
 
@@ -15,8 +16,31 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _busy_cores(window: float = 0.25) -> float:
+    """Cores' worth of CPU other processes use right now, from two /proc/stat
+    samples (the load average lags by a minute and counts our own last job)."""
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat") as stat:
+            fields = [int(v) for v in stat.readline().split()[1:]]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+        return sum(fields), idle
+
+    try:
+        total0, idle0 = sample()
+        time.sleep(window)
+        total1, idle1 = sample()
+    except (OSError, ValueError, IndexError):
+        try:
+            return os.getloadavg()[0]
+        except (AttributeError, OSError):
+            return 0.0
+    if total1 <= total0:
+        return 0.0
+    return (os.cpu_count() or 1) * (1.0 - (idle1 - idle0) / (total1 - total0))
+
+
 def idle_cores(limit: int = MAX_TORCH_THREADS) -> int:
-    """Available cores that are idle now (by the 1-minute load average), 1 to ``limit``.
+    """Available cores that are idle now, 1 to ``limit``.
 
     Oversubscribing is far worse than leaving a core idle: on the shared 2-core
     development machine, 2 torch threads next to 2 busy processes ran a training
@@ -24,8 +48,4 @@ def idle_cores(limit: int = MAX_TORCH_THREADS) -> int:
     rendered 1.45x faster than 1.
     """
     cores = available_cores()
-    try:
-        busy = os.getloadavg()[0]
-    except (AttributeError, OSError):
-        busy = 0.0
-    return max(1, min(limit, cores, int(cores - busy + 0.5)))
+    return max(1, min(limit, cores, int(cores - _busy_cores() + 0.5)))

@@ -265,3 +265,14 @@ def test_sample_is_real_gameplay_with_audio() -> None:
     assert (info.width, info.height) == (320, 240)
     assert info.frame_count == 100 and info.audio
     assert SAMPLE.stat().st_size < 2_000_000
+
+
+def test_single_image_in_single_image_out(tmp_path: Path) -> None:
+    source = tmp_path / "frame.png"
+    cv2.imwrite(str(source), textured_frame(3, 40, 30)[..., ::-1])
+    out = tmp_path / "keys" / "000003.png"
+    result = transcode(source, out, size=(20, 15))
+    assert result.frames == 1 and out.is_file()
+    assert cv2.imread(str(out)).shape == (15, 20, 3)
+    with pytest.raises(OutputExistsError):
+        transcode(source, out)

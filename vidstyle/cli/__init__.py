@@ -15,13 +15,13 @@ import sys
 from .. import __version__
 from ..errors import VidstyleError
 
-COMMAND_MODULES = [
+COMMAND_MODULES = [  # in the order of the workflow, as --help lists them
     "vidstyle.cli.io_commands",
-    "vidstyle.cli.pipeline_commands",
     "vidstyle.cli.flow_commands",
     "vidstyle.cli.mask_commands",
-    "vidstyle.cli.render_commands",
     "vidstyle.cli.train_commands",
+    "vidstyle.cli.render_commands",
+    "vidstyle.cli.pipeline_commands",
 ]
 
 

@@ -18,7 +18,7 @@ from ..errors import UsageError, VidstyleError
 from ..progress import warn
 from ._audio import AudioCopier
 from ._colour import ACCURATE_FLAGS, BT709_TAG, LIMITED_RANGE_TAG
-from ._paths import CONTAINER_FORMATS, atomic_output
+from ._paths import CONTAINER_FORMATS, IMAGE_EXTENSIONS, atomic_output
 from ._types import Codec
 
 DEFAULT_CRF = 18
@@ -57,6 +57,31 @@ class FolderWriter:
         self.frames_written += 1
 
     def __enter__(self) -> "FolderWriter":
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self._stack.__exit__(exc_type, exc, tb)
+
+
+class ImageWriter:
+    """Writes a single frame to an image file (PNG, JPEG, WebP...), atomically."""
+
+    def __init__(self, path: str | Path, *, overwrite: bool = False) -> None:
+        self.path = Path(path)
+        self.frames_written = 0
+        self._stack = ExitStack()
+        self._temp = self._stack.enter_context(atomic_output(self.path, overwrite=overwrite))
+
+    def write(self, rgb: np.ndarray, *, pts: int | None = None, index: int | None = None) -> None:
+        if self.frames_written:
+            raise VidstyleError("an image file holds one frame; give a folder for several", self.path)
+        ok, data = cv2.imencode(self.path.suffix.lower(), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+        if not ok:
+            raise VidstyleError("could not encode the image", self.path)
+        self._temp.write_bytes(data.tobytes())
+        self.frames_written = 1
+
+    def __enter__(self) -> "ImageWriter":
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
@@ -223,9 +248,12 @@ class VideoWriter:
 
 def open_writer(path: str | Path, *, width: int, height: int, time_base: Fraction,
                 codec: Codec | None = None, **options: object) -> FrameWriter:
-    """A :class:`VideoWriter` for a video path, a :class:`FolderWriter` for a
-    folder path (no video extension) or ``codec=Codec.PNG``."""
+    """A :class:`VideoWriter` for a video path, an :class:`ImageWriter` for an
+    image path (one frame), a :class:`FolderWriter` for a folder path (no video
+    extension) or ``codec=Codec.PNG``."""
     path = Path(path)
+    if path.suffix.lower() in IMAGE_EXTENSIONS and codec in (None, Codec.PNG):
+        return ImageWriter(path, overwrite=bool(options.get("overwrite", False)))
     if codec is Codec.PNG or path.suffix.lower() not in CONTAINER_FORMATS:
         return FolderWriter(path, overwrite=bool(options.get("overwrite", False)))
     return VideoWriter(path, width=width, height=height, time_base=time_base,

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import enum
-
 import cv2
 import numpy as np
 
-from ..errors import UsageError
+from .._choice import Choice
 
 
-class FlowPreset(enum.Enum):
+class FlowPreset(Choice):
     """DIS presets: ULTRAFAST for guides at speed, MEDIUM (default) for measurement."""
 
     ULTRAFAST = "ultrafast"
@@ -18,13 +16,8 @@ class FlowPreset(enum.Enum):
     MEDIUM = "medium"
 
     @classmethod
-    def parse(cls, text: "str | FlowPreset") -> "FlowPreset":
-        if isinstance(text, FlowPreset):
-            return text
-        try:
-            return cls(text.lower())
-        except ValueError:
-            raise UsageError(f"unknown flow preset {text!r} (ultrafast, fast, medium)") from None
+    def label(cls) -> str:
+        return "flow preset"
 
     @property
     def cv_preset(self) -> int:

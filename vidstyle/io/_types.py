@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from .._choice import Choice
+
 
 class SourceKind(enum.Enum):
     """What an input path holds."""
@@ -45,7 +47,7 @@ class Transfer(enum.Enum):
     HLG = "hlg"
 
 
-class Codec(enum.Enum):
+class Codec(Choice):
     """Video codecs the writer offers. The value is FFmpeg's encoder name."""
 
     H264 = "libx264"
@@ -55,19 +57,13 @@ class Codec(enum.Enum):
     PNG = "png"  # a folder of PNG frames, not a video stream
 
     @classmethod
-    def parse(cls, text: str) -> "Codec":
-        aliases = {"h264": cls.H264, "x264": cls.H264, "h265": cls.H265, "hevc": cls.H265,
-                   "x265": cls.H265, "nvenc": cls.H264_NVENC, "lossless": cls.FFV1}
-        key = text.strip().lower()
-        if key in aliases:
-            return aliases[key]
-        for codec in cls:
-            if key in (codec.value, codec.name.lower()):
-                return codec
-        from ..errors import UsageError
+    def label(cls) -> str:
+        return "codec"
 
-        names = ", ".join(sorted({c.name.lower() for c in cls}))
-        raise UsageError(f"unknown codec {text!r} (choose from {names})")
+    @classmethod
+    def aliases(cls) -> dict[str, "Codec"]:
+        return {"h264": cls.H264, "x264": cls.H264, "h265": cls.H265, "hevc": cls.H265,
+                "x265": cls.H265, "nvenc": cls.H264_NVENC, "lossless": cls.FFV1}
 
 
 @dataclass(frozen=True)

@@ -3,19 +3,19 @@ and the hardware decoder/encoder, each falling back with one line when missing."
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import av
 import torch
 
+from .._choice import Choice
 from .._cpu import available_cores, idle_cores
 from ..errors import UsageError
 from ..progress import warn
 
 
-class DeviceKind(enum.Enum):
+class DeviceKind(Choice):
     """``--device``: AUTO picks CUDA when PyTorch sees a GPU."""
 
     AUTO = "auto"
@@ -23,18 +23,20 @@ class DeviceKind(enum.Enum):
     CUDA = "cuda"
 
     @classmethod
-    def parse(cls, text: "str | DeviceKind | torch.device") -> "DeviceKind":
-        if isinstance(text, DeviceKind):
-            return text
-        if isinstance(text, torch.device):
-            text = text.type
-        try:
-            return cls(str(text).split(":")[0].strip().lower())
-        except ValueError:
-            raise UsageError(f"unknown device {text!r} (auto, cpu or cuda)") from None
+    def label(cls) -> str:
+        return "device"
+
+    @classmethod
+    def parse(cls, value: "str | DeviceKind | torch.device") -> "DeviceKind":
+        """Also takes a torch.device or ``cuda:N`` (the index is the device's business)."""
+        if isinstance(value, torch.device):
+            value = value.type
+        if isinstance(value, str):
+            value = value.split(":")[0]
+        return super().parse(value)
 
 
-class Precision(enum.Enum):
+class Precision(Choice):
     """``--precision``: AUTO is fp16 on CUDA (tensor cores) and fp32 on CPU."""
 
     AUTO = "auto"
@@ -43,13 +45,8 @@ class Precision(enum.Enum):
     BF16 = "bf16"
 
     @classmethod
-    def parse(cls, text: "str | Precision") -> "Precision":
-        if isinstance(text, Precision):
-            return text
-        try:
-            return cls(text.strip().lower())
-        except ValueError:
-            raise UsageError(f"unknown precision {text!r} (auto, fp32, fp16 or bf16)") from None
+    def label(cls) -> str:
+        return "precision"
 
     @property
     def dtype(self) -> torch.dtype:

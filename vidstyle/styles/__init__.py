@@ -10,17 +10,16 @@ truth (the filter applied to every frame) to score a trained model against::
 
 from __future__ import annotations
 
-import enum
 from typing import Callable
 
 import numpy as np
 
-from ..errors import UsageError
+from .._choice import Choice
 from ._filters import PICO8_PALETTE, pixel_art, toon, watercolor
 from ._paint import paint_frames, paint_video
 
 
-class ReferenceStyle(enum.Enum):
+class ReferenceStyle(Choice):
     """The built-in reference stylizers."""
 
     TOON = "toon"
@@ -28,19 +27,13 @@ class ReferenceStyle(enum.Enum):
     WATERCOLOR = "watercolor"
 
     @classmethod
-    def parse(cls, text: "str | ReferenceStyle") -> "ReferenceStyle":
-        if isinstance(text, ReferenceStyle):
-            return text
-        key = text.strip().lower().replace("_", "-")
-        aliases = {"pixel": cls.PIXEL_ART, "pixelart": cls.PIXEL_ART, "watercolour": cls.WATERCOLOR,
-                   "cartoon": cls.TOON}
-        if key in aliases:
-            return aliases[key]
-        try:
-            return cls(key)
-        except ValueError:
-            names = ", ".join(style.value for style in cls)
-            raise UsageError(f"unknown style {text!r} (choose from {names})") from None
+    def label(cls) -> str:
+        return "style"
+
+    @classmethod
+    def aliases(cls) -> dict[str, "ReferenceStyle"]:
+        return {"pixel": cls.PIXEL_ART, "pixelart": cls.PIXEL_ART, "watercolour": cls.WATERCOLOR,
+                "cartoon": cls.TOON}
 
     @property
     def filter(self) -> Callable[[np.ndarray], np.ndarray]:

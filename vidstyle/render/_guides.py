@@ -1,4 +1,5 @@
-"""Guide channels for models trained with them, read from a folder while streaming."""
+"""Guide channels for models trained with them: read from a folder, or regenerated
+while streaming the way the trainer's ``--auto-guides`` made them."""
 
 from __future__ import annotations
 
@@ -49,3 +50,30 @@ class GuideFolder:
         if self.channels == 3:
             image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
         return image.reshape(image.shape[0], image.shape[1], self.channels)
+
+
+class GuideStream:
+    """Guides generated on the fly with :func:`vidstyle.guides.generate_guides`
+    from the recipe the trainer stored (``config.info["auto_guides"]``: keys and
+    seed masks), at the working size. Frames must be asked for in increasing
+    order (as the renderer does); the generator streams, so memory stays bounded."""
+
+    def __init__(self, source: Path, recipe: dict, size: tuple[int, int]) -> None:
+        from ..guides import generate_guides
+
+        seed_masks = recipe.get("seed_masks")
+        if seed_masks is not None and not Path(seed_masks).exists():
+            raise InputError("the model's guides were seeded inside these masks, which are gone; "
+                             "give --guides DIR instead", seed_masks)
+        self._frames = generate_guides(source, recipe["keys"], seed_masks=seed_masks, size=size)
+        self._current: tuple[int, np.ndarray] | None = None
+
+    def __call__(self, index: int) -> np.ndarray:
+        while self._current is None or self._current[0] < index:
+            try:
+                self._current = next(self._frames)
+            except StopIteration:
+                raise InputError(f"no guide for frame {index}: past the end of the guided clip") from None
+        if self._current[0] != index:
+            raise InputError(f"no guide for frame {index}")
+        return self._current[1]

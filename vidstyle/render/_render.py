@@ -16,7 +16,7 @@ from ..flow import FlowPreset
 from ..io import Codec, SourceKind, VideoInfo, VideoWriter, check_output, open_video, open_writer, probe
 from ..models import Stylizer, load_stylizer
 from ..progress import progress, warn
-from ._guides import GuideFolder
+from ._guides import GuideFolder, GuideStream
 from ._hud import resolve_hud_mask
 from ._pipeline import Pipeline, StageTimes, run_sequential
 from ._processor import FrameProcessor, RenderedBatch, SourceFrame
@@ -123,7 +123,7 @@ def render(source: str | Path, model: Stylizer | str | Path, output: str | Path,
     source_info = probe(source)
     out_size = options.output_size or (source_info.width, source_info.height)
     work_size = working_size(stylizer, (source_info.width, source_info.height), options.size)
-    guides = _guide_folder(stylizer, options.guides, work_size)
+    guides = _guide_source(stylizer, options.guides, source, work_size)
     hud_mask = resolve_hud_mask(options.keep_hud, source, out_size)
     hwaccel = None
     if plan.is_cuda and options.hw_decode and source_info.kind is SourceKind.VIDEO:
@@ -167,15 +167,25 @@ def render(source: str | Path, model: Stylizer | str | Path, output: str | Path,
                         source_fps=rate, notes=plan.notes)
 
 
-def _guide_folder(model: Stylizer, folder: str | Path | None,
-                  work_size: tuple[int, int]) -> GuideFolder | None:
+def _guide_source(model: Stylizer, folder: str | Path | None, source: Path,
+                  work_size: tuple[int, int]) -> GuideFolder | GuideStream | None:
+    """Where guide channels come from: a folder, or regenerated on the fly for
+    models trained with --auto-guides."""
     channels = model.config.guide_channels
-    if channels and folder is None:
-        raise UsageError(f"the model takes {channels} guide channel(s): give --guides DIR with one guide "
-                         "image per frame (generating guides while rendering is not available yet)")
     if not channels and folder is not None:
         raise UsageError("the model takes no guide channels; drop --guides")
-    return None if folder is None else GuideFolder(folder, channels, work_size)
+    if folder is not None:
+        return GuideFolder(folder, channels, work_size)
+    if not channels:
+        return None
+    recipe = model.config.info.get("auto_guides")
+    if not recipe:
+        raise UsageError(f"the model takes {channels} guide channel(s) from a guide folder: give --guides DIR "
+                         "with one guide image per frame")
+    from ..progress import info
+
+    info(f"generating guides on the fly (keys {', '.join(map(str, recipe['keys']))}, as in training)")
+    return GuideStream(Path(source), recipe, work_size)
 
 
 def _open_writer(output: Path, source: Path, source_info: VideoInfo, size: tuple[int, int],

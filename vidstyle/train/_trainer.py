@@ -112,6 +112,9 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
     torch.manual_seed(settings.seed)
     rng = np.random.default_rng(settings.seed)
     config = ModelConfig(arch=arch, guide_channels=inputs.shape[1] - 3, train_size=clip.size)
+    # How the guides were made, so the renderer can make the same ones on the fly.
+    auto_guide_recipe = {"keys": sorted(painted), "seed_masks": None if masks is None else str(masks)} \
+        if auto_guides and guides is None else None
     model = Stylizer(config).to(torch_device)
     discriminator = PatchDiscriminator().to(torch_device) if settings.gan_weight > 0 else None
     vgg = _vgg_loss(vgg_weights, settings, torch_device)
@@ -162,7 +165,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
     def save() -> None:
         config.info = {"settings": settings.to_dict(), "steps": step, "seconds": round(elapsed, 1),
                        "keyframes": sorted(painted), "losses": losses, "normalisation": NORMALISATION,
-                       "final_loss": history[-1] if history else {}}
+                       "final_loss": history[-1] if history else {}, "auto_guides": auto_guide_recipe}
         save_checkpoint(output, model, training_state=training_state(), overwrite=True)
 
     preview_positions = _preview_positions(clip, painted, preview_frames)

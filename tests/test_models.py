@@ -71,9 +71,16 @@ def test_checkpoint_round_trip_gives_identical_outputs(tmp_path, arch):
 def test_checkpoint_with_code_is_refused(tmp_path):
     path = tmp_path / "evil.pt"
     torch.save({"format": "vidstyle-model", "config": "{}", "obj": ModelConfig("fast")}, path)
-    with pytest.raises(InputError, match="not a loadable model file"):
+    with pytest.raises(InputError, match="refused: the file holds code"):
         load_stylizer(path)
 
 
 def test_discriminator_gives_6x6_logits_per_32px_patch():
     assert PatchDiscriminator()(torch.rand(3, 3, 32, 32)).shape == (3, 1, 6, 6)
+
+
+def test_a_video_is_not_a_model(tmp_path):
+    fake = tmp_path / "clip.pt"
+    fake.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(100))
+    with pytest.raises(InputError, match="not a PyTorch checkpoint"):
+        load_stylizer(fake)

@@ -12,6 +12,8 @@ can never run code.
 from __future__ import annotations
 
 import json
+import pickle
+import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -149,11 +151,19 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise InputError("no such model file", path)
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    # torch.save writes a zip archive; very old files are a bare pickle (protocol 2+).
+    if not (zipfile.is_zipfile(path) or head[:1] == b"\x80"):
+        raise InputError("not a model file (not a PyTorch checkpoint)", path)
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # pickle errors, zip errors, truncation
-        reason = str(err).strip().splitlines()[0][:160] if str(err).strip() else type(err).__name__
-        raise InputError(f"not a loadable model file ({reason})", path) from None
+    except pickle.UnpicklingError:
+        raise InputError("refused: the file holds code or objects, not only weights "
+                         "(vidstyle never unpickles code from a model file)", path) from None
+    except Exception as err:  # zip errors, truncation
+        reason = str(err).strip().splitlines()[0][:120] if str(err).strip() else type(err).__name__
+        raise InputError(f"damaged or unreadable model file ({reason})", path) from None
 
 
 FOREIGN_LOADERS: list[Callable[[dict[str, Any], Path], Stylizer | None]] = []

@@ -24,6 +24,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.fixture
+def quiet():  # type: ignore[no-untyped-def]
+    """No progress bars or info lines while the test runs."""
+    from vidstyle.progress import set_quiet
+
+    set_quiet(True)
+    yield
+    set_quiet(False)
+
+
 @pytest.fixture(scope="session")
 def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("media")

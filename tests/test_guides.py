@@ -10,17 +10,12 @@ from tests._fixtures_masks import waves, write_folder
 from vidstyle.cli import main
 from vidstyle.guides import (GuideSettings, generate_guides, guide_points, point_colours, poisson_disk,
                              render_guide)
-from vidstyle.progress import set_quiet
 
 SHIFT = np.array([1.5, -0.75])
 SIZE = (160, 120)
 
 
-@pytest.fixture(autouse=True)
-def quiet():
-    set_quiet(True)
-    yield
-    set_quiet(False)
+pytestmark = pytest.mark.usefixtures("quiet")
 
 
 @pytest.fixture(scope="module")

@@ -12,14 +12,9 @@ from vidstyle.cli import main
 from vidstyle.masks import (HsvRange, MaskOp, color_key_mask, combine_masks, detect_hud, dilate_mask,
                             erode_mask, feather_mask, mask_from_keyframe, mask_iou, motion_masks,
                             propagate_mask, read_mask, read_mask_folder, write_mask)
-from vidstyle.progress import set_quiet
 
 
-@pytest.fixture(autouse=True)
-def quiet():
-    set_quiet(True)
-    yield
-    set_quiet(False)
+pytestmark = pytest.mark.usefixtures("quiet")
 
 
 @pytest.fixture(scope="module")

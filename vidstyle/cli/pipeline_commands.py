@@ -32,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "demo", help="stylize the bundled sample clip end to end (few-shot recipe)",
         description="Runs pipelines/fewshot.yaml on samples/hacienda_320x240.mp4: paints one keyframe "
         "with a reference stylizer, trains, renders with audio, writes a side-by-side video and "
-        "report.html. About 5 minutes on 2 CPU cores, less on a GPU.")
+        "report.html. About 2 minutes on 2 idle CPU cores (budget 5), less on a GPU.")
     p.add_argument("-o", "--output", metavar="DIR", default="vidstyle-demo",
                    help="output folder (default: vidstyle-demo)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",

@@ -9,8 +9,8 @@ import torch
 from vidstyle.cli import main
 from vidstyle.flow import warp
 from vidstyle.models import load_stylizer
-from vidstyle.train import (PatchSampler, compound_regularization, eroded_mask, masked_l1,
-                            temporal_loss, train)
+from vidstyle.train import (ClipFlows, PatchSampler, compound_regularization, eroded_mask, masked_l1,
+                            propagate_keyframes, propagation_positions, temporal_loss, train)
 
 from ._fixtures_train import moving_scene, psnr, simple_style, write_frames, write_png
 
@@ -217,3 +217,34 @@ def test_texler_train_folder_counts_from_one(scene, tmp_path):
     result = train(source, project, None, steps=1, device="cpu", threads=1, temporal_weight=0,
                    patch_size=16, batch_size=4)
     assert result.keyframes == [3]
+
+
+def test_sampler_weights_set_each_keys_share():
+    masks = {key: np.ones((40, 40), bool) for key in (1, 5, 9)}
+    sampler = PatchSampler(masks, 16, np.random.default_rng(0), weights={5: 2.0, 9: 0.5})
+    counts = {key: 0 for key in masks}
+    for key, _, _ in sampler.sample(140):
+        counts[key] += 1
+    assert counts == {1: 40, 5: 80, 9: 20}
+
+
+def test_propagation_plan_takes_nearer_keyframe_and_skips_keyframes():
+    plan = propagation_positions(20, [4, 8], offsets=(1, 2, 4))
+    assert plan[5] == 4 and plan[7] == 8 and plan[6] == 4  # equidistant: the first keyframe
+    assert 4 not in plan and 8 not in plan
+    assert plan[0] == 4 and plan[12] == 8 and 13 not in plan and 1 not in plan
+
+
+def test_propagated_keyframe_is_the_painting_moved_with_the_content():
+    frames = moving_scene(10, 64, 48, seed=3)  # pans 1 px per frame
+    painted = {4: simple_style(frames[4])}
+    flows = ClipFlows(frames)
+    items = propagate_keyframes(flows, painted, {4: np.ones((48, 64), bool)}, offsets=(1, 4))
+    assert sorted(item.position for item in items) == [0, 3, 5, 8]
+    for item in items:
+        truth = simple_style(frames[item.position])  # what painting that frame would give
+        assert item.valid.mean() > 0.5
+        inner = item.valid.copy()
+        inner[:, :6] = inner[:, -6:] = False
+        error = np.abs(item.target.astype(int) - truth.astype(int))[inner]
+        assert np.median(error) <= 2 and error.mean() < 8

@@ -12,11 +12,13 @@ from ._data import (Clip, PatchSampler, eroded_mask, load_clip, load_guides, loa
                     texler_layout)
 from ._settings import (DEFAULT_MINUTES, DEFAULT_TEMPORAL_WEIGHT, TrainResult, TrainSettings,
                         make_settings, resolve_device)
-from ._temporal import (TrainingPair, TemporalLoss, choose_pairs, compound_regularization, masked_l1,
+from ._propagate import PROPAGATION_OFFSETS, PropagatedKeyframe, propagate_keyframes, propagation_positions
+from ._temporal import (ClipFlows, TrainingPair, TemporalLoss, choose_pairs, compound_regularization, masked_l1,
                         random_smooth_flow, temporal_loss)
 from ._trainer import train
 
-__all__ = ["Clip", "DEFAULT_MINUTES", "DEFAULT_TEMPORAL_WEIGHT", "TrainingPair", "PatchSampler", "TemporalLoss",
+__all__ = ["Clip", "ClipFlows", "PROPAGATION_OFFSETS", "PropagatedKeyframe", "propagate_keyframes",
+           "propagation_positions", "DEFAULT_MINUTES", "DEFAULT_TEMPORAL_WEIGHT", "TrainingPair", "PatchSampler", "TemporalLoss",
            "TrainResult", "TrainSettings", "choose_pairs", "compound_regularization", "eroded_mask",
            "load_clip", "load_guides", "load_keyframes", "load_masks", "make_settings", "masked_l1",
            "random_smooth_flow", "resolve_device", "temporal_loss", "texler_layout", "train"]

@@ -178,12 +178,21 @@ def load_guides(folder: str | Path, clip: Clip) -> np.ndarray:
 class PatchSampler:
     """Texler's sampling: patch centres from the keyframe masks eroded by a 7x7
     box (and kept a half patch from the border), drawn without replacement,
-    keyframes round-robin within a batch."""
+    keyframes round-robin within a batch.
 
-    def __init__(self, masks: Mapping[int, np.ndarray], patch_size: int, rng: np.random.Generator) -> None:
+    ``weights`` (default 1 each) set each key's share of the patches; the
+    order is a smooth weighted round-robin, so equal weights alternate.
+    """
+
+    def __init__(self, masks: Mapping[int, np.ndarray], patch_size: int, rng: np.random.Generator,
+                 weights: Mapping[int, float] | None = None) -> None:
         self.patch_size = patch_size
         self.rng = rng
         self.keys = list(masks)
+        self.weights = {key: float((weights or {}).get(key, 1.0)) for key in self.keys}
+        if any(w <= 0 for w in self.weights.values()):
+            raise ValueError("sampling weights must be positive")
+        self._credit = dict.fromkeys(self.keys, 0.0)
         self.centres: dict[int, np.ndarray] = {}
         self._order: dict[int, np.ndarray] = {}
         self._cursor: dict[int, int] = {}
@@ -208,8 +217,12 @@ class PatchSampler:
         """``batch`` (keyframe, top, left) corners, keyframes alternating."""
         half = self.patch_size // 2
         out = []
+        total = sum(self.weights.values())
         for _ in range(batch):
-            key = self.keys[self._turn % len(self.keys)]
+            for name in self.keys:
+                self._credit[name] += self.weights[name]
+            key = max(self.keys, key=self._credit.__getitem__)  # first of equals: keeps the order
+            self._credit[key] -= total
             self._turn += 1
             if self._cursor[key] >= len(self._order[key]):  # all drawn: reshuffle
                 self._order[key] = self.rng.permutation(len(self._order[key]))
@@ -220,12 +233,13 @@ class PatchSampler:
         return out
 
     def state(self) -> dict:
-        return {"turn": self._turn, "cursor": dict(self._cursor),
+        return {"turn": self._turn, "cursor": dict(self._cursor), "credit": dict(self._credit),
                 "order": {k: v.tolist() for k, v in self._order.items()}}
 
     def load_state(self, state: dict) -> None:
         self._turn = int(state["turn"])
         self._cursor = {int(k): int(v) for k, v in state["cursor"].items()}
+        self._credit = {int(k): float(v) for k, v in state.get("credit", {}).items()} or self._credit
         self._order = {int(k): np.asarray(v, dtype=np.int64) for k, v in state["order"].items()}
 
 

@@ -23,7 +23,7 @@ DEFAULT_TEMPORAL_WEIGHT = 1.0
 ARCH_DEFAULTS: dict[str, dict[str, Any]] = {
     "texler": {"lr": 4e-4, "patch_size": 32, "batch_size": 40, "gan_weight": 0.125, "lr_decay_start": 1.0},
     "fast": {"lr": 2e-3, "patch_size": 32, "batch_size": 8, "gan_weight": 0.0, "lr_decay_start": 0.3,
-             "temporal_every": 4, "temporal_start": 0.5},
+             "temporal_every": 4, "temporal_start": 0.5, "pair_weight": 0.25},
 }
 FALLBACK_DEFAULTS = {"lr": 1e-3, "patch_size": 32, "batch_size": 40}
 
@@ -42,7 +42,8 @@ class TrainSettings:
     batch_size: int = 40
     gan_weight: float = 0.0
     vgg_weight: float = 1.5
-    temporal_weight: float = DEFAULT_TEMPORAL_WEIGHT
+    temporal_weight: float = DEFAULT_TEMPORAL_WEIGHT  # scales both temporal terms (0 = off)
+    pair_weight: float = 1.0        # output-pair warping loss, x temporal_weight
     compound_weight: float = 0.0
     temporal_pairs: int = 48        # frame pairs with precomputed flow
     temporal_batch: int = 2         # pairs per temporal step
@@ -50,6 +51,8 @@ class TrainSettings:
     temporal_start: float = 0.0     # fraction of the budget before the temporal term starts
     temporal_crop: int = 48         # px, crop of frame a (frame b gets a margin)
     temporal_margin: int = 12
+    propagation_weight: float = 1.0  # patches of each propagated frame vs a keyframe's, x temporal_weight
+    propagation_offsets: tuple[int, ...] = (1, 2, 4, 8)
     lr_decay_start: float = 0.3     # fraction of the budget after which lr decays to 10 % (1 = never)
     seed: int = 0
 

@@ -112,29 +112,45 @@ def choose_pairs(frame_count: int, max_pairs: int) -> list[tuple[int, int]]:
     return spread(consecutive, n_short) + spread(longer, n_long)
 
 
+class ClipFlows:
+    """DIS MEDIUM flow between any two frames of a clip (positions), read from
+    and written to ``cache`` when given (keyed by ``source`` and the frame
+    ``indices``) so training, guides and metrics share them."""
+
+    def __init__(self, frames: np.ndarray, *, indices: list[int] | None = None, cache: FlowCache | None = None,
+                 source: SourceId | None = None) -> None:
+        self.frames = frames
+        self.indices = indices if indices is not None else list(range(len(frames)))
+        self.cache = cache if source is not None else None
+        self.source = source
+        self._dis = DisFlow(TRAINING_FLOW_PRESET)
+
+    def __call__(self, a: int, b: int) -> np.ndarray:
+        """(H, W, 2) flow from frame a to frame b: a(x) ~ b(x + flow(x))."""
+        if self.cache is None or self.source is None:
+            return self._dis(self.frames[a], self.frames[b])
+        size = (self.frames.shape[2], self.frames.shape[1])
+        flow = self.cache.get(self.source, self.indices[a], self.indices[b], preset=TRAINING_FLOW_PRESET, size=size)
+        if flow is None:
+            flow = self.cache.put(self.source, self.indices[a], self.indices[b],
+                                  self._dis(self.frames[a], self.frames[b]), preset=TRAINING_FLOW_PRESET)
+        return flow
+
+    def with_validity(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+        """The flow a -> b and its (H, W) bool validity: forward-backward
+        consistent and landing inside frame b."""
+        forward, backward = self(a, b), self(b, a)
+        return forward, validity_mask(forward, backward, exclude_outside=True)
+
+
 def pair_flows(frames: np.ndarray, pairs: list[tuple[int, int]], *, indices: list[int] | None = None,
                cache: FlowCache | None = None, source: SourceId | None = None) -> list[TrainingPair]:
-    """Flows for the training pairs (clip positions), DIS MEDIUM on the input
-    frames, read from and written to ``cache`` when given (keyed by ``source``
-    and the frame ``indices``) so training, guides and metrics share them."""
-    dis = DisFlow(TRAINING_FLOW_PRESET)
-    indices = indices if indices is not None else list(range(len(frames)))
-    size = (frames.shape[2], frames.shape[1])
-
-    def flow(i: int, j: int) -> np.ndarray:
-        if cache is None or source is None:
-            return dis(frames[i], frames[j])
-        cached = cache.get(source, indices[i], indices[j], preset=TRAINING_FLOW_PRESET, size=size)
-        if cached is None:
-            cached = cache.put(source, indices[i], indices[j], dis(frames[i], frames[j]),
-                               preset=TRAINING_FLOW_PRESET)
-        return cached
-
+    """Flows and validity masks for the training pairs (clip positions); see :class:`ClipFlows`."""
+    flows = ClipFlows(frames, indices=indices, cache=cache, source=source)
     out = []
     with progress(len(pairs), "flow", unit="pair") as bar:
         for a, b in pairs:
-            forward, backward = flow(a, b), flow(b, a)
-            out.append(TrainingPair(a, b, forward, validity_mask(forward, backward, exclude_outside=True)))
+            out.append(TrainingPair(a, b, *flows.with_validity(a, b)))
             bar.update(1)
     return out
 

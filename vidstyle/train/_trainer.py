@@ -21,8 +21,9 @@ from ._data import Clip, PatchSampler, load_clip, load_guides, load_keyframes, l
 from ._preview import contact_sheet, stylize_frames, write_png
 from ._settings import (DEFAULT_MINUTES, TrainResult, TrainSettings, cpu_threads, make_settings,
                         resolve_device)
-from ._temporal import (TrainingPair, choose_pairs, compound_regularization, crop_pair_batch, masked_l1,
-                        max_pairs_for, pair_flows, warp_into_crop)
+from ._propagate import PropagatedKeyframe, propagate_keyframes
+from ._temporal import (ClipFlows, TrainingPair, choose_pairs, compound_regularization, crop_pair_batch,
+                        masked_l1, max_pairs_for, pair_flows, warp_into_crop)
 
 CHECKPOINT_EVERY_SECONDS = 120.0
 NORMALISATION = "RGB then guide channels, float in [0, 1]; output RGB in [0, 1]"
@@ -54,7 +55,10 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
             (``steps`` counts from the start, also across ``resume``; with
             neither, ``DEFAULT_MINUTES``). ``cpu_minutes`` budgets process CPU
             time instead of wall time (for benchmarks on shared machines).
-        temporal_weight: weight of the flow-based temporal loss (0 = off).
+        temporal_weight: weight of the flow-based temporal terms (0 = off): the
+            occlusion-masked warping loss between outputs of frame pairs (x
+            ``pair_weight``) and the keyframes propagated by flow to their
+            neighbours (x ``propagation_weight``, as a share of the patches).
         compound_weight: weight of the flow-free compound regulariser (0 = off).
         arch: generator design, ``fast`` (default) or ``texler``.
         resume: continue from ``output`` (step count, optimisers, RNG).
@@ -121,20 +125,30 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
     if flow_cache is not None and not isinstance(flow_cache, FlowCache):
         flow_cache = FlowCache(flow_cache)
     pairs = _temporal_pairs(clip, settings, flow_cache)
+    propagated = _propagated(clip, painted, key_masks, settings, flow_cache)
     losses = ["l1"] + (["gan"] if discriminator else []) + (["vgg"] if vgg else []) + \
         (["temporal"] if pairs else []) + (["compound"] if settings.compound_weight > 0 else [])
     info(f"training {arch} on {len(painted)} keyframe(s) {sorted(painted)} at {clip.size[0]}x{clip.size[1]}, "
          f"{torch_device}; losses: " + ", ".join(_describe(name, settings) for name in losses)
+         + (f"; keyframes propagated by flow to {len(propagated)} frames" if propagated else "")
          + ("" if vgg or settings.vgg_weight <= 0 else
             " (perceptual VGG loss off: no --vgg-weights and no VGG19 file in the torch hub cache)"))
 
     opt_g = torch.optim.Adam(model.parameters(), lr=settings.lr, betas=(0.9, 0.999), weight_decay=1e-5)
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=settings.lr, betas=(0.9, 0.999),
                              weight_decay=1e-5) if discriminator else None
-    sampler = PatchSampler(key_masks, settings.patch_size, rng)
     temporal_rng = torch.Generator().manual_seed(settings.seed + 1)
     key_pos = {index: clip.position(index) for index in painted}
     targets = {index: torch.from_numpy(image).permute(2, 0, 1).contiguous() for index, image in painted.items()}
+    sample_masks, weights = dict(key_masks), dict.fromkeys(key_masks, 1.0)
+    pixel_masks: dict[int, torch.Tensor] = {}  # per-pixel loss masks of the propagated targets
+    for item in propagated:
+        index = clip.indices[item.position]
+        key_pos[index], sample_masks[index] = item.position, item.valid
+        targets[index] = torch.from_numpy(item.target).permute(2, 0, 1).contiguous()
+        pixel_masks[index] = torch.from_numpy(item.valid)[None]
+        weights[index] = settings.temporal_weight * settings.propagation_weight
+    sampler = PatchSampler(sample_masks, settings.patch_size, rng, weights)
     step, elapsed, history = 0, 0.0, []
     if saved is not None:
         state = saved["training_state"]
@@ -199,7 +213,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
             temporal_on = fraction >= settings.temporal_start and step % settings.temporal_every == 0
             temporal_now = pairs if temporal_on else []
             record = _train_step(model, discriminator, vgg, opt_g, opt_d, settings, inputs, targets, key_pos,
-                                 sampler, temporal_now, temporal_rng, rng, torch_device, autocast)
+                                 pixel_masks, sampler, temporal_now, temporal_rng, rng, torch_device, autocast)
             step += 1
             elapsed += clock() - session_start - session
             record.update(step=step, seconds=elapsed)
@@ -234,7 +248,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
 def _train_step(model: Stylizer, discriminator: PatchDiscriminator | None, vgg: VGGFeatureLoss | None,
                 opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer | None, settings: TrainSettings,
                 inputs: torch.Tensor, targets: dict[int, torch.Tensor], key_pos: dict[int, int],
-                sampler: PatchSampler, pairs: list[TrainingPair], temporal_rng: torch.Generator,
+                pixel_masks: dict[int, torch.Tensor], sampler: PatchSampler, pairs: list[TrainingPair], temporal_rng: torch.Generator,
                 rng: np.random.Generator, device: torch.device, autocast: Any) -> dict[str, float]:
     size = settings.patch_size
     picks = sampler.sample(settings.batch_size)
@@ -242,10 +256,16 @@ def _train_step(model: Stylizer, discriminator: PatchDiscriminator | None, vgg: 
     y = torch.stack([targets[k][:, t:t + size, l:l + size] for k, t, l in picks])
     x = x.to(device).float().div_(255)
     y = y.to(device).float().div_(255)
+    # Propagated targets count only where their flow was trusted; keyframes everywhere.
+    mask = None
+    if any(k in pixel_masks for k, _, _ in picks):
+        full = torch.ones(1, size, size, dtype=torch.bool)
+        mask = torch.stack([pixel_masks[k][:, t:t + size, l:l + size] if k in pixel_masks else full
+                            for k, t, l in picks]).to(device).float()
     record: dict[str, float] = {}
     with autocast:
         out = model(x)
-        loss_l1 = (out - y).abs().mean()
+        loss_l1 = masked_l1(out, y, mask)
         total = loss_l1
         record["l1"] = loss_l1.item()
         if discriminator is not None:
@@ -258,7 +278,7 @@ def _train_step(model: Stylizer, discriminator: PatchDiscriminator | None, vgg: 
             record["vgg"] = loss_vgg.item()
         if pairs:
             loss_t = _temporal_term(model, inputs, pairs, settings, rng, device)
-            total = total + settings.temporal_weight * settings.temporal_every * loss_t
+            total = total + settings.temporal_weight * settings.pair_weight * settings.temporal_every * loss_t
             record["temporal"] = loss_t.item()
         if settings.compound_weight > 0:
             positions = rng.integers(0, inputs.shape[0], size=2)
@@ -305,8 +325,8 @@ def _set_lr(optimizer: torch.optim.Optimizer, settings: TrainSettings, fraction:
 
 
 def _temporal_pairs(clip: Clip, settings: TrainSettings, cache: FlowCache | None) -> list[TrainingPair]:
-    if settings.temporal_weight <= 0 or len(clip.indices) < 2:
-        if settings.temporal_weight > 0:
+    if settings.temporal_weight * settings.pair_weight <= 0 or len(clip.indices) < 2:
+        if settings.temporal_weight > 0 and len(clip.indices) < 2:
             warn("the input has a single frame: temporal loss off")
         return []
     width, height = clip.size
@@ -317,6 +337,17 @@ def _temporal_pairs(clip: Clip, settings: TrainSettings, cache: FlowCache | None
     source = SourceId.of_file(clip.path) if cache is not None else None
     return pair_flows(clip.frames, choose_pairs(len(clip.indices), wanted), indices=clip.indices,
                       cache=cache, source=source)
+
+
+def _propagated(clip: Clip, painted: Mapping[int, np.ndarray], masks: Mapping[int, np.ndarray],
+                settings: TrainSettings, cache: FlowCache | None) -> list[PropagatedKeyframe]:
+    if settings.temporal_weight <= 0 or settings.propagation_weight <= 0 or len(clip.indices) < 2:
+        return []
+    source = SourceId.of_file(clip.path) if cache is not None else None
+    flows = ClipFlows(clip.frames, indices=clip.indices, cache=cache, source=source)
+    by_position = {clip.position(index): image for index, image in painted.items()}
+    return propagate_keyframes(flows, by_position, {clip.position(i): m for i, m in masks.items()},
+                               tuple(settings.propagation_offsets))
 
 
 def _vgg_loss(weights: str | Path | None, settings: TrainSettings, device: torch.device) -> VGGFeatureLoss | None:
@@ -342,7 +373,7 @@ def _guides(guides: str | Path | None, auto_guides: bool, clip: Clip, keys: list
 
 def _describe(name: str, settings: TrainSettings) -> str:
     weights = {"l1": 1.0, "gan": settings.gan_weight, "vgg": settings.vgg_weight,
-               "temporal": settings.temporal_weight, "compound": settings.compound_weight}
+               "temporal": settings.temporal_weight * settings.pair_weight, "compound": settings.compound_weight}
     return f"{name} x{weights[name]:g}"
 
 

@@ -25,7 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     budget.add_argument("--minutes", type=float, metavar="M", help="time budget (default 2)")
     budget.add_argument("--steps", type=int, metavar="N", help="train until step N (counted across --resume)")
     p.add_argument("--temporal-weight", type=float, metavar="W",
-                   help="flow-based consistency loss weight; 0 = off (default 1.0)")
+                   help="weight of the flow-based temporal terms (keyframes propagated to nearby frames, "
+                   "warping loss between outputs of frame pairs); 0 = off (default 1.0)")
     p.add_argument("--compound-weight", type=float, metavar="W",
                    help="flow-free regulariser (random smooth warp + noise) weight (default 0 = off)")
     p.add_argument("--gan-weight", type=float, metavar="W", help="PatchGAN loss weight (default 0.125; 0 = off)")

@@ -23,8 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="inference precision (default: fp16 on CUDA; on CPU bf16 where the CPU computes it "
                    "natively (AMX, AVX512-BF16), else fp32; fp32 = full precision everywhere)")
     p.add_argument("--batch", type=int, metavar="N", help="frames per model call (default 8 on CUDA, 1 on CPU)")
-    p.add_argument("--threads", type=int, metavar="N", help="PyTorch threads (default: the CPU's cores "
-                   "less the codecs' share)")
+    p.add_argument("--threads", type=int, metavar="N", help="PyTorch threads (default: the idle cores)")
     p.add_argument("--size", type=size_arg, metavar="WxH",
                       help="size the model runs at (default: the size it was trained at)")
     p.add_argument("--output-size", type=size_arg, metavar="WxH", help="encoded size (default: the source's)")

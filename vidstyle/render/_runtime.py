@@ -62,7 +62,7 @@ def cpu_has_native_bf16() -> bool:
     AVX512-BF16) and PyTorch's oneDNN uses it; False wherever unsure.
 
     oneDNN also runs bf16 on plain AVX512 by emulation (``_is_mkldnn_bf16_supported``
-    is True there), which is slower than fp32, so that alone does not count.
+    is True there), not expected to beat fp32, so that alone does not count.
     Measured on AMX (Sapphire Rapids, 2 threads, 640x480): the ``fast`` generator
     in bf16 channels_last 4x faster than fp32 contiguous and 2.5x faster than fp32
     channels_last (docs/BENCHMARKS.md); AVX512-BF16 alone was not available to measure.

@@ -1,8 +1,10 @@
-"""How many CPU threads to use: one answer for flow, training and rendering."""
+"""How many CPU threads to use (one answer for flow, training and rendering), and at what priority."""
 
 from __future__ import annotations
 
 import os
+import sys
+import threading
 import time
 
 MAX_TORCH_THREADS = 8
@@ -49,3 +51,19 @@ def idle_cores(limit: int = MAX_TORCH_THREADS) -> int:
     """
     cores = available_cores()
     return max(1, min(limit, cores, int(cores - _busy_cores() + 0.5)))
+
+
+def lower_thread_priority(nice: int) -> bool:
+    """Give the calling thread (and the threads it starts) nice ``nice`` unless
+    it is already lower in priority, so it runs mostly in the gaps the process's
+    other threads leave. Linux only (nice is per thread there); elsewhere, or
+    when refused, does nothing and returns False."""
+    if nice <= 0 or not sys.platform.startswith("linux"):
+        return False
+    thread = threading.get_native_id()
+    try:
+        if os.getpriority(os.PRIO_PROCESS, thread) < nice:
+            os.setpriority(os.PRIO_PROCESS, thread, nice)
+    except OSError:
+        return False
+    return True

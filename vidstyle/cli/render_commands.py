@@ -20,10 +20,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
                    help="where the model runs (default: cuda when available)")
     p.add_argument("--precision", default="auto", choices=["auto", "fp32", "fp16", "bf16"],
-                   help="inference precision (default: fp16 on CUDA, fp32 on CPU)")
+                   help="inference precision (default: fp16 on CUDA; on CPU bf16 where the CPU computes it "
+                   "natively (AMX, AVX512-BF16), else fp32; fp32 = full precision everywhere)")
     p.add_argument("--batch", type=int, metavar="N", help="frames per model call (default 8 on CUDA, 1 on CPU)")
-    p.add_argument("--threads", type=int, metavar="N", help="PyTorch threads (default: the CPU's cores "
-                   "less the codecs' share)")
+    p.add_argument("--threads", type=int, metavar="N", help="PyTorch threads (default: the idle cores)")
     p.add_argument("--size", type=size_arg, metavar="WxH",
                       help="size the model runs at (default: the size it was trained at)")
     p.add_argument("--output-size", type=size_arg, metavar="WxH", help="encoded size (default: the source's)")

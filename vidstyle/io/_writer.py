@@ -26,9 +26,12 @@ DEFAULT_PRESET = "medium"
 
 
 class FrameWriter(Protocol):
-    """What every writer offers: ``write`` frames, then leave the ``with`` block."""
+    """What every writer offers: ``write`` frames, optionally ``finish`` (write
+    what is still buffered; leaving the ``with`` block does it otherwise), then
+    leave the ``with`` block."""
 
     def write(self, rgb: np.ndarray, *, pts: int | None = None, index: int | None = None) -> None: ...
+    def finish(self) -> None: ...
     def __enter__(self) -> "FrameWriter": ...
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None: ...
 
@@ -56,6 +59,9 @@ class FolderWriter:
             raise VidstyleError("could not write PNG frame", target)
         self.frames_written += 1
 
+    def finish(self) -> None:
+        """Nothing is buffered: every frame is a file as soon as it is written."""
+
     def __enter__(self) -> "FolderWriter":
         return self
 
@@ -80,6 +86,9 @@ class ImageWriter:
             raise VidstyleError("could not encode the image", self.path)
         self._temp.write_bytes(data.tobytes())
         self.frames_written = 1
+
+    def finish(self) -> None:
+        """Nothing is buffered."""
 
     def __enter__(self) -> "ImageWriter":
         return self
@@ -120,6 +129,7 @@ class VideoWriter:
         self.offset_ticks = int(round((start or 0.0) / self.time_base))
         self.frames_written = 0
         self._last_pts: int | None = None
+        self._finished = False
         fmt = CONTAINER_FORMATS.get(self.path.suffix.lower())
         if fmt is None:
             raise UsageError(f"unknown video extension {self.path.suffix!r} "
@@ -235,14 +245,23 @@ class VideoWriter:
         if self._audio is not None:
             self._audio.mux_until(float(out_pts * self.time_base))
 
+    def finish(self) -> None:
+        """Encode the frames the encoder still holds (x264 keeps dozens for its
+        lookahead, so on a short clip this is most of the encoding) and the rest
+        of the audio. Leaving the ``with`` block does it when not called."""
+        if self._finished:
+            return
+        self._finished = True
+        self._container.mux(self._stream.encode(None))
+        if self._audio is not None:
+            self._audio.finish()
+
     def __enter__(self) -> "VideoWriter":
         return self
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         if exc_type is None:
-            self._container.mux(self._stream.encode(None))
-            if self._audio is not None:
-                self._audio.finish()
+            self.finish()
         self._stack.__exit__(exc_type, exc, tb)
 
 

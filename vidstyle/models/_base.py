@@ -64,12 +64,20 @@ class ModelConfig:
 class Architecture:
     """A registered generator design: ``build(config) -> nn.Module`` mapping
     (B, in_channels, H, W) in [0, 1] to (B, 3, H, W) in [0, 1] for H, W
-    multiples of ``size_multiple``."""
+    multiples of ``size_multiple``.
+
+    ``cpu_channels_last``: the design runs faster on CPU in channels_last
+    memory format than in the default (contiguous) one. It is a measured
+    property of the design, not a rule: plain convolutions gain from it, the
+    InstanceNorm layers of fast_neural_style lose (docs/BENCHMARKS.md). On CUDA
+    the renderer always uses channels_last.
+    """
 
     name: str
     build: Callable[[ModelConfig], nn.Module]
     size_multiple: int = 1
     description: str = ""
+    cpu_channels_last: bool = False
 
 
 ARCHITECTURES: dict[str, Architecture] = {}

@@ -77,5 +77,5 @@ def build_fast(config: ModelConfig) -> nn.Module:
 
 
 FAST = register_architecture(Architecture(
-    "fast", build_fast, size_multiple=1,
+    "fast", build_fast, size_multiple=1, cpu_channels_last=True,
     description="vidstyle default: U-Net, work at 1/4 resolution, ~0.07 MFLOP/pixel"))

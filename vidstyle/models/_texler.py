@@ -77,5 +77,5 @@ def build_texler(config: ModelConfig) -> nn.Module:
 
 
 TEXLER = register_architecture(Architecture(
-    "texler", build_texler, size_multiple=4,
+    "texler", build_texler, size_multiple=4, cpu_channels_last=True,
     description="Texler et al. 2020 GeneratorJ (3.3 M params, ~2 MFLOP/pixel), for comparison"))

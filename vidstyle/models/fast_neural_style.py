@@ -113,8 +113,9 @@ def _build(config: ModelConfig) -> nn.Module:
     return FastNeuralStyle()
 
 
+# InstanceNorm is slower in channels_last on CPU (fp32) and no faster in bf16 (docs/BENCHMARKS.md).
 register_architecture(Architecture(
-    name=ARCH_NAME, build=_build, size_multiple=4,
+    name=ARCH_NAME, build=_build, size_multiple=4, cpu_channels_last=False,
     description="pytorch/examples fast_neural_style TransformerNet (Johnson et al. 2016), 1.7 M parameters"))
 
 

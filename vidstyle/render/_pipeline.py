@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Generic, Iterable, Iterator, Sequence, TypeVar
 
+from .._cpu import lower_thread_priority
 from ..errors import StageError, VidstyleError
 
 In = TypeVar("In")
@@ -106,12 +107,18 @@ class Pipeline(Generic[In, Out]):
         time_of: the video time (seconds) of an input item, for error messages.
         batch: items per ``process`` call.
         depth: batches that may wait between two stages.
+        finish: called on the encode thread after the last item (e.g. to
+            flush the encoder), timed as encoding and inside the wall time.
+        io_nice: nice value of the decode and encode threads (0 = unchanged);
+            see :func:`vidstyle._cpu.lower_thread_priority`.
     """
 
     def __init__(self, source: Iterable[In], process: Callable[[list[In]], Out],
                  sink: Callable[[Out], None], *, time_of: Callable[[In], float],
-                 out_time: Callable[[Out], float], batch: int = 1, depth: int = 2) -> None:
-        self.source, self.process, self.sink = source, process, sink
+                 out_time: Callable[[Out], float], batch: int = 1, depth: int = 2,
+                 finish: Callable[[], None] | None = None, io_nice: int = 0) -> None:
+        self.source, self.process, self.sink, self.finish = source, process, sink, finish
+        self.io_nice = io_nice
         self.time_of, self.out_time = time_of, out_time
         self.batch, self.depth = batch, depth
         self.times = StageTimes()
@@ -142,6 +149,7 @@ class Pipeline(Generic[In, Out]):
 
     # -- stages ----------------------------------------------------------------
     def _decode(self, out: "queue.Queue[object]", shared: _Shared) -> None:
+        lower_thread_priority(self.io_nice)
         last_time: float | None = None
         items: Iterator[In] = iter(self.source)
         try:
@@ -188,11 +196,16 @@ class Pipeline(Generic[In, Out]):
         _put(out, _END, shared)
 
     def _encode(self, inp: "queue.Queue[object]", shared: _Shared) -> None:
+        lower_thread_priority(self.io_nice)
         item: object = None
         try:
             while True:
                 item = _get(inp, shared)
                 if item is _END:
+                    if self.finish is not None and not shared.stop.is_set():
+                        began = time.perf_counter()
+                        self.finish()
+                        self.times.encode += time.perf_counter() - began
                     return
                 began = time.perf_counter()
                 self.sink(item)  # type: ignore[arg-type]
@@ -203,7 +216,8 @@ class Pipeline(Generic[In, Out]):
 
 
 def run_sequential(source: Iterable[In], process: Callable[[list[In]], Out],
-                   sink: Callable[[Out], None], *, batch: int = 1) -> StageTimes:
+                   sink: Callable[[Out], None], *, batch: int = 1,
+                   finish: Callable[[], None] | None = None) -> StageTimes:
     """The same work without threads (a baseline for benchmarks)."""
     times = StageTimes()
     started = time.perf_counter()
@@ -225,6 +239,10 @@ def run_sequential(source: Iterable[In], process: Callable[[list[In]], Out],
             pending = []
         if item is _END:
             break
+    if finish is not None:
+        began = time.perf_counter()
+        finish()
+        times.encode += time.perf_counter() - began
     times.wall = time.perf_counter() - started
     return times
 

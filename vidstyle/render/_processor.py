@@ -2,7 +2,7 @@
 
 Per batch: upload (through a pinned staging buffer and a non-blocking copy on
 CUDA), resize to the model's working size, add guide channels, run the model
-under autocast (fp16/bf16) in channels_last where chosen, resize to the output
+(:class:`~vidstyle.render._model.ModelRunner`: precision and memory format), resize to the output
 size, blend with the previous output (``--stabilize``), put the HUD back, and
 convert to bytes for the encoder: YUV 4:2:0 on the GPU when the encoder takes
 it (half the download, no swscale), RGB otherwise.
@@ -10,18 +10,16 @@ it (half the download, no swscale), RGB otherwise.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from ..models import Stylizer
-from ..progress import warn
 from ._hud import composite_hud
-from ._runtime import Precision, RuntimePlan
+from ._model import ModelRunner
+from ._runtime import RuntimePlan
 from ._stabilize import Motion, Stabilizer
 from ._yuv import rgb_to_yuv420
 
@@ -72,13 +70,8 @@ class FrameProcessor:
         self.work_size, self.out_size = work_size, out_size
         self.guide_channels = model.config.guide_channels
         self.yuv_output = yuv_output
-        memory_format = torch.channels_last if plan.channels_last else torch.contiguous_format
-        self.memory_format = memory_format
-        self.model = model.to(self.device).eval().to(memory_format=memory_format)
-        self._forward: Callable[[torch.Tensor], torch.Tensor] = self.model
-        self._compiled = False
-        if compile_model:
-            self._forward = self._compile(self.model)
+        self.runner = ModelRunner(model, plan, compile_model=compile_model)
+        self.memory_format = self.runner.memory_format
         self.hud = None
         if hud_mask is not None:
             self.hud = torch.from_numpy(np.ascontiguousarray(hud_mask, dtype=np.float32))[None, None]
@@ -90,35 +83,6 @@ class FrameProcessor:
         self._ring_next = 0
         if plan.is_cuda:
             torch.backends.cudnn.benchmark = True  # fixed frame size: pick the fastest conv kernels once
-
-    # -- model -----------------------------------------------------------------
-    def _compile(self, model: torch.nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
-        try:
-            # CUDA graphs ("reduce-overhead") remove per-layer launch costs for a fixed batch shape.
-            mode = "reduce-overhead" if self.plan.is_cuda else "default"
-            compiled = torch.compile(model, mode=mode, dynamic=False)
-        except Exception as err:  # noqa: BLE001 - no compiler, unsupported platform
-            warn(f"torch.compile unavailable ({type(err).__name__}: {err}); running eagerly")
-            return model
-        self._compiled = True
-        return compiled  # type: ignore[return-value]
-
-    def _run_model(self, x: torch.Tensor) -> torch.Tensor:
-        precision = self.plan.precision
-        autocast = (torch.autocast(device_type=self.device.type, dtype=precision.dtype)
-                    if precision is not Precision.FP32 else contextlib.nullcontext())
-        with autocast:
-            try:
-                return self._forward(x)
-            except Exception as err:  # noqa: BLE001
-                if not self._compiled:
-                    raise
-                # Compilation happens on the first call; a missing C++ compiler shows up here.
-                warn(f"torch.compile failed ({type(err).__name__}: {str(err).splitlines()[0][:120]}); "
-                     "running eagerly")
-                self._compiled = False
-                self._forward = self.model
-                return self._forward(x)
 
     # -- transfers ---------------------------------------------------------------
     def _upload(self, frames: list[np.ndarray], kind: str = "frames") -> torch.Tensor:
@@ -169,10 +133,7 @@ class FrameProcessor:
         if self.guide_channels:
             guides = self._upload([frame.guide for frame in batch], "guides")  # type: ignore[misc]
             x = torch.cat((x, guides), dim=1)
-        real = x.shape[0]
-        if self._compiled and real < self.plan.batch:  # keep the compiled (graph) shape fixed
-            x = torch.cat((x, x[-1:].expand(self.plan.batch - real, -1, -1, -1)), dim=0)
-        styled = self._run_model(x)[:real].float().clamp(0.0, 1.0)  # not in place: CUDA-graph output
+        styled = self.runner(x).clamp(0.0, 1.0)  # not in place: CUDA-graph output
         styled = _resize(styled, self.out_size).clamp_(0.0, 1.0)
         if self.stabilizer is not None:
             styled = torch.cat([self.stabilizer(styled[i:i + 1], frame.motion)

@@ -15,7 +15,7 @@ from ..errors import UsageError
 from ..flow import FlowPreset
 from ..io import Codec, SourceKind, VideoInfo, VideoWriter, check_output, open_video, open_writer, probe
 from ..models import Stylizer, load_stylizer
-from ..progress import progress, warn
+from ..progress import info, progress, warn
 from ._guides import GuideFolder, GuideStream
 from ._hud import resolve_hud_mask
 from ._pipeline import Pipeline, StageTimes, run_sequential
@@ -56,6 +56,7 @@ class RenderOptions:
     guides: str | Path | None = None
     compile: bool = False
     channels_last: bool | None = None
+    codec_nice: int = 0  # nice of the decode/encode threads (Linux), for benchmarks; 0 = unchanged
     hw_decode: bool = True
     queue_depth: int = 2
     sequential: bool = False  # one thread, no overlap: the baseline the benchmark compares with
@@ -117,9 +118,9 @@ def render(source: str | Path, model: Stylizer | str | Path, output: str | Path,
     inputs: list[str | Path] = [source] + ([] if isinstance(model, Stylizer) else [model])
     output = check_output(output, inputs, options.overwrite)
     stabilize = check_strength(options.stabilize)
-    plan = resolve_runtime(options.device, options.precision, batch=options.batch,
-                           channels_last=options.channels_last, threads=options.threads)
     stylizer = model if isinstance(model, Stylizer) else load_stylizer(model, "cpu")
+    plan = resolve_runtime(options.device, options.precision, batch=options.batch,
+                           channels_last=options.channels_last, threads=options.threads, model=stylizer)
     source_info = probe(source)
     out_size = options.output_size or (source_info.width, source_info.height)
     work_size = working_size(stylizer, (source_info.width, source_info.height), options.size)
@@ -140,6 +141,9 @@ def render(source: str | Path, model: Stylizer | str | Path, output: str | Path,
                 stylizer, plan, work_size=work_size, out_size=out_size, hud_mask=hud_mask,
                 stabilize=stabilize, compile_model=options.compile, ring_size=options.queue_depth + 2,
                 yuv_output=plan.is_cuda and isinstance(writer, VideoWriter) and writer.pix_fmt == "yuv420p")
+            hint = "" if plan.precision is Precision.FP32 else "; --precision fp32 for full precision"
+            info(f"model on {plan.device.type}: {processor.runner.describe()}, {plan.torch_threads} torch "
+                 f"thread(s){hint}")
             motion = MotionEstimator(options.stabilize_flow) if stabilize else None
 
             def frames() -> Iterator[SourceFrame]:
@@ -152,18 +156,19 @@ def render(source: str | Path, model: Stylizer | str | Path, output: str | Path,
             bar = stack.enter_context(progress(reader.expected_frames, options.desc))
             sink = _Sink(writer, bar, rate)
             if options.sequential:
-                times = run_sequential(frames(), processor, sink, batch=plan.batch)
+                times = run_sequential(frames(), processor, sink, batch=plan.batch, finish=writer.finish)
             else:
                 times = Pipeline(frames(), processor, sink, time_of=lambda f: f.time,
                                  out_time=lambda b: b.times[0], batch=plan.batch,
-                                 depth=options.queue_depth).run()
+                                 depth=options.queue_depth, finish=writer.finish,
+                                 io_nice=options.codec_nice).run()
             if sink.frames == 0:
                 raise UsageError(f"{source}: no frames in the requested range")
             sink.show_speed(force=True)
     finally:
         torch.set_num_threads(previous_threads)
     return RenderResult(output=output, frames=sink.frames, work_size=work_size, output_size=out_size,
-                        device=str(plan.device), precision=plan.precision.value, times=times,
+                        device=str(plan.device), precision=processor.runner.precision.value, times=times,
                         source_fps=rate, notes=plan.notes)
 
 
@@ -182,8 +187,6 @@ def _guide_source(model: Stylizer, folder: str | Path | None, source: Path,
     if not recipe:
         raise UsageError(f"the model takes {channels} guide channel(s) from a guide folder: give --guides DIR "
                          "with one guide image per frame")
-    from ..progress import info
-
     info(f"generating guides on the fly (keys {', '.join(map(str, recipe['keys']))}, as in training)")
     return GuideStream(Path(source), recipe, work_size)
 

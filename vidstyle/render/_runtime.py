@@ -3,6 +3,7 @@ and the hardware decoder/encoder, each falling back with one line when missing."
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import torch
 from .._choice import Choice
 from .._cpu import available_cores, idle_cores
 from ..errors import UsageError
+from ..models import Stylizer, get_architecture
 from ..progress import warn
 
 
@@ -37,7 +39,8 @@ class DeviceKind(Choice):
 
 
 class Precision(Choice):
-    """``--precision``: AUTO is fp16 on CUDA (tensor cores) and fp32 on CPU."""
+    """``--precision``: AUTO is fp16 on CUDA (tensor cores); on CPU bf16 where
+    the CPU computes it natively (:func:`cpu_has_native_bf16`), else fp32."""
 
     AUTO = "auto"
     FP32 = "fp32"
@@ -51,6 +54,25 @@ class Precision(Choice):
     @property
     def dtype(self) -> torch.dtype:
         return {Precision.FP16: torch.float16, Precision.BF16: torch.bfloat16}.get(self, torch.float32)
+
+
+@functools.cache
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU does bf16 arithmetic in hardware (AMX tiles or
+    AVX512-BF16) and PyTorch's oneDNN uses it; False wherever unsure.
+
+    oneDNN also runs bf16 on plain AVX512 by emulation (``_is_mkldnn_bf16_supported``
+    is True there), not expected to beat fp32, so that alone does not count.
+    Measured on AMX (Sapphire Rapids, 2 threads, 640x480): the ``fast`` generator
+    in bf16 channels_last 4x faster than fp32 contiguous and 2.5x faster than fp32
+    channels_last (docs/BENCHMARKS.md); AVX512-BF16 alone was not available to measure.
+    """
+    try:
+        if not (torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()):
+            return False
+        return bool(torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported())
+    except (AttributeError, RuntimeError):  # private probes: absent from other builds and versions
+        return False
 
 
 @dataclass(frozen=True)
@@ -78,9 +100,12 @@ class RuntimePlan:
 
 def resolve_runtime(device: "str | DeviceKind | torch.device" = DeviceKind.AUTO,
                     precision: "str | Precision" = Precision.AUTO, *, batch: int | None = None,
-                    channels_last: bool | None = None, threads: int | None = None) -> RuntimePlan:
+                    channels_last: bool | None = None, threads: int | None = None,
+                    model: Stylizer | None = None) -> RuntimePlan:
     """Turn the user's choices into a :class:`RuntimePlan`, falling back (with one
-    warning line each) where this machine cannot do what was asked."""
+    warning line each) where this machine cannot do what was asked. ``model``
+    lets the memory format follow its architecture on CPU
+    (:attr:`~vidstyle.models.Architecture.cpu_channels_last`)."""
     notes: list[str] = []
 
     def fallback(message: str) -> None:
@@ -99,7 +124,7 @@ def resolve_runtime(device: "str | DeviceKind | torch.device" = DeviceKind.AUTO,
 
     chosen = Precision.parse(precision)
     if chosen is Precision.AUTO:
-        chosen = Precision.FP16 if use_cuda else Precision.FP32
+        chosen = Precision.FP16 if use_cuda else (Precision.BF16 if cpu_has_native_bf16() else Precision.FP32)
     if not use_cuda and chosen is Precision.FP16:
         fallback("fp16 inference needs CUDA; using fp32 on CPU (bf16 is the CPU's half precision)")
         chosen = Precision.FP32
@@ -118,12 +143,15 @@ def resolve_runtime(device: "str | DeviceKind | torch.device" = DeviceKind.AUTO,
         codec_threads = max(1, (cores - 1) // 2)
         return RuntimePlan(torch_device, chosen, True if channels_last is None else channels_last,
                            torch_threads, codec_threads, codec_threads, batch or 8, tuple(notes))
-    # On CPU the codecs get one thread each (two on big machines): with a stylization
-    # model they are a few percent busy, so the model takes every idle core.
+    # On CPU the codecs get one thread each (two on big machines) and the model every
+    # idle core. With a bf16 model the codecs are about a third of the CPU time at
+    # 640x480, yet on 2 cores neither leaving them a core (1 torch thread) nor running
+    # them at low priority rendered measurably faster than this plan (BENCHMARKS.md).
     codec_threads = 1 if cores <= 4 else 2
     torch_threads = threads or idle_cores()
-    # channels_last is slower on CPU for the InstanceNorm nets tried (REFERENCE §6).
-    return RuntimePlan(torch_device, chosen, bool(channels_last), torch_threads, codec_threads,
+    if channels_last is None:
+        channels_last = model is not None and get_architecture(model.config.arch).cpu_channels_last
+    return RuntimePlan(torch_device, chosen, channels_last, torch_threads, codec_threads,
                        codec_threads, batch or 1, tuple(notes))
 
 

@@ -196,7 +196,6 @@ class PatchSampler:
         self.centres: dict[int, np.ndarray] = {}
         self._order: dict[int, np.ndarray] = {}
         self._cursor: dict[int, int] = {}
-        self._turn = 0
         half = patch_size // 2
         for key, mask in masks.items():
             height, width = mask.shape
@@ -214,7 +213,7 @@ class PatchSampler:
             self._cursor[key] = 0
 
     def sample(self, batch: int) -> list[tuple[int, int, int]]:
-        """``batch`` (keyframe, top, left) corners, keyframes alternating."""
+        """``batch`` (keyframe, top, left) corners, keys in smooth weighted round-robin."""
         half = self.patch_size // 2
         out = []
         total = sum(self.weights.values())
@@ -223,7 +222,6 @@ class PatchSampler:
                 self._credit[name] += self.weights[name]
             key = max(self.keys, key=self._credit.__getitem__)  # first of equals: keeps the order
             self._credit[key] -= total
-            self._turn += 1
             if self._cursor[key] >= len(self._order[key]):  # all drawn: reshuffle
                 self._order[key] = self.rng.permutation(len(self._order[key]))
                 self._cursor[key] = 0
@@ -233,11 +231,10 @@ class PatchSampler:
         return out
 
     def state(self) -> dict:
-        return {"turn": self._turn, "cursor": dict(self._cursor), "credit": dict(self._credit),
+        return {"cursor": dict(self._cursor), "credit": dict(self._credit),
                 "order": {k: v.tolist() for k, v in self._order.items()}}
 
     def load_state(self, state: dict) -> None:
-        self._turn = int(state["turn"])
         self._cursor = {int(k): int(v) for k, v in state["cursor"].items()}
         self._credit = {int(k): float(v) for k, v in state.get("credit", {}).items()} or self._credit
         self._order = {int(k): np.asarray(v, dtype=np.int64) for k, v in state["order"].items()}

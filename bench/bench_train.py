@@ -34,6 +34,7 @@ from vidstyle.flow import DisFlow, FlowPreset, validity_mask  # noqa: E402
 from vidstyle.metrics import warping_error  # noqa: E402
 from vidstyle.models import flops_per_pixel  # noqa: E402
 from vidstyle.progress import set_quiet  # noqa: E402
+from vidstyle.render import stylize_clip  # noqa: E402
 from vidstyle.styles import stylize  # noqa: E402
 from vidstyle.train import load_clip, train  # noqa: E402
 
@@ -58,15 +59,6 @@ def e_warp(outputs: np.ndarray, protocol: list[tuple[np.ndarray, np.ndarray]]) -
     """Mean over pairs of vidstyle.metrics.warping_error (Lai et al.'s e_t)."""
     return float(np.nanmean([warping_error(outputs[t], outputs[t + 1], flow, mask)
                              for t, (flow, mask) in enumerate(protocol)]))
-
-
-@torch.no_grad()
-def stylize_clip(model: torch.nn.Module, frames: np.ndarray) -> np.ndarray:
-    out = []
-    for rgb in frames:
-        x = torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 255
-        out.append(model(x)[0].clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).numpy())
-    return np.stack(out)
 
 
 def main() -> None:
@@ -112,13 +104,19 @@ def main() -> None:
                "ssim": round(float(np.mean([structural_similarity(out[i], truth[i], channel_axis=2)
                                             for i in others[::4]])), 4),
                "e_warp": round(e_warp(out, protocol), 5)}
+        if result.model.fusion is not None:  # the generator alone, without the learned temporal stage
+            alone = stylize_clip(result.model, frames, temporal=False)
+            row.update(psnr_per_frame=round(float(np.mean([psnr(alone[i], truth[i]) for i in others])), 2),
+                       e_warp_per_frame=round(e_warp(alone, protocol), 5))
         results.append(row)
         print(json.dumps(row), flush=True)
-    print("\n| run | steps | train CPU s | wall s (all) | MFLOP/px | PSNR key | PSNR others | SSIM | E_warp |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("\n| run | steps | train CPU s | wall s (all) | MFLOP/px | PSNR key | PSNR others | SSIM | E_warp "
+          "| generator alone: PSNR, E_warp |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
+        alone = f"{r['psnr_per_frame']}, {r['e_warp_per_frame']}" if "psnr_per_frame" in r else "-"
         print(f"| {r['run']} | {r['steps']} | {r['train_cpu_s']} | {r['total_wall_s']} | {r['mflop_per_px']} | "
-              f"{r['psnr_key']} | {r['psnr']} | {r['ssim']} | {r['e_warp']} |")
+              f"{r['psnr_key']} | {r['psnr']} | {r['ssim']} | {r['e_warp']} | {alone} |")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
 

@@ -35,6 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="blend each frame with the flow-warped previous output, 0 (off) to <1 (default 0)")
     p.add_argument("--stabilize-flow", default="ultrafast", choices=["ultrafast", "fast", "medium"],
                    help="DIS preset for --stabilize (default ultrafast)")
+    p.add_argument("--per-frame", action="store_true",
+                   help="skip the model's learned temporal stage (trained with --temporal-weight > 0): "
+                        "every frame on its own, no flow")
     p.add_argument("--guides", metavar="DIR", help="guide images (000123.png per frame) for guided models")
     p.add_argument("--compile", action="store_true",
                    help="torch.compile the model (CUDA graphs on GPU); falls back to eager if it fails")
@@ -68,7 +71,7 @@ def run_render(args: argparse.Namespace) -> int:
         batch=args.batch, threads=args.threads, size=args.size, output_size=args.output_size,
         start=args.start, end=args.end, codec=args.codec, crf=args.crf, preset=args.preset,
         audio=not args.no_audio, keep_hud=args.keep_hud, stabilize=args.stabilize,
-        stabilize_flow=args.stabilize_flow, guides=args.guides, compile=args.compile,
+        stabilize_flow=args.stabilize_flow, temporal=not args.per_frame, guides=args.guides, compile=args.compile,
         hw_decode=not args.no_hw_decode, allow_hdr=args.allow_hdr, overwrite=args.overwrite)
     shares = result.times.shares()
     speed = "" if result.realtime_factor is None else f", {result.realtime_factor:.2f}x realtime"

@@ -25,8 +25,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     budget.add_argument("--minutes", type=float, metavar="M", help="time budget (default 2)")
     budget.add_argument("--steps", type=int, metavar="N", help="train until step N (counted across --resume)")
     p.add_argument("--temporal-weight", type=float, metavar="W",
-                   help="weight of the flow-based temporal terms (keyframes propagated to nearby frames, "
-                   "warping loss between outputs of frame pairs); 0 = off (default 1.0)")
+                   help="the consistency knob, scaling every temporal term below; 0 = off, a per-frame "
+                        "model (default 1.0)")
+    p.add_argument("--propagation-weight", type=float, metavar="W",
+                   help="patches of each frame the keyframes are carried to by flow, per keyframe patch "
+                        "(default 0.125 for fast)")
+    p.add_argument("--pair-weight", type=float, metavar="W",
+                   help="warping loss between the outputs of frame pairs (default 0 for fast)")
+    p.add_argument("--fusion-weight", type=float, metavar="W",
+                   help="the learned temporal stage's warping loss; 0 = no stage (default 2)")
     p.add_argument("--compound-weight", type=float, metavar="W",
                    help="flow-free regulariser (random smooth warp + noise) weight (default 0 = off)")
     p.add_argument("--gan-weight", type=float, metavar="W", help="PatchGAN loss weight (default 0.125; 0 = off)")
@@ -80,7 +87,8 @@ def run_train(args: argparse.Namespace) -> int:
     train(args.input, args.keyframes, args.output, masks=args.masks, guides=args.guides,
           auto_guides=args.auto_guides, size=args.size, minutes=args.minutes, steps=args.steps,
           temporal_weight=args.temporal_weight, compound_weight=args.compound_weight,
-          gan_weight=args.gan_weight, arch=args.arch, device=args.device, seed=args.seed,
+          propagation_weight=args.propagation_weight, pair_weight=args.pair_weight,
+          fusion_weight=args.fusion_weight, gan_weight=args.gan_weight, arch=args.arch, device=args.device, seed=args.seed,
           resume=args.resume, preview_every=args.preview_every, preview_frames=args.preview_frames,
           vgg_weights=args.vgg_weights, overwrite=args.overwrite, lr=args.lr, patch_size=args.patch_size,
           batch_size=args.batch_size, threads=args.threads)

@@ -14,6 +14,7 @@ from ._base import (ARCHITECTURES, BUILTIN_ARCHITECTURE_MODULES, CHECKPOINT_FORM
 from ._discriminator import PatchDiscriminator, lsgan_loss
 from ._fast import FastGenerator
 from ._flops import flops_per_pixel
+from ._fusion import FusionConfig, TemporalFusion
 from ._texler import GeneratorJ
 from ._vgg import VGGFeatureLoss, find_vgg_weights
 
@@ -25,7 +26,7 @@ def architecture_names() -> list[str]:
 
 
 __all__ = ["ARCHITECTURES", "Architecture", "BUILTIN_ARCHITECTURE_MODULES", "CHECKPOINT_FORMAT",
-           "DEFAULT_ARCH", "FOREIGN_LOADERS", "FastGenerator", "GeneratorJ", "ModelConfig",
+           "DEFAULT_ARCH", "FOREIGN_LOADERS", "FastGenerator", "FusionConfig", "GeneratorJ", "ModelConfig",
            "PatchDiscriminator", "Stylizer", "VGGFeatureLoss", "architecture_names", "build_stylizer",
            "find_vgg_weights", "flops_per_pixel", "get_architecture", "load_stylizer", "lsgan_loss",
-           "read_checkpoint", "register_architecture", "save_checkpoint"]
+           "read_checkpoint", "register_architecture", "save_checkpoint", "TemporalFusion"]

@@ -3,7 +3,8 @@
 A checkpoint is a single ``torch.save`` dict of tensors and plain values::
 
     {"format": "vidstyle-model", "config": "<JSON of ModelConfig>",
-     "state_dict": {...}, "training_state": {...} (optional, for --resume)}
+     "state_dict": {...}, "fusion_state_dict": {...} (optional, the temporal stage),
+     "training_state": {...} (optional, for --resume)}
 
 and is only ever read with ``torch.load(..., weights_only=True)``: a model file
 can never run code.
@@ -25,6 +26,7 @@ from torch import nn
 from .. import __version__
 from ..errors import InputError
 from ..io import atomic_output
+from ._fusion import FusionConfig, TemporalFusion
 
 CHECKPOINT_FORMAT = "vidstyle-model"
 
@@ -35,7 +37,9 @@ class ModelConfig:
 
     ``guide_channels`` extra input channels follow the 3 RGB channels;
     ``train_size`` is the (width, height) frames were trained at, which the
-    renderer uses unless told otherwise.
+    renderer uses unless told otherwise. ``fusion`` is the
+    :class:`~vidstyle.models.FusionConfig` (as a dict) of the model's learned
+    temporal stage, None for a per-frame model.
     """
 
     arch: str
@@ -43,6 +47,7 @@ class ModelConfig:
     train_size: tuple[int, int] | None = None
     arch_options: dict[str, Any] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)  # training summary: losses, steps, keyframes
+    fusion: dict[str, Any] | None = None
     vidstyle_version: str = __version__
 
     @property
@@ -113,7 +118,9 @@ class Stylizer(nn.Module):
 
     forward: (B, 3 + guide_channels, H, W) float in [0, 1] -> (B, 3, H, W) in
     [0, 1]. Frames are padded (replicate) to the architecture's size multiple
-    and cropped back, so odd sizes work.
+    and cropped back, so odd sizes work. ``fusion`` is the optional learned
+    temporal stage (:class:`~vidstyle.models.TemporalFusion`) that the renderer
+    runs on ``forward``'s output frame after frame; ``forward`` never uses it.
     """
 
     def __init__(self, config: ModelConfig, net: nn.Module | None = None) -> None:
@@ -122,6 +129,12 @@ class Stylizer(nn.Module):
         arch = get_architecture(config.arch)
         self.size_multiple = arch.size_multiple
         self.net = net if net is not None else arch.build(config)
+        self.fusion = TemporalFusion(FusionConfig.from_dict(config.fusion)) if config.fusion else None
+
+    def attach_fusion(self, fusion: TemporalFusion | None) -> None:
+        """Set (or with None, remove) the temporal stage, keeping the config in step."""
+        self.fusion = fusion
+        self.config.fusion = fusion.config.to_dict() if fusion is not None else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim != 4 or x.shape[1] != self.config.in_channels:
@@ -147,6 +160,8 @@ def save_checkpoint(path: str | Path, model: Stylizer, *, training_state: dict[s
         "config": model.config.to_json(),
         "state_dict": {k: v.detach().cpu() for k, v in model.net.state_dict().items()},
     }
+    if model.fusion is not None:
+        payload["fusion_state_dict"] = {k: v.detach().cpu() for k, v in model.fusion.state_dict().items()}
     if training_state is not None:
         payload["training_state"] = training_state
     with atomic_output(path, overwrite=overwrite) as temp:
@@ -189,6 +204,10 @@ def load_stylizer(path: str | Path, device: str | torch.device = "cpu") -> Styli
         model = Stylizer(config)
         try:
             model.net.load_state_dict(data["state_dict"])
+            if model.fusion is not None:
+                model.fusion.load_state_dict(data["fusion_state_dict"])
+        except KeyError:
+            raise InputError("the config names a temporal stage but the file holds no weights for it", path) from None
         except RuntimeError as err:
             raise InputError(f"weights do not fit architecture {config.arch!r} "
                              f"({str(err).splitlines()[0]})", path) from None

@@ -185,6 +185,9 @@ class VidstyleApi:
                  "keyframes": ", ".join(map(str, result.keyframes))}
         if result.settings is not None:
             facts["temporal weight"] = result.settings.temporal_weight
+        stage = getattr(result, "temporal_stage", None)
+        facts["temporal stage"] = (f"learned, {stage['steps']} steps, mean blend weight {stage['blend_weight']:.2f}"
+                                   if stage else "none")
         return TrainingSummary(history, steps, facts)
 
     def render(self, clip: Path, model: Path, output: Path, *, settings: RenderSection, device: str,

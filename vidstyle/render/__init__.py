@@ -5,11 +5,13 @@ Public API::
     result = render("gameplay.mp4", "model.pt", "styled.mp4", stabilize=0.5, keep_hud="hud.png")
     result.frames, result.fps, result.realtime_factor, result.times.shares()
     export_onnx("model.pt", "model.onnx", size=(640, 480))   # or size=None for any size
+    frames_out = stylize_clip(model, frames_in)   # in-memory frames, temporal stage included
 
 The pipeline is decode thread -> model -> encode thread with bounded queues;
 output is written as ``OUTPUT.partial`` and renamed when complete.
 """
 
+from ._fusion import FusionRunner, fusion_motion_estimator, stylize_clip
 from ._hud import composite_hud, load_hud_mask
 from ._model import ModelRunner, Numerics
 from ._onnx import OnnxExport, export_onnx
@@ -17,13 +19,14 @@ from ._pipeline import Pipeline, Stage, StageFailure, StageTimes, run_sequential
 from ._processor import FrameProcessor, RenderedBatch, SourceFrame
 from ._render import RenderOptions, RenderResult, render, working_size
 from ._runtime import DeviceKind, Precision, RuntimePlan, cpu_has_native_bf16, resolve_runtime
-from ._stabilize import Motion, MotionEstimator, Stabilizer, TemporalBlend, temporal_blend
+from ..flow import Motion, MotionEstimator  # re-exported: the renderer streams them
+from ._stabilize import Stabilizer, TemporalBlend, temporal_blend
 from ._yuv import RgbToYuv420, rgb_to_yuv420
 
 __all__ = [
-    "DeviceKind", "FrameProcessor", "ModelRunner", "Motion", "MotionEstimator", "Numerics", "OnnxExport",
+    "DeviceKind", "FrameProcessor", "FusionRunner", "ModelRunner", "Motion", "MotionEstimator", "Numerics", "OnnxExport",
     "Pipeline", "Precision", "RenderOptions", "RenderResult", "RenderedBatch", "RgbToYuv420", "RuntimePlan",
     "SourceFrame", "Stabilizer", "Stage", "StageFailure", "StageTimes", "TemporalBlend", "composite_hud",
-    "cpu_has_native_bf16", "export_onnx", "load_hud_mask", "render", "resolve_runtime", "rgb_to_yuv420",
-    "run_sequential", "temporal_blend", "working_size",
+    "cpu_has_native_bf16", "export_onnx", "fusion_motion_estimator", "load_hud_mask", "render", "resolve_runtime", "rgb_to_yuv420",
+    "run_sequential", "stylize_clip", "temporal_blend", "working_size",
 ]

@@ -24,6 +24,7 @@ from torch import nn
 from ..errors import UsageError, VidstyleError
 from ..io import atomic_output, check_output
 from ..models import Stylizer, load_stylizer
+from ..progress import warn
 
 DEFAULT_OPSET = 17
 TOLERANCE = 2e-3  # max |onnx - torch| on [0, 1] outputs; fp32 kernels differ by ~1e-5
@@ -90,6 +91,9 @@ def export_onnx(model: Stylizer | str | Path, output: str | Path, *, size: tuple
         raise UsageError(f"{output}: the output should end in .onnx")
     stylizer = model if isinstance(model, Stylizer) else load_stylizer(model, "cpu")
     stylizer = stylizer.to("cpu").float().eval()
+    if stylizer.fusion is not None:
+        warn("the model's learned temporal stage is not exported (it needs optical flow between frames); "
+             "the ONNX graph is the per-frame generator, as `vidstyle render --per-frame` runs it")
     graph = _PaddedNet(stylizer).eval()
     channels = stylizer.config.in_channels
     # Trace dynamic graphs at a size that needs padding, so the pad is recorded.

@@ -3,7 +3,8 @@
 Per batch: upload (through a pinned staging buffer and a non-blocking copy on
 CUDA), resize to the model's working size, add guide channels, run the model
 (:class:`~vidstyle.render._model.ModelRunner`: precision and memory format), resize to the output
-size, blend with the previous output (``--stabilize``), put the HUD back, and
+size, run the model's learned temporal stage (at the working size), blend with
+the previous output (``--stabilize``), put the HUD back, and
 convert to bytes for the encoder: YUV 4:2:0 on the GPU when the encoder takes
 it (half the download, no swscale), RGB otherwise.
 """
@@ -17,10 +18,12 @@ import torch
 import torch.nn.functional as F
 
 from ..models import Stylizer
+from ._fusion import FusionRunner
 from ._hud import composite_hud
 from ._model import ModelRunner
 from ._runtime import RuntimePlan
-from ._stabilize import Motion, Stabilizer
+from ..flow import Motion
+from ._stabilize import Stabilizer
 from ._yuv import rgb_to_yuv420
 
 
@@ -34,7 +37,8 @@ class SourceFrame:
     time: float
     rgb: np.ndarray
     guide: np.ndarray | None = None
-    motion: Motion | None = None
+    motion: Motion | None = None         # at the output size, for --stabilize
+    fusion_motion: Motion | None = None  # at the working size, for the model's temporal stage
 
 
 @dataclass
@@ -64,7 +68,8 @@ class FrameProcessor:
 
     def __init__(self, model: Stylizer, plan: RuntimePlan, *, work_size: tuple[int, int],
                  out_size: tuple[int, int], hud_mask: np.ndarray | None = None, stabilize: float = 0.0,
-                 yuv_output: bool = False, compile_model: bool = False, ring_size: int = 4) -> None:
+                 yuv_output: bool = False, compile_model: bool = False, ring_size: int = 4,
+                 temporal: bool = True) -> None:
         self.plan = plan
         self.device = plan.device
         self.work_size, self.out_size = work_size, out_size
@@ -77,6 +82,7 @@ class FrameProcessor:
             self.hud = torch.from_numpy(np.ascontiguousarray(hud_mask, dtype=np.float32))[None, None]
             self.hud = self.hud.to(self.device)
         self.stabilizer = Stabilizer(stabilize) if stabilize > 0 else None
+        self.fusion = FusionRunner(model.fusion, self.device) if temporal and model.fusion is not None else None
         self._ring_size = ring_size
         self._staging: dict[str, torch.Tensor] = {}  # one pinned buffer per kind of upload
         self._ring: list[torch.Tensor] = []
@@ -134,6 +140,9 @@ class FrameProcessor:
             guides = self._upload([frame.guide for frame in batch], "guides")  # type: ignore[misc]
             x = torch.cat((x, guides), dim=1)
         styled = self.runner(x).clamp(0.0, 1.0)  # not in place: CUDA-graph output
+        if self.fusion is not None:
+            styled = torch.cat([self.fusion(styled[i:i + 1], x[i:i + 1, :3], frame.fusion_motion)
+                                for i, frame in enumerate(batch)], dim=0)
         styled = _resize(styled, self.out_size).clamp_(0.0, 1.0)
         if self.stabilizer is not None:
             styled = torch.cat([self.stabilizer(styled[i:i + 1], frame.motion)

@@ -21,7 +21,9 @@ from ._hud import resolve_hud_mask
 from ._pipeline import Pipeline, StageTimes, run_sequential
 from ._processor import FrameProcessor, RenderedBatch, SourceFrame
 from ._runtime import DeviceKind, Precision, RuntimePlan, nvdec_hwaccel, resolve_runtime
-from ._stabilize import MotionEstimator, check_strength
+from ..flow import MotionEstimator
+from ._fusion import fusion_motion_estimator
+from ._stabilize import check_strength
 
 _POSTFIX_EVERY_S = 0.5
 
@@ -33,7 +35,9 @@ class RenderOptions:
     ``size`` is the model's working size (default: the size it was trained at,
     keeping the source's aspect), ``output_size`` the encoded size (default:
     the source's). ``keep_hud`` is a mask image or ``"auto"``; ``stabilize``
-    the temporal blend strength S in [0, 1) (0 = off); ``guides`` a folder of
+    the temporal blend strength S in [0, 1) (0 = off); ``temporal`` False
+    skips the model's learned temporal stage, if it has one (``--per-frame``);
+    ``guides`` a folder of
     guide images for models with guide channels. ``batch``/``threads`` None
     means the device's sensible default.
     """
@@ -53,6 +57,7 @@ class RenderOptions:
     keep_hud: str | Path | None = None
     stabilize: float = 0.0
     stabilize_flow: FlowPreset | str = FlowPreset.ULTRAFAST
+    temporal: bool = True
     guides: str | Path | None = None
     compile: bool = False
     channels_last: bool | None = None
@@ -140,17 +145,24 @@ def render(source: str | Path, model: Stylizer | str | Path, output: str | Path,
             processor = FrameProcessor(
                 stylizer, plan, work_size=work_size, out_size=out_size, hud_mask=hud_mask,
                 stabilize=stabilize, compile_model=options.compile, ring_size=options.queue_depth + 2,
-                yuv_output=plan.is_cuda and isinstance(writer, VideoWriter) and writer.pix_fmt == "yuv420p")
+                yuv_output=plan.is_cuda and isinstance(writer, VideoWriter) and writer.pix_fmt == "yuv420p",
+                temporal=options.temporal)
             hint = "" if plan.precision is Precision.FP32 else "; --precision fp32 for full precision"
             info(f"model on {plan.device.type}: {processor.runner.describe()}, {plan.torch_threads} torch "
                  f"thread(s){hint}")
             motion = MotionEstimator(options.stabilize_flow) if stabilize else None
+            fusion = None
+            if processor.fusion is not None:
+                fusion = fusion_motion_estimator(processor.fusion.fusion, work_size)
+                info(f"temporal stage on: the model's learned fusion, {fusion.preset.value} flow "
+                     "(--per-frame to render frames independently)")
 
             def frames() -> Iterator[SourceFrame]:
                 for frame in reader:
                     yield SourceFrame(index=frame.index, pts=frame.pts, time=frame.time, rgb=frame.rgb,
                                       guide=None if guides is None else guides(frame.index),
-                                      motion=None if motion is None else motion(frame.rgb))
+                                      motion=None if motion is None else motion(frame.rgb),
+                                      fusion_motion=fusion(frame.rgb) if fusion else None)
 
             rate = source_info.nominal_fps or source_info.average_fps
             bar = stack.enter_context(progress(reader.expected_frames, options.desc))

@@ -6,64 +6,17 @@ flow is trustworthy (Lai et al.'s forward-backward test, ``validity_mask``):
 
     out_t = styl_t + S * valid_t * (warp(out_{t-1}, flow_t) - styl_t)
 
-The flow is computed in the decode stage (DIS on greyscale, at most
-``max_width`` pixels wide and scaled up) so it overlaps with the model; the
-blend runs on the model's device.
+The flow is computed in the decode stage (:class:`vidstyle.flow.MotionEstimator`)
+so it overlaps with the model; the blend runs on the model's device.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import cv2
-import numpy as np
 import torch
 from torch import nn
 
 from ..errors import UsageError
-from ..flow import DisFlow, FlowPreset, flow_to_tensor, to_gray, validity_mask, warp
-
-
-@dataclass
-class Motion:
-    """How frame t maps onto frame t-1: ``flow`` (H, W, 2) float32 with
-    frame_t(x) ~ frame_{t-1}(x + flow(x)), ``valid`` (H, W) float32 in {0, 1}."""
-
-    flow: np.ndarray
-    valid: np.ndarray
-
-
-class MotionEstimator:
-    """Sequential source-frame motion for the stabilizer; call once per frame in order.
-
-    Returns None for the first frame (nothing to blend with).
-    """
-
-    def __init__(self, preset: FlowPreset | str = FlowPreset.ULTRAFAST, max_width: int = 640) -> None:
-        self.preset = FlowPreset.parse(preset)
-        self.max_width = max_width
-        self._flow = DisFlow(self.preset)
-        self._previous: np.ndarray | None = None
-
-    def __call__(self, rgb: np.ndarray) -> Motion | None:
-        height, width = rgb.shape[:2]
-        gray = to_gray(rgb)
-        if width > self.max_width:
-            small = (self.max_width, max(2, round(height * self.max_width / width)))
-            gray = cv2.resize(gray, small, interpolation=cv2.INTER_AREA)
-        previous, self._previous = self._previous, gray
-        if previous is None or previous.shape != gray.shape:
-            return None
-        to_previous = self._flow(gray, previous)
-        from_previous = self._flow(previous, gray)
-        valid = validity_mask(to_previous, from_previous).astype(np.float32)
-        if gray.shape[1] != width:
-            scale_x, scale_y = width / gray.shape[1], height / gray.shape[0]
-            to_previous = cv2.resize(to_previous, (width, height), interpolation=cv2.INTER_LINEAR)
-            to_previous[..., 0] *= scale_x
-            to_previous[..., 1] *= scale_y
-            valid = cv2.resize(valid, (width, height), interpolation=cv2.INTER_NEAREST)
-        return Motion(flow=to_previous, valid=valid)
+from ..flow import Motion, flow_to_tensor, warp
 
 
 def temporal_blend(current: torch.Tensor, previous: torch.Tensor, flow: torch.Tensor,

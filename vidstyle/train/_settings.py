@@ -19,11 +19,13 @@ DEFAULT_TEMPORAL_WEIGHT = 1.0
 # 4e-4 constant, 40 patches of 32 px, GAN on). ``fast`` has no normalisation
 # layers; it learns at 2e-3 decayed over the last 70 % of the budget (5e-3
 # diverged on a real clip) and without the GAN, which cost 3.8 dB PSNR in a
-# 400-step run on the 100-frame sample.
+# 400-step run on the 100-frame sample. Its temporal terms: keyframe propagation
+# with the keyframe keeping half of the patches (8 frames x 0.125), no pair loss,
+# then the learned temporal stage (docs/BENCHMARKS.md, "Temporal terms").
 ARCH_DEFAULTS: dict[str, dict[str, Any]] = {
     "texler": {"lr": 4e-4, "patch_size": 32, "batch_size": 40, "gan_weight": 0.125, "lr_decay_start": 1.0},
     "fast": {"lr": 2e-3, "patch_size": 32, "batch_size": 8, "gan_weight": 0.0, "lr_decay_start": 0.3,
-             "temporal_every": 4, "temporal_start": 0.5, "pair_weight": 0.25},
+             "temporal_every": 4, "temporal_start": 0.5, "pair_weight": 0.0, "propagation_weight": 0.125},
 }
 FALLBACK_DEFAULTS = {"lr": 1e-3, "patch_size": 32, "batch_size": 40}
 
@@ -53,6 +55,15 @@ class TrainSettings:
     temporal_margin: int = 12
     propagation_weight: float = 1.0  # patches of each propagated frame vs a keyframe's, x temporal_weight
     propagation_offsets: tuple[int, ...] = (1, 2, 4, 8)
+    fusion_weight: float = 2.0       # learned temporal stage: lambda of its warping loss, x temporal_weight
+    fusion_share: float = 0.15       # of a time budget, for the temporal stage (after the generator)
+    fusion_steps: int = 300          # at most
+    fusion_flow: str = "fast"        # DIS preset of its run-time motion
+    fusion_lr: float = 2e-3
+    fusion_sequences: int = 12       # runs of consecutive frames it trains on
+    fusion_unroll: int = 4           # frames per run after the first
+    fusion_crop: int = 128           # px, plus fusion_margin on each side
+    fusion_margin: int = 16
     lr_decay_start: float = 0.3     # fraction of the budget after which lr decays to 10 % (1 = never)
     seed: int = 0
 
@@ -64,8 +75,14 @@ def make_settings(arch: str, **overrides: Any) -> TrainSettings:
     defaults = dict(ARCH_DEFAULTS.get(arch, FALLBACK_DEFAULTS))
     defaults.update({k: v for k, v in overrides.items() if v is not None})
     settings = TrainSettings(arch=arch, **defaults)
-    if settings.temporal_weight < 0 or settings.compound_weight < 0:
-        raise UsageError("loss weights must not be negative")
+    weights = {"temporal": settings.temporal_weight, "compound": settings.compound_weight,
+               "propagation": settings.propagation_weight, "pair": settings.pair_weight,
+               "fusion": settings.fusion_weight}
+    for name, weight in weights.items():
+        if weight < 0:
+            raise UsageError(f"--{name}-weight must not be negative (got {weight:g})")
+    if not 0 <= settings.fusion_share < 1:
+        raise UsageError(f"fusion_share must be in [0, 1) (got {settings.fusion_share:g})")
     if settings.patch_size < 16:
         raise UsageError(f"patch size {settings.patch_size} is too small (at least 16)")
     return settings
@@ -77,7 +94,8 @@ class TrainResult:
 
     ``history`` has one dict per step: ``step``, ``seconds`` (training time so
     far), ``total`` and each active loss (``l1``, ``gan``, ``vgg``,
-    ``temporal``, ``compound``, ``discriminator``).
+    ``temporal``, ``compound``, ``discriminator``). ``temporal_stage``
+    summarises the learned temporal stage's training (empty when it has none).
     """
 
     model: Stylizer
@@ -91,6 +109,7 @@ class TrainResult:
     previews: list[Path] = field(default_factory=list)
     contact_sheet: Path | None = None
     settings: TrainSettings | None = None
+    temporal_stage: dict[str, float] = field(default_factory=dict)  # steps, seconds, loss, blend_weight
 
 
 def resolve_device(device: str | torch.device) -> torch.device:

@@ -143,10 +143,8 @@ class ClipFlows:
         return forward, validity_mask(forward, backward, exclude_outside=True)
 
 
-def pair_flows(frames: np.ndarray, pairs: list[tuple[int, int]], *, indices: list[int] | None = None,
-               cache: FlowCache | None = None, source: SourceId | None = None) -> list[TrainingPair]:
-    """Flows and validity masks for the training pairs (clip positions); see :class:`ClipFlows`."""
-    flows = ClipFlows(frames, indices=indices, cache=cache, source=source)
+def pair_flows(flows: ClipFlows, pairs: list[tuple[int, int]]) -> list[TrainingPair]:
+    """Flows and validity masks for the training pairs (clip positions)."""
     out = []
     with progress(len(pairs), "flow", unit="pair") as bar:
         for a, b in pairs:

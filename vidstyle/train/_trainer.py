@@ -17,6 +17,7 @@ from ..io import check_output
 from ..models import (DEFAULT_ARCH, ModelConfig, PatchDiscriminator, Stylizer, VGGFeatureLoss,
                       find_vgg_weights, get_architecture, lsgan_loss, read_checkpoint, save_checkpoint)
 from ..progress import info, progress, warn
+from ._fusion import train_fusion
 from ._data import Clip, PatchSampler, load_clip, load_guides, load_keyframes, load_masks, texler_layout
 from ._preview import contact_sheet, stylize_frames, write_png
 from ._settings import (DEFAULT_MINUTES, TrainResult, TrainSettings, cpu_threads, make_settings,
@@ -34,6 +35,8 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
           size: tuple[int, int] | None = None, minutes: float | None = None, steps: int | None = None,
           cpu_minutes: float | None = None,
           temporal_weight: float | None = None, compound_weight: float | None = None,
+          propagation_weight: float | None = None, pair_weight: float | None = None,
+          fusion_weight: float | None = None,
           gan_weight: float | None = None, arch: str = DEFAULT_ARCH, device: str = "auto", seed: int = 0,
           resume: bool = False, preview_every: int = 0, preview_frames: list[int] | None = None,
           vgg_weights: str | Path | None = None, overwrite: bool = False, lr: float | None = None,
@@ -55,10 +58,13 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
             (``steps`` counts from the start, also across ``resume``; with
             neither, ``DEFAULT_MINUTES``). ``cpu_minutes`` budgets process CPU
             time instead of wall time (for benchmarks on shared machines).
-        temporal_weight: weight of the flow-based temporal terms (0 = off): the
+        temporal_weight: scales every temporal term (0 = off, a per-frame model):
+            the keyframes propagated by flow to their neighbours (x
+            ``propagation_weight``, patches per keyframe patch), the
             occlusion-masked warping loss between outputs of frame pairs (x
-            ``pair_weight``) and the keyframes propagated by flow to their
-            neighbours (x ``propagation_weight``, as a share of the patches).
+            ``pair_weight``) and the learned temporal stage trained after the
+            generator (x ``fusion_weight``, the lambda of its warping loss;
+            it takes ``fusion_share`` of the budget).
         compound_weight: weight of the flow-free compound regulariser (0 = off).
         arch: generator design, ``fast`` (default) or ``texler``.
         resume: continue from ``output`` (step count, optimisers, RNG).
@@ -84,6 +90,8 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
     get_architecture(arch)
     torch_device = resolve_device(device)
     settings = make_settings(arch, temporal_weight=temporal_weight, compound_weight=compound_weight,
+                             propagation_weight=propagation_weight, pair_weight=pair_weight,
+                             fusion_weight=fusion_weight,
                              gan_weight=gan_weight, lr=lr, patch_size=patch_size, batch_size=batch_size, seed=seed,
                              lr_decay_start=lr_decay_start)
     saved = read_checkpoint(output) if resume else None
@@ -124,13 +132,21 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
     vgg = _vgg_loss(vgg_weights, settings, torch_device)
     if flow_cache is not None and not isinstance(flow_cache, FlowCache):
         flow_cache = FlowCache(flow_cache)
-    pairs = _temporal_pairs(clip, settings, flow_cache)
-    propagated = _propagated(clip, painted, key_masks, settings, flow_cache)
+    source = SourceId.of_file(clip.path) if flow_cache is not None else None
+    flows = ClipFlows(clip.frames, indices=clip.indices, cache=flow_cache, source=source)
+    pairs = _temporal_pairs(clip, settings, flows)
+    propagated = _propagated(clip, painted, key_masks, settings, flows)
+    fusion_on = settings.temporal_weight * settings.fusion_weight > 0 and \
+        len(clip.indices) > settings.fusion_unroll
+    # The generator gets the budget less the temporal stage's share.
+    generator_seconds = budget_seconds * (1 - settings.fusion_share) if fusion_on and budget_seconds else budget_seconds
     losses = ["l1"] + (["gan"] if discriminator else []) + (["vgg"] if vgg else []) + \
         (["temporal"] if pairs else []) + (["compound"] if settings.compound_weight > 0 else [])
     info(f"training {arch} on {len(painted)} keyframe(s) {sorted(painted)} at {clip.size[0]}x{clip.size[1]}, "
          f"{torch_device}; losses: " + ", ".join(_describe(name, settings) for name in losses)
          + (f"; keyframes propagated by flow to {len(propagated)} frames" if propagated else "")
+         + (f"; then a learned temporal stage (warping loss x{settings.temporal_weight * settings.fusion_weight:g})"
+            if fusion_on else "")
          + ("" if vgg or settings.vgg_weight <= 0 else
             " (perceptual VGG loss off: no --vgg-weights and no VGG19 file in the torch hub cache)"))
 
@@ -176,16 +192,18 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
                 "torch_rng": torch.get_rng_state(), "temporal_rng": temporal_rng.get_state(),
                 "numpy_rng": rng.bit_generator.state, "sampler": sampler.state()}
 
+    fusion_summary: dict[str, float] = {}
+
     def save() -> None:
         config.info = {"settings": settings.to_dict(), "steps": step, "seconds": round(elapsed, 1),
                        "keyframes": sorted(painted), "losses": losses, "normalisation": NORMALISATION,
-                       "final_loss": history[-1] if history else {}, "auto_guides": auto_guide_recipe}
+                       "final_loss": history[-1] if history else {}, "auto_guides": auto_guide_recipe,
+                       "temporal_stage": fusion_summary}
         save_checkpoint(output, model, training_state=training_state(), overwrite=True)
 
     preview_positions = _preview_positions(clip, painted, preview_frames)
     previews: list[Path] = []
     model.train()
-    threads_scope = _thread_scope(torch_device, threads)
     autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if torch_device.type == "cuda"
                 else contextlib.nullcontext())
     if torch_device.type == "cuda":
@@ -194,17 +212,17 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
     last_save = time.perf_counter()
     stopped_by = "steps"
     total = steps if steps is not None else None
-    with threads_scope, progress(total, "train", unit="step") as bar:
+    with _thread_scope(torch_device, threads), progress(total, "train", unit="step") as bar:
         bar.update(step if total else 0)
         while True:
             session = clock() - session_start
             if steps is not None and step >= steps:
                 stopped_by = "steps"
                 break
-            if budget_seconds is not None and session >= budget_seconds:
+            if generator_seconds is not None and session >= generator_seconds:
                 stopped_by = "time"
                 break
-            fraction = max(step / steps if steps else 0.0, session / budget_seconds if budget_seconds else 0.0)
+            fraction = max(step / steps if steps else 0.0, session / generator_seconds if generator_seconds else 0.0)
             _set_lr(opt_g, settings, fraction)
             # The temporal term costs more than the patch batch; applying it every
             # k-th step with k times the weight keeps its expected gradient.
@@ -221,7 +239,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
             if callback is not None:
                 callback(record)
             bar.update(1)
-            left = "" if budget_seconds is None else f" left={max(0, budget_seconds - session):.0f}s"
+            left = "" if generator_seconds is None else f" left={max(0, generator_seconds - session):.0f}s"
             bar.set_postfix_str(" ".join(f"{k}={record[k]:.4f}" for k in losses if k in record) + left,
                                 refresh=False)
             if output is not None and preview_every and step % preview_every == 0:
@@ -232,17 +250,28 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
     if step == start_step:
         warn("no training step was run (the budget was already used up)")
     model.eval()
+    rate = (step - start_step) / max(1e-9, clock() - session_start)
+    if fusion_on:
+        with _thread_scope(torch_device, threads):
+            left = None if budget_seconds is None else budget_seconds - (clock() - session_start)
+            # A step budget gives the stage the same share, in steps, as a time budget does.
+            share = None if steps is None else max(1, math.ceil(steps * settings.fusion_share / (1 - settings.fusion_share)))
+            fusion, fusion_summary = train_fusion(model, inputs, flows, settings, seconds=left, steps=share,
+                                                  clock=clock, device=torch_device, rng=rng)
+        model.attach_fusion(fusion)
+        if fusion is not None:
+            info(f"temporal stage: {fusion_summary['steps']} steps in {fusion_summary['seconds']:.0f} s, "
+                 f"mean blend weight {fusion_summary['blend_weight']:.2f}")
     sheet = None
     if output is not None:
         save()
         sheet = _write_contact_sheet(model, inputs, preview_positions, clip, painted, output, torch_device)
-    rate = (step - start_step) / max(1e-9, clock() - session_start)
     info(f"trained {step} steps ({rate:.1f} steps/s), final loss {history[-1]['total'] if history else math.nan:.4f}"
          + (f"; wrote {output}" if output else ""))
     return TrainResult(model=model.to(memory_format=torch.contiguous_format), output=Path(output) if output else None,
                        steps=step, seconds=elapsed, stopped_by=stopped_by, losses=losses,
                        keyframes=sorted(painted), history=history, previews=previews, contact_sheet=sheet,
-                       settings=settings)
+                       settings=settings, temporal_stage=fusion_summary)
 
 
 def _train_step(model: Stylizer, discriminator: PatchDiscriminator | None, vgg: VGGFeatureLoss | None,
@@ -324,7 +353,7 @@ def _set_lr(optimizer: torch.optim.Optimizer, settings: TrainSettings, fraction:
         group["lr"] = settings.lr * scale
 
 
-def _temporal_pairs(clip: Clip, settings: TrainSettings, cache: FlowCache | None) -> list[TrainingPair]:
+def _temporal_pairs(clip: Clip, settings: TrainSettings, flows: ClipFlows) -> list[TrainingPair]:
     if settings.temporal_weight * settings.pair_weight <= 0 or len(clip.indices) < 2:
         if settings.temporal_weight > 0 and len(clip.indices) < 2:
             warn("the input has a single frame: temporal loss off")
@@ -334,17 +363,13 @@ def _temporal_pairs(clip: Clip, settings: TrainSettings, cache: FlowCache | None
         warn(f"frames of {width}x{height} are too small for the temporal loss: off")
         return []
     wanted = max_pairs_for(height, width, settings.temporal_pairs)
-    source = SourceId.of_file(clip.path) if cache is not None else None
-    return pair_flows(clip.frames, choose_pairs(len(clip.indices), wanted), indices=clip.indices,
-                      cache=cache, source=source)
+    return pair_flows(flows, choose_pairs(len(clip.indices), wanted))
 
 
 def _propagated(clip: Clip, painted: Mapping[int, np.ndarray], masks: Mapping[int, np.ndarray],
-                settings: TrainSettings, cache: FlowCache | None) -> list[PropagatedKeyframe]:
+                settings: TrainSettings, flows: ClipFlows) -> list[PropagatedKeyframe]:
     if settings.temporal_weight <= 0 or settings.propagation_weight <= 0 or len(clip.indices) < 2:
         return []
-    source = SourceId.of_file(clip.path) if cache is not None else None
-    flows = ClipFlows(clip.frames, indices=clip.indices, cache=cache, source=source)
     by_position = {clip.position(index): image for index, image in painted.items()}
     return propagate_keyframes(flows, by_position, {clip.position(i): m for i, m in masks.items()},
                                tuple(settings.propagation_offsets))

@@ -1,0 +1,111 @@
+"""The learned temporal stage: the module, its training, checkpoints and the renderer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from vidstyle.flow import warp_numpy
+from vidstyle.metrics import flicker
+from vidstyle.models import FusionConfig, TemporalFusion, load_stylizer, save_checkpoint
+from vidstyle.render import render, stylize_clip
+from vidstyle.train import ClipFlows, make_settings
+from vidstyle.train._fusion import sequence_starts, train_fusion
+
+from ._fixtures_render import moving_pattern, toy_model
+from ._fixtures_train import moving_scene, psnr
+from ._media import make_clip
+
+
+def _frames(path):
+    from ._fixtures_render import decoded_frames
+
+    return decoded_frames(path)
+
+
+def test_untrained_stage_is_a_half_blend_and_never_blends_where_flow_is_untrusted():
+    fusion = TemporalFusion()
+    styled, previous = torch.rand(2, 3, 9, 11), torch.rand(2, 3, 9, 11)
+    frame, previous_frame = torch.rand(2, 3, 9, 11), torch.rand(2, 3, 9, 11)
+    flow = torch.zeros(2, 2, 9, 11)
+    valid = torch.ones(2, 1, 9, 11)
+    valid[1] = 0
+    out = fusion(styled, previous, frame, previous_frame, flow, valid)
+    assert torch.allclose(out[0], 0.5 * (styled[0] + previous[0]), atol=1e-6)
+    assert torch.equal(out[1], styled[1])
+    with pytest.raises(ValueError, match="valid must be"):
+        fusion(styled, previous, frame, previous_frame, flow, valid[:, :, :5])
+    assert 5_000 < fusion.flops_per_pixel() < 20_000
+
+
+def test_sequence_starts_spread_over_the_clip():
+    assert sequence_starts(100, 4, 5) == [0, 32, 63, 95]
+    assert sequence_starts(6, 12, 5) == [0, 1]
+    assert sequence_starts(4, 12, 5) == []
+
+
+class _Flickering(torch.nn.Module):
+    """A per-frame 'generator' whose output jumps in brightness from call to call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.generator = torch.Generator().manual_seed(3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        jump = 0.2 * (torch.rand(x.shape[0], 1, 1, 1, generator=self.generator) - 0.5)
+        return (1 - x[:, :3] + jump).clamp(0, 1)
+
+
+def test_trained_stage_lowers_flicker_and_moves_closer_to_the_steady_style():
+    frames = moving_scene(16, 64, 48)
+    inputs = torch.from_numpy(frames).permute(0, 3, 1, 2).contiguous()
+    settings = make_settings("fast", temporal_weight=1.0)
+    fusion, summary = train_fusion(_Flickering(), inputs, ClipFlows(frames), settings, seconds=None, steps=60,
+                                   clock=lambda: 0.0, device=torch.device("cpu"), rng=np.random.default_rng(0))
+    assert fusion is not None and summary["steps"] == 60
+    model = toy_model("test_fusion_flicker", _Flickering())
+    model.attach_fusion(fusion)
+    steady = 255 - frames
+    fused, alone = stylize_clip(model, frames), stylize_clip(model, frames, temporal=False)
+
+    def warp_error(clip):  # against the true motion: the content moves 1 px left per frame
+        flow = np.zeros(frames.shape[1:3] + (2,), np.float32)
+        flow[..., 0] = -1
+        return np.mean([np.abs(clip[t].astype(float) - warp_numpy(clip[t + 1], flow))[:, 2:-2].mean()
+                        for t in range(len(clip) - 1)])
+
+    assert warp_error(fused) < 0.6 * warp_error(alone)
+    assert np.mean([psnr(f, s) for f, s in zip(fused, steady)]) > np.mean([psnr(a, s) for a, s in zip(alone, steady)])
+
+
+def test_checkpoint_keeps_the_stage_and_renders_with_and_without_it(tmp_path):
+    clip = make_clip(tmp_path / "moving.mp4", frames=12, size=(96, 72), audio=False, make_frame=moving_pattern)
+
+    def jumpy_model(name):
+        generator = torch.Generator().manual_seed(1)
+
+        def jumpy(x):
+            return (x[:, :3] + 0.15 * (torch.rand(x.shape[0], 1, 1, 1, generator=generator) - 0.5)).clamp(0, 1)
+
+        return toy_model(name, jumpy)
+
+    model = jumpy_model("test_fusion_render")
+    model.attach_fusion(TemporalFusion(FusionConfig(flow_preset="ultrafast")))
+    save_checkpoint(tmp_path / "m.pt", model)
+    loaded = load_stylizer(tmp_path / "m.pt")
+    assert loaded.config.fusion == {"width": 16, "flow_preset": "ultrafast"}
+    for a, b in zip(loaded.fusion.parameters(), model.fusion.parameters()):
+        assert torch.equal(a, b)
+
+    fused, per_frame, plain = tmp_path / "fused.mp4", tmp_path / "per_frame.mp4", tmp_path / "plain.mp4"
+    render(clip, model, fused)
+    render(clip, jumpy_model("test_fusion_render_2"), per_frame, temporal=False)
+    without = jumpy_model("test_fusion_render_3")
+    render(clip, without, plain)
+    assert all(np.array_equal(a, b) for a, b in zip(_frames(per_frame), _frames(plain)))
+    source = _frames(clip)
+    assert len(_frames(fused)) == len(source)
+    before = flicker(_frames(plain), source=source, tof=False).warp_error
+    after = flicker(_frames(fused), source=source, tof=False).warp_error
+    assert after < 0.7 * before

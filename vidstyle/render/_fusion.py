@@ -1,0 +1,77 @@
+"""Running a model's learned temporal stage frame after frame.
+
+:class:`FusionRunner` keeps what the stage needs from the previous frame (its
+output and its source frame, at the model's working size); the renderer feeds
+it motion from a :class:`~vidstyle.flow.MotionEstimator` built with
+:func:`fusion_motion_estimator`, the same estimator the trainer used.
+:func:`stylize_clip` does the whole thing for frames already in memory.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+import torch
+
+from ..flow import FlowPreset, Motion, MotionEstimator, flow_to_tensor
+from ..models import Stylizer, TemporalFusion
+
+
+def fusion_motion_estimator(fusion: TemporalFusion, size: tuple[int, int]) -> MotionEstimator:
+    """The motion estimator the stage was trained with, giving flow at ``size`` (W, H)."""
+    return MotionEstimator(FlowPreset.parse(fusion.config.flow_preset), size=size)
+
+
+class FusionRunner:
+    """Callable: (styled, frame, motion) -> output, each (1, 3, H, W) on the
+    stage's device; ``motion`` None (first frame, cut) passes ``styled`` through."""
+
+    def __init__(self, fusion: TemporalFusion, device: torch.device) -> None:
+        self.fusion = fusion.to(device).eval()
+        self.device = device
+        self._previous_output: torch.Tensor | None = None
+        self._previous_frame: torch.Tensor | None = None
+
+    @torch.inference_mode()
+    def __call__(self, styled: torch.Tensor, frame: torch.Tensor, motion: Motion | None) -> torch.Tensor:
+        styled, frame = styled.float(), frame.float()
+        out = styled
+        previous = self._previous_output
+        if motion is not None and previous is not None and previous.shape == styled.shape:
+            flow = flow_to_tensor(motion.flow)[None].to(self.device, non_blocking=True)
+            valid = torch.from_numpy(motion.valid)[None, None].to(self.device, non_blocking=True)
+            out = self.fusion(styled, previous, frame, self._previous_frame, flow, valid).clamp_(0.0, 1.0)
+        self._previous_output, self._previous_frame = out, frame
+        return out
+
+
+@torch.inference_mode()
+def stylize_clip(model: Stylizer, frames: Iterable[np.ndarray], *, device: str | torch.device = "cpu",
+                 temporal: bool = True) -> np.ndarray:
+    """Stylize in-memory frames in order, with the model's temporal stage when it has one.
+
+    Args:
+        model: a :class:`~vidstyle.models.Stylizer` without guide channels.
+        frames: (H, W, 3) uint8 RGB frames of one shot, in order.
+        temporal: run the fusion stage (False: every frame on its own).
+
+    Returns:
+        (T, H, W, 3) uint8 RGB.
+    """
+    if model.config.guide_channels:
+        raise ValueError("stylize_clip takes models without guide channels; use vidstyle.render.render")
+    device = torch.device(device)
+    model = model.to(device).eval()
+    runner = FusionRunner(model.fusion, device) if temporal and model.fusion is not None else None
+    estimator = None
+    out = []
+    for rgb in frames:
+        x = torch.from_numpy(np.ascontiguousarray(rgb)).to(device).permute(2, 0, 1)[None].float().div_(255)
+        styled = model(x).clamp_(0.0, 1.0)
+        if runner is not None:
+            if estimator is None:
+                estimator = fusion_motion_estimator(runner.fusion, (rgb.shape[1], rgb.shape[0]))
+            styled = runner(styled, x, estimator(rgb))
+        out.append(styled[0].mul(255).round_().byte().permute(1, 2, 0).cpu().numpy())
+    return np.stack(out)

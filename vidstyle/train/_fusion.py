@@ -1,0 +1,154 @@
+"""Training the learned temporal stage (:class:`vidstyle.models.TemporalFusion`).
+
+Runs after the generator, which it leaves frozen. Short runs of consecutive
+frames are stylized once; the stage is then unrolled over random crops of them,
+each output feeding the next frame as the renderer will, and trained on
+
+    sum_t  |out_t - styled_t|^2  +  lambda * valid_t * |out_t - warp(out_{t-1})|^2
+
+Squared errors make the balance a blend, not a switch: with nothing else to go
+on, the best weight is lambda / (1 + lambda) everywhere; the network learns
+where to depart from it (the scene really changed, the stylization only
+flickered). The stage's input motion comes from the renderer's estimator
+(:class:`vidstyle.flow.MotionEstimator`); the loss uses the trainer's own
+trusted flow (:class:`ClipFlows`, forward-backward checked).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+
+from ..flow import FlowPreset, MotionEstimator, flow_to_tensor, warp
+from ..models import FusionConfig, Stylizer, TemporalFusion
+from ..progress import progress
+from ._settings import TrainSettings
+from ._temporal import ClipFlows
+
+
+@dataclass
+class FusionSequence:
+    """One run of consecutive clip positions with everything a step needs, as
+    (T, C, H, W) float tensors: per-frame ``styled`` outputs, ``frames`` (RGB),
+    run-time ``motion`` flow and ``motion_valid`` (for frames 1..T-1, frame t to
+    t-1), and the loss's ``loss_flow`` and ``loss_valid`` (same frames)."""
+
+    positions: list[int]
+    styled: torch.Tensor
+    frames: torch.Tensor
+    motion: torch.Tensor
+    motion_valid: torch.Tensor
+    loss_flow: torch.Tensor
+    loss_valid: torch.Tensor
+
+
+def sequence_starts(frame_count: int, count: int, length: int) -> list[int]:
+    """Up to ``count`` first positions of ``length``-frame runs, spread evenly over the clip."""
+    last = frame_count - length
+    if last < 0:
+        return []
+    return sorted({int(round(p)) for p in np.linspace(0, last, num=min(count, last + 1))})
+
+
+@torch.no_grad()
+def build_sequences(model: Stylizer, inputs: torch.Tensor, flows: ClipFlows, settings: TrainSettings,
+                    device: torch.device) -> list[FusionSequence]:
+    """Stylize and measure the runs the stage trains on. ``inputs`` is (N, C, H, W) uint8."""
+    length = settings.fusion_unroll + 1
+    preset = FlowPreset.parse(settings.fusion_flow)
+    sequences = []
+    starts = sequence_starts(inputs.shape[0], settings.fusion_sequences, length)
+    with progress(len(starts), "temporal stage data", unit="run") as bar:
+        for start in starts:
+            positions = list(range(start, start + length))
+            batch = inputs[positions].to(device).float().div_(255)
+            styled = torch.cat([model(batch[i:i + 1]).clamp_(0, 1) for i in range(length)]).float().cpu()
+            estimator = MotionEstimator(preset)
+            motions = [estimator(flows.frames[p]) for p in positions][1:]
+            trusted = [flows.with_validity(p, p - 1) for p in positions[1:]]
+            sequences.append(FusionSequence(
+                positions=positions, styled=styled, frames=batch[:, :3].cpu(),
+                motion=torch.stack([flow_to_tensor(m.flow) for m in motions]),
+                motion_valid=torch.stack([torch.from_numpy(m.valid)[None] for m in motions]),
+                loss_flow=torch.stack([flow_to_tensor(f) for f, _ in trusted]),
+                loss_valid=torch.stack([torch.from_numpy(v.astype(np.float32))[None] for _, v in trusted])))
+            bar.update(1)
+    return sequences
+
+
+def fusion_step(fusion: TemporalFusion, sequence: FusionSequence, crop: tuple[int, int, int, int],
+                margin: int, weight: float, device: torch.device) -> tuple[torch.Tensor, float]:
+    """Unrolled loss over one crop (top, left, height, width) of ``sequence``;
+    the loss counts ``margin`` pixels in from the crop's edges, where the warps
+    had what they needed. Returns (loss, mean blend weight)."""
+    top, left, height, width = crop
+
+    def cut(t: torch.Tensor) -> torch.Tensor:
+        return t[..., top:top + height, left:left + width].to(device)
+
+    styled, frames = cut(sequence.styled), cut(sequence.frames)
+    motion, motion_valid = cut(sequence.motion), cut(sequence.motion_valid)
+    loss_flow, loss_valid = cut(sequence.loss_flow), cut(sequence.loss_valid)
+    inner = (..., slice(margin, height - margin), slice(margin, width - margin))
+    previous = styled[0:1]
+    total = styled.new_zeros(())
+    alphas = []
+    for t in range(1, styled.shape[0]):
+        flow, valid = motion[t - 1:t], motion_valid[t - 1:t]
+        warped_output, warped_frame = warp(previous, flow), warp(frames[t - 1:t], flow)
+        alpha = fusion.blend_weight(styled[t:t + 1], warped_output, frames[t:t + 1], warped_frame, valid)
+        out = styled[t:t + 1] + alpha * valid * (warped_output - styled[t:t + 1])
+        fidelity = (out - styled[t:t + 1])[inner].square().mean()
+        mask = loss_valid[t - 1:t][inner]
+        change = (out - warp(previous, loss_flow[t - 1:t]))[inner].square()
+        temporal = (change * mask).sum() / (3 * mask.sum()).clamp_min(1.0)
+        total = total + fidelity + weight * temporal
+        alphas.append(float(alpha.detach().mean()))
+        previous = out
+    return total / (styled.shape[0] - 1), float(np.mean(alphas))
+
+
+def train_fusion(model: Stylizer, inputs: torch.Tensor, flows: ClipFlows, settings: TrainSettings, *,
+                 seconds: float | None, steps: int | None, clock: Callable[[], float], device: torch.device,
+                 rng: np.random.Generator) -> tuple[TemporalFusion | None, dict[str, float]]:
+    """Train the temporal stage until ``seconds`` (including its data) or ``steps``
+    (at most ``settings.fusion_steps``) run out. Returns (stage, summary); the
+    stage is None when the clip is too short or the budget left no step."""
+    started = clock()
+    was_training = model.training
+    model.eval()
+    sequences = build_sequences(model, inputs, flows, settings, device)
+    model.train(was_training)
+    height, width = inputs.shape[-2:]
+    margin = min(settings.fusion_margin, (min(height, width) - 8) // 2)
+    if not sequences or margin < 0:
+        return None, {}
+    torch.manual_seed(settings.seed + 2)
+    fusion = TemporalFusion(FusionConfig(flow_preset=FlowPreset.parse(settings.fusion_flow).value)).to(device)
+    optimizer = torch.optim.Adam(fusion.parameters(), lr=settings.fusion_lr)
+    crop_h, crop_w = min(height, settings.fusion_crop + 2 * margin), min(width, settings.fusion_crop + 2 * margin)
+    weight = settings.temporal_weight * settings.fusion_weight
+    losses, alphas, step = [], [], 0
+    limit = min(settings.fusion_steps, steps if steps is not None else settings.fusion_steps)
+    with progress(limit, "temporal stage", unit="step") as bar:
+        while step < limit and (seconds is None or clock() - started < seconds):
+            sequence = sequences[step % len(sequences)]
+            crop = (int(rng.integers(0, height - crop_h + 1)), int(rng.integers(0, width - crop_w + 1)), crop_h, crop_w)
+            loss, alpha = fusion_step(fusion, sequence, crop, margin, weight, device)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+            alphas.append(alpha)
+            step += 1
+            bar.update(1)
+            bar.set_postfix_str(f"loss={losses[-1]:.5f} blend={alpha:.2f}", refresh=False)
+    if step == 0:
+        return None, {}
+    fusion.eval()
+    tail = max(1, step // 5)
+    return fusion, {"steps": step, "seconds": round(clock() - started, 1),
+                    "loss": float(np.mean(losses[-tail:])), "blend_weight": float(np.mean(alphas[-tail:]))}

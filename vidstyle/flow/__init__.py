@@ -21,7 +21,7 @@ from ._motion import Motion, MotionEstimator
 from ._occlusion import validity_mask
 from ._video import FlowPair, default_workers, video_flows
 from ._viz import flow_to_color
-from ._warp import Warp, flow_to_tensor, sampling_grid, warp, warp_numpy
+from ._warp import Warp, flow_to_tensor, sampling_grid, warp, warp_fast, warp_numpy
 
 pair_flow = compute_flow  # flow between an arbitrary pair of frames
 
@@ -29,5 +29,5 @@ __all__ = [
     "DisFlow", "FlowCache", "FlowExport", "FlowFormat", "FlowPair", "FlowPrecision", "FlowPreset",
     "Motion", "MotionEstimator", "SourceId", "Warp", "compute_flow", "default_workers", "export_flows", "flow_to_color",
     "flow_to_tensor", "pair_flow", "read_flo", "sampling_grid", "to_gray", "validity_mask",
-    "video_flows", "warp", "warp_numpy", "write_flo",
+    "video_flows", "warp", "warp_fast", "warp_numpy", "write_flo",
 ]

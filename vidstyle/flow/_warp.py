@@ -121,3 +121,31 @@ class Warp(torch.nn.Module):
 
     def forward(self, image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
         return warp(image, flow)
+
+
+def warp_fast(image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+    """:func:`warp` through ``grid_sample``: same result to about width x 1e-7 px
+    (the normalisation round trip), several times faster on CPU. For run-time
+    blending; losses and metrics use :func:`warp`.
+
+    Args:
+        image: (B, C, H, W) float tensor.
+        flow: (B, 2, H, W) flow in pixels (x then y), same device.
+
+    Returns:
+        (B, C, H, W) tensor, out(x) = image(x + flow(x)), border clamp.
+    """
+    if image.ndim != 4 or flow.shape != (image.shape[0], 2, *image.shape[-2:]):
+        raise ValueError(f"expected image (B,C,H,W) and flow (B,2,H,W), got {tuple(image.shape)} "
+                         f"and {tuple(flow.shape)}")
+    height, width = image.shape[-2:]
+    flow = flow.float()
+    xs = torch.arange(width, device=flow.device, dtype=torch.float32)
+    ys = torch.arange(height, device=flow.device, dtype=torch.float32).unsqueeze(1)
+    # align_corners=True maps -1 and 1 to the centres of the first and last pixels.
+    grid_x = (flow[:, 0] + xs) * (2.0 / max(width - 1, 1)) - 1.0
+    grid_y = (flow[:, 1] + ys) * (2.0 / max(height - 1, 1)) - 1.0
+    grid = torch.stack((grid_x, grid_y), dim=-1)
+    out = torch.nn.functional.grid_sample(image.float(), grid, mode="bilinear", padding_mode="border",
+                                          align_corners=True)
+    return out.to(image.dtype)

@@ -6,13 +6,17 @@ stylized frame with the previous *output* warped onto it by the source frames'
 motion, as Lai et al. 2018's network does with its previous output, but with a
 blend weight it learns per pixel from what it sees:
 
-    out_t = styled_t + alpha_t * valid_t * (warp(out_{t-1}, flow_t) - styled_t)
+    out_t = styled_t + alpha_t * (warp(out_{t-1}, flow_t) - styled_t)
     alpha_t = sigmoid(net(styled_t, warp(out_{t-1}), frame_t, warp(frame_{t-1}), valid_t))
 
 so it can hold still where only the stylization flickers and follow the source
-where the scene really changed (the warped previous frame disagrees with this
-one). ``valid_t`` (the forward-backward test) keeps it off occlusions. Three 3x3
-convolutions: about 9 kFLOP per pixel, a tenth of the ``fast`` generator.
+where the scene really changed or the flow failed: the warped previous frame
+disagrees with this one, or ``valid_t`` (the forward-backward test of the
+run-time flow) distrusts the flow there. Gating the blend by ``valid_t``
+instead gave up a fifth of the flicker reduction on real footage
+(docs/BENCHMARKS.md, "Temporal terms"): the cheap run-time flow rejects much
+that is fine. Three 3x3 convolutions: about 9 kFLOP per pixel, an eighth of the
+``fast`` generator.
 """
 
 from __future__ import annotations
@@ -71,20 +75,24 @@ class TemporalFusion(nn.Module):
         nn.init.zeros_(self.net[-1].weight)
         nn.init.zeros_(self.net[-1].bias)
 
+    @staticmethod
+    def blend_inputs(styled: torch.Tensor, warped_output: torch.Tensor, frame: torch.Tensor,
+                     warped_frame: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        """The (B, 13, H, W) input of the blend-weight network."""
+        return torch.cat((styled, warped_output, frame, warped_frame, valid.to(styled.dtype)), dim=1)
+
     def blend_weight(self, styled: torch.Tensor, warped_output: torch.Tensor, frame: torch.Tensor,
                      warped_frame: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
         """(B, 1, H, W) alpha in [0, 1] from already-warped inputs."""
-        x = torch.cat((styled, warped_output, frame, warped_frame, valid.to(styled.dtype)), dim=1)
-        return torch.sigmoid(self.net(x))
+        return torch.sigmoid(self.net(self.blend_inputs(styled, warped_output, frame, warped_frame, valid)))
 
     def forward(self, styled: torch.Tensor, previous_output: torch.Tensor, frame: torch.Tensor,
                 previous_frame: torch.Tensor, flow: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
         _check(styled, previous_output, frame, previous_frame, flow, valid)
-        flow = flow.to(styled.dtype)
         warped_output = warp(previous_output, flow)
         warped_frame = warp(previous_frame, flow)
         alpha = self.blend_weight(styled, warped_output, frame, warped_frame, valid)
-        return styled + alpha * valid.to(styled.dtype) * (warped_output - styled)
+        return styled + alpha * (warped_output - styled)
 
     def flops_per_pixel(self) -> float:
         """FLOP per pixel of the blend-weight network (multiply-add = 2), warps left out."""

@@ -9,12 +9,14 @@ it motion from a :class:`~vidstyle.flow.MotionEstimator` built with
 
 from __future__ import annotations
 
+import contextlib
+import copy
 from typing import Iterable
 
 import numpy as np
 import torch
 
-from ..flow import FlowPreset, Motion, MotionEstimator, flow_to_tensor
+from ..flow import FlowPreset, Motion, MotionEstimator, flow_to_tensor, warp_fast
 from ..models import Stylizer, TemporalFusion
 
 
@@ -24,12 +26,24 @@ def fusion_motion_estimator(fusion: TemporalFusion, size: tuple[int, int]) -> Mo
 
 
 class FusionRunner:
-    """Callable: (styled, frame, motion) -> output, each (1, 3, H, W) on the
-    stage's device; ``motion`` None (first frame, cut) passes ``styled`` through."""
+    """Callable: (styled, frame, motion) -> output, each (1, 3, H, W) float32 on
+    the stage's device; ``motion`` None (first frame, cut) passes ``styled`` through.
 
-    def __init__(self, fusion: TemporalFusion, device: torch.device) -> None:
-        self.fusion = fusion.to(device).eval()
+    The warps use :func:`~vidstyle.flow.warp_fast`; the blend-weight network
+    runs in ``dtype`` when given (bf16 weights on CPUs that compute it natively,
+    as the generator does) or under ``autocast`` (CUDA), in ``memory_format``.
+    The caller's stage is not modified.
+    """
+
+    def __init__(self, fusion: TemporalFusion, device: torch.device, *, dtype: torch.dtype | None = None,
+                 autocast: torch.dtype | None = None,
+                 memory_format: torch.memory_format = torch.contiguous_format) -> None:
+        self.fusion = fusion
         self.device = device
+        self.dtype, self.autocast, self.memory_format = dtype, autocast, memory_format
+        self.net = copy.deepcopy(fusion.net).to(device).eval().to(memory_format=memory_format)
+        if dtype is not None:
+            self.net = self.net.to(dtype)
         self._previous_output: torch.Tensor | None = None
         self._previous_frame: torch.Tensor | None = None
 
@@ -41,9 +55,20 @@ class FusionRunner:
         if motion is not None and previous is not None and previous.shape == styled.shape:
             flow = flow_to_tensor(motion.flow)[None].to(self.device, non_blocking=True)
             valid = torch.from_numpy(motion.valid)[None, None].to(self.device, non_blocking=True)
-            out = self.fusion(styled, previous, frame, self._previous_frame, flow, valid).clamp_(0.0, 1.0)
+            warped = warp_fast(torch.cat((previous, self._previous_frame), dim=1), flow)
+            warped_output = warped[:, :3]
+            x = TemporalFusion.blend_inputs(styled, warped_output, frame, warped[:, 3:], valid)
+            out = styled + self._alpha(x) * (warped_output - styled)
+            out = out.clamp_(0.0, 1.0)
         self._previous_output, self._previous_frame = out, frame
         return out
+
+    def _alpha(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.to(self.dtype or x.dtype).contiguous(memory_format=self.memory_format)
+        scope = (torch.autocast(self.device.type, dtype=self.autocast) if self.autocast is not None
+                 else contextlib.nullcontext())
+        with scope:
+            return torch.sigmoid(self.net(x).float())
 
 
 @torch.inference_mode()

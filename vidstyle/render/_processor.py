@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from ..models import Stylizer
 from ._fusion import FusionRunner
 from ._hud import composite_hud
-from ._model import ModelRunner
+from ._model import ModelRunner, Numerics
 from ._runtime import RuntimePlan
 from ..flow import Motion
 from ._stabilize import Stabilizer
@@ -82,7 +82,12 @@ class FrameProcessor:
             self.hud = torch.from_numpy(np.ascontiguousarray(hud_mask, dtype=np.float32))[None, None]
             self.hud = self.hud.to(self.device)
         self.stabilizer = Stabilizer(stabilize) if stabilize > 0 else None
-        self.fusion = FusionRunner(model.fusion, self.device) if temporal and model.fusion is not None else None
+        self.fusion = None
+        if temporal and model.fusion is not None:  # in the generator's number format
+            self.fusion = FusionRunner(
+                model.fusion, self.device, memory_format=self.memory_format,
+                dtype=plan.precision.dtype if self.runner.numerics is Numerics.CONVERTED else None,
+                autocast=plan.precision.dtype if self.runner.numerics is Numerics.AUTOCAST else None)
         self._ring_size = ring_size
         self._staging: dict[str, torch.Tensor] = {}  # one pinned buffer per kind of upload
         self._ring: list[torch.Tensor] = []

@@ -100,7 +100,7 @@ def fusion_step(fusion: TemporalFusion, sequence: FusionSequence, crop: tuple[in
         flow, valid = motion[t - 1:t], motion_valid[t - 1:t]
         warped_output, warped_frame = warp(previous, flow), warp(frames[t - 1:t], flow)
         alpha = fusion.blend_weight(styled[t:t + 1], warped_output, frames[t:t + 1], warped_frame, valid)
-        out = styled[t:t + 1] + alpha * valid * (warped_output - styled[t:t + 1])
+        out = styled[t:t + 1] + alpha * (warped_output - styled[t:t + 1])
         fidelity = (out - styled[t:t + 1])[inner].square().mean()
         mask = loss_valid[t - 1:t][inner]
         change = (out - warp(previous, loss_flow[t - 1:t]))[inner].square()

@@ -10,8 +10,10 @@ mask, RGB in [0, 1], mean over pairs of the per-channel masked MSE).
     python3 bench/bench_train.py --clip ../shared/footage/stk_hacienda_640x480_audio.mp4 \
         --runs fast:1:1.0 fast:1:0 texler:5:0
 
-A run is ARCH:CPU_MINUTES:TEMPORAL_WEIGHT: training stops after that much
-process CPU time (robust on a shared machine; wall time is reported too).
+A run is ARCH:CPU_MINUTES:TEMPORAL_WEIGHT[:NAME=VALUE,...]: training stops
+after that much process CPU time (robust on a shared machine; wall time is
+reported too); the optional NAME=VALUE pairs are further ``train()`` weights,
+e.g. ``fast:5:1.0:propagation_weight=0,fusion_weight=1``.
 Every design gets the same losses (L1 + temporal; no GAN, no VGG) and the
 same learning-rate decay, so only the design differs.
 """
@@ -89,11 +91,13 @@ def main() -> None:
           f"{e_warp(truth, protocol):.5f}", flush=True)
     results = []
     for run in args.runs:
-        arch, minutes, weight = run.split(":")
+        arch, minutes, weight, *extra = run.split(":")
+        weights = {name: float(value) for name, value in (item.split("=") for item in extra[0].split(","))} \
+            if extra else {}
         cpu0, wall0 = time.process_time(), time.perf_counter()
         result = train(args.clip, {clip.indices[key]: truth[key]}, None, size=(width, height),
                        cpu_minutes=float(minutes), temporal_weight=float(weight), arch=arch, seed=args.seed,
-                       device="cpu", threads=args.threads, gan_weight=0.0, lr_decay_start=0.3)
+                       device="cpu", threads=args.threads, gan_weight=0.0, lr_decay_start=0.3, **weights)
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
         out = stylize_clip(result.model, frames)
         row = {"run": run, "arch": arch, "temporal_weight": float(weight), "steps": result.steps,

@@ -11,7 +11,7 @@ from vidstyle.metrics import flicker
 from vidstyle.models import FusionConfig, TemporalFusion, load_stylizer, save_checkpoint
 from vidstyle.render import render, stylize_clip
 from vidstyle.train import ClipFlows, make_settings
-from vidstyle.train._fusion import sequence_starts, train_fusion
+from vidstyle.train._fusion import prepare_runs, sequence_starts, train_fusion
 
 from ._fixtures_render import moving_pattern, toy_model
 from ._fixtures_train import moving_scene, psnr
@@ -62,7 +62,8 @@ def test_trained_stage_lowers_flicker_and_moves_closer_to_the_steady_style():
     frames = moving_scene(16, 64, 48)
     inputs = torch.from_numpy(frames).permute(0, 3, 1, 2).contiguous()
     settings = make_settings("fast", temporal_weight=1.0)
-    fusion, summary = train_fusion(_Flickering(), inputs, ClipFlows(frames), settings, seconds=None, steps=60,
+    runs = prepare_runs(ClipFlows(frames), settings)
+    fusion, summary = train_fusion(_Flickering(), inputs, runs, settings, seconds=None, steps=60,
                                    clock=lambda: 0.0, device=torch.device("cpu"), rng=np.random.default_rng(0))
     assert fusion is not None and summary["steps"] == 60
     model = toy_model("test_fusion_flicker", _Flickering())

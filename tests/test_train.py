@@ -185,6 +185,15 @@ def test_bad_keyframe_and_mask_inputs_exit_2_with_one_line(scene, tmp_path, caps
     assert not (tmp_path / "m.pt").exists()
 
 
+def test_negative_temporal_term_weight_exits_2_with_one_line(scene, tmp_path, capsys):
+    _, source, keys, _ = scene
+    assert main(["train", str(source), "--keyframes", str(keys), "-o", str(tmp_path / "m.pt"), "--steps", "1",
+                 "--fusion-weight", "-1", "-q"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "vidstyle: error: --fusion-weight must not be negative (got -1)"
+    assert not (tmp_path / "m.pt").exists()
+
+
 def test_keyframe_of_other_size_is_resized_with_warning(scene, tmp_path, capsys):
     _, source, _, frames = scene
     keys = write_png(tmp_path / "k" / "1.png", simple_style(np.repeat(np.repeat(frames[1], 2, 0), 2, 1))).parent

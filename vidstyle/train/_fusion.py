@@ -30,19 +30,28 @@ from ._temporal import ClipFlows
 
 
 @dataclass
-class FusionSequence:
-    """One run of consecutive clip positions with everything a step needs, as
-    (T, C, H, W) float tensors: per-frame ``styled`` outputs, ``frames`` (RGB),
-    run-time ``motion`` flow and ``motion_valid`` (for frames 1..T-1, frame t to
-    t-1), and the loss's ``loss_flow`` and ``loss_valid`` (same frames)."""
+class FusionRun:
+    """A run of consecutive clip positions and its motion, as (T-1, C, H, W)
+    float tensors for frames 1..T-1 (frame t to t-1): the run-time ``motion``
+    and ``motion_valid`` the stage sees, and the trusted ``loss_flow`` and
+    ``loss_valid`` its warping loss uses. Computed before the budget starts,
+    like the other training flows."""
 
     positions: list[int]
-    styled: torch.Tensor
-    frames: torch.Tensor
     motion: torch.Tensor
     motion_valid: torch.Tensor
     loss_flow: torch.Tensor
     loss_valid: torch.Tensor
+
+
+@dataclass
+class FusionSequence:
+    """A :class:`FusionRun` with its (T, 3, H, W) source ``frames`` and the
+    frozen generator's ``styled`` outputs, in [0, 1]."""
+
+    run: FusionRun
+    frames: torch.Tensor
+    styled: torch.Tensor
 
 
 def sequence_starts(frame_count: int, count: int, length: int) -> list[int]:
@@ -53,29 +62,40 @@ def sequence_starts(frame_count: int, count: int, length: int) -> list[int]:
     return sorted({int(round(p)) for p in np.linspace(0, last, num=min(count, last + 1))})
 
 
-@torch.no_grad()
-def build_sequences(model: Stylizer, inputs: torch.Tensor, flows: ClipFlows, settings: TrainSettings,
-                    device: torch.device) -> list[FusionSequence]:
-    """Stylize and measure the runs the stage trains on. ``inputs`` is (N, C, H, W) uint8."""
+def prepare_runs(flows: ClipFlows, settings: TrainSettings) -> list[FusionRun]:
+    """The runs the stage trains on, with their motion (``flows.frames`` are the clip's RGB frames)."""
     length = settings.fusion_unroll + 1
     preset = FlowPreset.parse(settings.fusion_flow)
-    sequences = []
-    starts = sequence_starts(inputs.shape[0], settings.fusion_sequences, length)
-    with progress(len(starts), "temporal stage data", unit="run") as bar:
+    runs = []
+    starts = sequence_starts(len(flows.frames), settings.fusion_sequences, length)
+    with progress(len(starts), "temporal stage flow", unit="run") as bar:
         for start in starts:
             positions = list(range(start, start + length))
-            batch = inputs[positions].to(device).float().div_(255)
-            styled = torch.cat([model(batch[i:i + 1]).clamp_(0, 1) for i in range(length)]).float().cpu()
             estimator = MotionEstimator(preset)
             motions = [estimator(flows.frames[p]) for p in positions][1:]
             trusted = [flows.with_validity(p, p - 1) for p in positions[1:]]
-            sequences.append(FusionSequence(
-                positions=positions, styled=styled, frames=batch[:, :3].cpu(),
+            runs.append(FusionRun(
+                positions=positions,
                 motion=torch.stack([flow_to_tensor(m.flow) for m in motions]),
                 motion_valid=torch.stack([torch.from_numpy(m.valid)[None] for m in motions]),
                 loss_flow=torch.stack([flow_to_tensor(f) for f, _ in trusted]),
                 loss_valid=torch.stack([torch.from_numpy(v.astype(np.float32))[None] for _, v in trusted])))
             bar.update(1)
+    return runs
+
+
+@torch.no_grad()
+def stylize_runs(model: Stylizer, inputs: torch.Tensor, runs: list[FusionRun],
+                 device: torch.device) -> list[FusionSequence]:
+    """Run the frozen generator on every frame of ``runs``; ``inputs`` is (N, C, H, W) uint8."""
+    was_training = model.training
+    model.eval()
+    sequences = []
+    for run in runs:
+        batch = inputs[run.positions].to(device).float().div_(255)
+        styled = torch.cat([model(batch[i:i + 1]).clamp_(0, 1) for i in range(len(run.positions))])
+        sequences.append(FusionSequence(run=run, frames=batch[:, :3].cpu(), styled=styled.float().cpu()))
+    model.train(was_training)
     return sequences
 
 
@@ -89,9 +109,9 @@ def fusion_step(fusion: TemporalFusion, sequence: FusionSequence, crop: tuple[in
     def cut(t: torch.Tensor) -> torch.Tensor:
         return t[..., top:top + height, left:left + width].to(device)
 
-    styled, frames = cut(sequence.styled), cut(sequence.frames)
-    motion, motion_valid = cut(sequence.motion), cut(sequence.motion_valid)
-    loss_flow, loss_valid = cut(sequence.loss_flow), cut(sequence.loss_valid)
+    styled, frames, run = cut(sequence.styled), cut(sequence.frames), sequence.run
+    motion, motion_valid = cut(run.motion), cut(run.motion_valid)
+    loss_flow, loss_valid = cut(run.loss_flow), cut(run.loss_valid)
     inner = (..., slice(margin, height - margin), slice(margin, width - margin))
     previous = styled[0:1]
     total = styled.new_zeros(())
@@ -111,17 +131,15 @@ def fusion_step(fusion: TemporalFusion, sequence: FusionSequence, crop: tuple[in
     return total / (styled.shape[0] - 1), float(np.mean(alphas))
 
 
-def train_fusion(model: Stylizer, inputs: torch.Tensor, flows: ClipFlows, settings: TrainSettings, *,
+def train_fusion(model: Stylizer, inputs: torch.Tensor, runs: list[FusionRun], settings: TrainSettings, *,
                  seconds: float | None, steps: int | None, clock: Callable[[], float], device: torch.device,
                  rng: np.random.Generator) -> tuple[TemporalFusion | None, dict[str, float]]:
-    """Train the temporal stage until ``seconds`` (including its data) or ``steps``
-    (at most ``settings.fusion_steps``) run out. Returns (stage, summary); the
-    stage is None when the clip is too short or the budget left no step."""
+    """Train the temporal stage until ``seconds`` (including the generator's
+    outputs it needs) or ``steps`` (at most ``settings.fusion_steps``) run out.
+    Returns (stage, summary); the stage is None when there are no runs or the
+    budget left no step."""
     started = clock()
-    was_training = model.training
-    model.eval()
-    sequences = build_sequences(model, inputs, flows, settings, device)
-    model.train(was_training)
+    sequences = stylize_runs(model, inputs, runs, device)
     height, width = inputs.shape[-2:]
     margin = min(settings.fusion_margin, (min(height, width) - 8) // 2)
     if not sequences or margin < 0:

@@ -17,7 +17,7 @@ from ..io import check_output
 from ..models import (DEFAULT_ARCH, ModelConfig, PatchDiscriminator, Stylizer, VGGFeatureLoss,
                       find_vgg_weights, get_architecture, lsgan_loss, read_checkpoint, save_checkpoint)
 from ..progress import info, progress, warn
-from ._fusion import train_fusion
+from ._fusion import prepare_runs, train_fusion
 from ._data import Clip, PatchSampler, load_clip, load_guides, load_keyframes, load_masks, texler_layout
 from ._preview import contact_sheet, stylize_frames, write_png
 from ._settings import (DEFAULT_MINUTES, TrainResult, TrainSettings, cpu_threads, make_settings,
@@ -136,8 +136,8 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
     flows = ClipFlows(clip.frames, indices=clip.indices, cache=flow_cache, source=source)
     pairs = _temporal_pairs(clip, settings, flows)
     propagated = _propagated(clip, painted, key_masks, settings, flows)
-    fusion_on = settings.temporal_weight * settings.fusion_weight > 0 and \
-        len(clip.indices) > settings.fusion_unroll
+    fusion_runs = prepare_runs(flows, settings) if settings.temporal_weight * settings.fusion_weight > 0 else []
+    fusion_on = bool(fusion_runs)
     # The generator gets the budget less the temporal stage's share.
     generator_seconds = budget_seconds * (1 - settings.fusion_share) if fusion_on and budget_seconds else budget_seconds
     losses = ["l1"] + (["gan"] if discriminator else []) + (["vgg"] if vgg else []) + \
@@ -256,10 +256,12 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
             left = None if budget_seconds is None else budget_seconds - (clock() - session_start)
             # A step budget gives the stage the same share, in steps, as a time budget does.
             share = None if steps is None else max(1, math.ceil(steps * settings.fusion_share / (1 - settings.fusion_share)))
-            fusion, fusion_summary = train_fusion(model, inputs, flows, settings, seconds=left, steps=share,
+            fusion, fusion_summary = train_fusion(model, inputs, fusion_runs, settings, seconds=left, steps=share,
                                                   clock=clock, device=torch_device, rng=rng)
         model.attach_fusion(fusion)
-        if fusion is not None:
+        if fusion is None:
+            warn("no budget was left for the temporal stage: the model is per-frame (give more time)")
+        else:
             info(f"temporal stage: {fusion_summary['steps']} steps in {fusion_summary['seconds']:.0f} s, "
                  f"mean blend weight {fusion_summary['blend_weight']:.2f}")
     sheet = None

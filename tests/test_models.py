@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from vidstyle.errors import InputError
-from vidstyle.models import (ModelConfig, PatchDiscriminator, architecture_names, build_stylizer,
-                             flops_per_pixel, load_stylizer, save_checkpoint)
+from vidstyle.models import (ModelConfig, PatchDiscriminator, Stylizer, architecture_names, build_stylizer,
+                             flops_per_pixel, flush_negligible_weights, load_stylizer, save_checkpoint)
 
 
 def test_builtin_designs_registered():
@@ -84,3 +84,20 @@ def test_a_video_is_not_a_model(tmp_path):
     fake.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(100))
     with pytest.raises(InputError, match="not a PyTorch checkpoint"):
         load_stylizer(fake)
+
+
+def test_negligible_weights_are_flushed_on_load_and_outputs_do_not_change(tmp_path):
+    torch.manual_seed(0)
+    model = Stylizer(ModelConfig("fast")).eval()
+    weight = next(model.net.parameters())
+    with torch.no_grad():
+        weight.view(-1)[:5] = torch.tensor([1e-30, -1e-25, 1e-21, 0.0, 0.5])
+    x = torch.rand(1, 3, 20, 24)
+    with torch.no_grad():
+        before = model(x)
+    save_checkpoint(tmp_path / "m.pt", model)
+    loaded = load_stylizer(tmp_path / "m.pt")
+    assert next(loaded.net.parameters()).view(-1)[:5].tolist() == [0.0, 0.0, 0.0, 0.0, 0.5]
+    with torch.no_grad():
+        assert torch.equal(loaded(x), before)
+    assert flush_negligible_weights(loaded) == 0  # nothing left to flush

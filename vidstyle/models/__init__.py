@@ -8,7 +8,8 @@ Built-in designs: ``fast`` (the default, ~0.07 MFLOP/pixel) and ``texler``
 """
 
 from ._base import (ARCHITECTURES, BUILTIN_ARCHITECTURE_MODULES, CHECKPOINT_FORMAT, DEFAULT_ARCH,
-                    FOREIGN_LOADERS, Architecture, ModelConfig, Stylizer, build_stylizer,
+                    FOREIGN_LOADERS, NEGLIGIBLE_WEIGHT, Architecture, ModelConfig, Stylizer, build_stylizer,
+                    flush_negligible_weights,
                     get_architecture, load_stylizer, read_checkpoint, register_architecture,
                     save_checkpoint)
 from ._discriminator import PatchDiscriminator, lsgan_loss
@@ -28,5 +29,5 @@ def architecture_names() -> list[str]:
 __all__ = ["ARCHITECTURES", "Architecture", "BUILTIN_ARCHITECTURE_MODULES", "CHECKPOINT_FORMAT",
            "DEFAULT_ARCH", "FOREIGN_LOADERS", "FastGenerator", "FusionConfig", "GeneratorJ", "ModelConfig",
            "PatchDiscriminator", "Stylizer", "VGGFeatureLoss", "architecture_names", "build_stylizer",
-           "find_vgg_weights", "flops_per_pixel", "get_architecture", "load_stylizer", "lsgan_loss",
+           "find_vgg_weights", "flops_per_pixel", "flush_negligible_weights", "NEGLIGIBLE_WEIGHT", "get_architecture", "load_stylizer", "lsgan_loss",
            "read_checkpoint", "register_architecture", "save_checkpoint", "TemporalFusion"]

@@ -11,6 +11,7 @@ The pipeline is decode thread -> model -> encode thread with bounded queues;
 output is written as ``OUTPUT.partial`` and renamed when complete.
 """
 
+from ..flow import Motion, MotionEstimator  # re-exported: the renderer streams them
 from ._fusion import FusionRunner, fusion_motion_estimator, stylize_clip
 from ._hud import composite_hud, load_hud_mask
 from ._model import ModelRunner, Numerics
@@ -19,7 +20,6 @@ from ._pipeline import Pipeline, Stage, StageFailure, StageTimes, run_sequential
 from ._processor import FrameProcessor, RenderedBatch, SourceFrame
 from ._render import RenderOptions, RenderResult, render, working_size
 from ._runtime import DeviceKind, Precision, RuntimePlan, cpu_has_native_bf16, resolve_runtime
-from ..flow import Motion, MotionEstimator  # re-exported: the renderer streams them
 from ._stabilize import Stabilizer, TemporalBlend, temporal_blend
 from ._yuv import RgbToYuv420, rgb_to_yuv420
 

@@ -17,12 +17,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..flow import Motion
 from ..models import Stylizer
 from ._fusion import FusionRunner
 from ._hud import composite_hud
 from ._model import ModelRunner, Numerics
 from ._runtime import RuntimePlan
-from ..flow import Motion
 from ._stabilize import Stabilizer
 from ._yuv import rgb_to_yuv420
 

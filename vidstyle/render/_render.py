@@ -12,17 +12,16 @@ import av
 import torch
 
 from ..errors import UsageError
-from ..flow import FlowPreset
+from ..flow import FlowPreset, MotionEstimator
 from ..io import Codec, SourceKind, VideoInfo, VideoWriter, check_output, open_video, open_writer, probe
 from ..models import Stylizer, load_stylizer
 from ..progress import info, progress, warn
+from ._fusion import fusion_motion_estimator
 from ._guides import GuideFolder, GuideStream
 from ._hud import resolve_hud_mask
 from ._pipeline import Pipeline, StageTimes, run_sequential
 from ._processor import FrameProcessor, RenderedBatch, SourceFrame
 from ._runtime import DeviceKind, Precision, RuntimePlan, nvdec_hwaccel, resolve_runtime
-from ..flow import MotionEstimator
-from ._fusion import fusion_motion_estimator
 from ._stabilize import check_strength
 
 _POSTFIX_EVERY_S = 0.5

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from ..flow import FlowPreset, MotionEstimator, flow_to_tensor, warp
-from ..models import FusionConfig, Stylizer, TemporalFusion
+from ..models import FusionConfig, Stylizer, TemporalFusion, flush_negligible_weights
 from ..progress import progress
 from ._settings import TrainSettings
 from ._temporal import ClipFlows
@@ -166,6 +166,7 @@ def train_fusion(model: Stylizer, inputs: torch.Tensor, runs: list[FusionRun], s
             bar.set_postfix_str(f"loss={losses[-1]:.5f} blend={alpha:.2f}", refresh=False)
     if step == 0:
         return None, {}
+    flush_negligible_weights(fusion)
     fusion.eval()
     tail = max(1, step // 5)
     return fusion, {"steps": step, "seconds": round(clock() - started, 1),

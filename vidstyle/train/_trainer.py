@@ -15,7 +15,8 @@ from ..errors import InputError, UsageError
 from ..flow import FlowCache, SourceId
 from ..io import check_output
 from ..models import (DEFAULT_ARCH, ModelConfig, PatchDiscriminator, Stylizer, VGGFeatureLoss,
-                      find_vgg_weights, get_architecture, lsgan_loss, read_checkpoint, save_checkpoint)
+                      find_vgg_weights, flush_negligible_weights, get_architecture, lsgan_loss,
+                      read_checkpoint, save_checkpoint)
 from ..progress import info, progress, warn
 from ._fusion import prepare_runs, train_fusion
 from ._data import Clip, PatchSampler, load_clip, load_guides, load_keyframes, load_masks, texler_layout
@@ -27,6 +28,7 @@ from ._temporal import (ClipFlows, TrainingPair, choose_pairs, compound_regulari
                         masked_l1, max_pairs_for, pair_flows, warp_into_crop)
 
 CHECKPOINT_EVERY_SECONDS = 120.0
+FLUSH_EVERY = 50  # steps between flushes of negligible weights (denormal arithmetic is slow on CPU)
 NORMALISATION = "RGB then guide channels, float in [0, 1]; output RGB in [0, 1]"
 
 
@@ -242,6 +244,10 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
             left = "" if generator_seconds is None else f" left={max(0, generator_seconds - session):.0f}s"
             bar.set_postfix_str(" ".join(f"{k}={record[k]:.4f}" for k in losses if k in record) + left,
                                 refresh=False)
+            if step % FLUSH_EVERY == 0:
+                for network in (model, discriminator):
+                    if network is not None:
+                        flush_negligible_weights(network)
             if output is not None and preview_every and step % preview_every == 0:
                 previews += _write_previews(model, inputs, preview_positions, clip, output, step, torch_device)
             if output is not None and time.perf_counter() - last_save > CHECKPOINT_EVERY_SECONDS:
@@ -250,6 +256,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
     if step == start_step:
         warn("no training step was run (the budget was already used up)")
     model.eval()
+    flush_negligible_weights(model)
     rate = (step - start_step) / max(1e-9, clock() - session_start)
     if fusion_on:
         with _thread_scope(torch_device, threads):

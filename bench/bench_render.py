@@ -6,6 +6,7 @@ and noisy), alternating the variants when ``--repeats`` > 1 and keeping each bes
     python3 bench/bench_render.py throughput                  # 640x480 footage, CPU
     python3 bench/bench_render.py formats --arch texler       # model precision x memory format, CPU
     python3 bench/bench_render.py plans                       # CPU thread plans for the pipelined render
+    python3 bench/bench_render.py presets                     # x264 presets: CPU, size, PSNR vs source
     python3 bench/bench_render.py throughput --device cuda --size 1920x1080 --codec h264_nvenc
     python3 bench/bench_render.py memory                      # 1-min vs 10-min generated input
     python3 bench/bench_render.py stabilize                   # flicker with and without --stabilize
@@ -30,11 +31,11 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from _common import HACIENDA, machine, peak_rss_mb  # noqa: E402
-from vidstyle.io import open_video, parse_size, probe, transcode  # noqa: E402
-from vidstyle.io._writer import DEFAULT_CRF, DEFAULT_PRESET  # noqa: E402 - the renderer's encoder defaults
+from vidstyle.io import Codec, VideoWriter, open_video, parse_size, probe, transcode  # noqa: E402
+from vidstyle.io._writer import DEFAULT_CRF  # noqa: E402 - the renderer's encoder defaults
 from vidstyle.models import DEFAULT_ARCH, ModelConfig, Stylizer, load_stylizer  # noqa: E402
 from vidstyle.progress import set_quiet  # noqa: E402
-from vidstyle.render import ModelRunner, Numerics, render, resolve_runtime  # noqa: E402
+from vidstyle.render import ModelRunner, Numerics, Pipeline, default_preset, render, resolve_runtime  # noqa: E402
 
 
 def default_arch() -> str:
@@ -58,21 +59,28 @@ def build_model(args: argparse.Namespace, spread: bool = False) -> Stylizer:
 
 
 # -- throughput ---------------------------------------------------------------------------
-def model_only_fps(runner: ModelRunner, frames: list[np.ndarray]) -> float:
+def model_only_fps(runner: ModelRunner, frames: list[np.ndarray], workers: int = 1) -> float:
     """The renderer's model (same preparation: :class:`ModelRunner`) on frames
-    already decoded, uploaded and in its memory format."""
+    already decoded, uploaded and in its memory format, run by ``workers`` model
+    workers as the render runs them (:class:`Pipeline` with nothing to decode or
+    encode), each with the process's current torch threads."""
     plan = runner.plan
     batch = torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).float().div(255)
     batch = batch.to(plan.device).contiguous(memory_format=runner.memory_format)
-    with torch.inference_mode():
-        runner(batch[:plan.batch])  # warm-up (first-call fallbacks, cudnn autotune, allocator)
-        if plan.is_cuda:
-            torch.cuda.synchronize()
-        started = time.perf_counter()
-        for i in range(0, len(frames), plan.batch):
-            runner(batch[i:i + plan.batch])
-        if plan.is_cuda:
-            torch.cuda.synchronize()
+    batches = [batch[i:i + plan.batch] for i in range(0, len(frames), plan.batch)]
+
+    @torch.inference_mode()  # per thread, as in FrameProcessor
+    def process(items: list[torch.Tensor]) -> torch.Tensor:
+        return runner(items[0])
+
+    process(batches[:1])  # warm-up (first-call fallbacks, cudnn autotune, allocator)
+    if plan.is_cuda:
+        torch.cuda.synchronize()
+    started = time.perf_counter()
+    Pipeline(batches, process, lambda _: None, time_of=lambda _: 0.0, out_time=lambda _: 0.0,
+             workers=workers).run()
+    if plan.is_cuda:
+        torch.cuda.synchronize()
     return len(frames) / (time.perf_counter() - started)
 
 
@@ -126,17 +134,24 @@ def throughput(args: argparse.Namespace) -> None:
     model = build_model(args)
     with open_video(source, end=end) as reader:
         frames = [frame.rgb for frame in reader]
-    plan = resolve_runtime(args.device, args.precision, batch=args.batch, threads=args.threads, model=model)
+    plan = resolve_runtime(args.device, args.precision, batch=args.batch, threads=args.threads, model=model,
+                           workers=args.workers, independent_frames=not args.compile)
     torch.set_num_threads(plan.torch_threads)
     runner = ModelRunner(model, plan, compile_model=args.compile)
     crf = DEFAULT_CRF if args.crf is None else args.crf
-    preset = args.preset or DEFAULT_PRESET
+    preset = args.preset or default_preset(args.codec or Codec.H264, plan)  # the renderer's default
     print(f"{source.name}: {info.width}x{info.height}, {len(frames)} frames, arch {model.config.arch}, "
-          f"{plan.device} {runner.describe()}, batch {plan.batch}, {plan.torch_threads} torch thread(s), "
-          f"codec threads {plan.decode_threads}/{plan.encode_threads}, crf {crf} {preset}; {machine()}")
+          f"{plan.device} {runner.describe()}, batch {plan.batch}, {plan.torch_threads} torch thread(s) in "
+          f"{plan.model_workers} model worker(s), codec threads {plan.decode_threads}/{plan.encode_threads}, "
+          f"crf {crf} {preset}; {machine()}")
     # Every variant gets the same torch threads (resolved once: the idle-core sample varies).
     common = dict(device=args.device, precision=args.precision, batch=args.batch, threads=plan.torch_threads,
-                  codec=args.codec, crf=crf, preset=preset, end=end, overwrite=True, compile=args.compile)
+                  workers=plan.model_workers, codec=args.codec, crf=crf, preset=preset, end=end, overwrite=True,
+                  compile=args.compile)
+    # Model only in both ways of using the threads (one worker with all, or one worker per
+    # thread); the better one is the baseline, whichever the render uses.
+    splits = [1] + ([plan.torch_threads] if not plan.is_cuda and plan.torch_threads > 1 and not args.compile
+                    else [])
     best: dict[str, float] = {}
     shares: dict[str, dict[str, float]] = {}
 
@@ -147,7 +162,10 @@ def throughput(args: argparse.Namespace) -> None:
                 shares[name] = busy
 
     for _ in range(args.repeats):  # alternate the variants: the machine's load drifts
-        keep("model only", model_only_fps(runner, frames))
+        for workers in splits:
+            torch.set_num_threads(plan.torch_threads // workers)
+            keep(f"model only {workers}", model_only_fps(runner, frames, workers))
+        torch.set_num_threads(plan.torch_threads)
         keep("plain loop", *plain_loop(source, workdir / "plain.mp4", model, len(frames), plan.device, crf, preset))
         for name, sequential in (("sequential", True), ("pipelined", False)):
             started = time.perf_counter()  # from the call: opening, model preparation, flushing included
@@ -155,10 +173,14 @@ def throughput(args: argparse.Namespace) -> None:
             if result.frames != len(frames):
                 raise SystemExit(f"{name} rendered {result.frames} frames, expected {len(frames)}")
             keep(name, result.frames / (time.perf_counter() - started), result.times.shares())
-    labels = {"model only": "model only (renderer's preparation, tensors ready)",
-              "plain loop": "plain loop (PyAV, fp32 contiguous, libx264)",
-              "sequential": "sequential (renderer settings)", "pipelined": "pipelined render"}
-    for name, value in best.items():
+    labels = {f"model only {w}": f"model only, {w} worker(s) x {plan.torch_threads // w} thread(s)"
+              for w in splits}
+    labels.update({"plain loop": "plain loop (PyAV, fp32 contiguous, libx264)",
+                   "sequential": "sequential (renderer settings)", "pipelined": "pipelined render"})
+    best["model only"] = max(best[f"model only {w}"] for w in splits)
+    labels["model only"] = "model only, the better of the above (baseline)"
+    for name in [*(f"model only {w}" for w in splits), "model only", "plain loop", "sequential", "pipelined"]:
+        value = best[name]
         extra = ""
         if name in shares:
             extra = "  busy: " + ", ".join(f"{k} {v:.0%}" for k, v in shares[name].items())
@@ -223,6 +245,42 @@ def plans(args: argparse.Namespace) -> None:
             runs[name].append(result.frames / (time.perf_counter() - started))
     for name, values in runs.items():
         print(f"  {name:>42}: best {max(values):5.2f} fps  (runs: {' '.join(f'{v:.2f}' for v in values)})")
+
+
+def presets(args: argparse.Namespace) -> None:
+    """libx264 presets at the renderer's CRF on the source's own frames: encode CPU
+    time per frame (one encoder thread, as a CPU render runs it), file size, and
+    PSNR of the decoded result against the source frames (RGB, mean over frames)."""
+    source = Path(args.input)
+    info = probe(source)
+    count = args.frames or (info.frame_count or 240)
+    end = (count - 0.5) / (info.nominal_fps or 20.0)
+    with open_video(source, end=end) as reader:
+        frames = [(frame.rgb, frame.pts) for frame in reader]
+    crf = DEFAULT_CRF if args.crf is None else args.crf
+    workdir = Path(tempfile.mkdtemp(prefix="vidstyle-bench-"))
+    names = (args.preset or "medium,veryfast").split(",")
+    cpu: dict[str, list[float]] = {name: [] for name in names}
+    print(f"{source.name}: {info.width}x{info.height}, {len(frames)} frames, libx264 CRF {crf}, 1 encoder "
+          f"thread, no audio; {machine()}")
+    for _ in range(args.repeats):
+        for name in names:
+            began = time.process_time()
+            with VideoWriter(workdir / f"{name}.mp4", width=info.width, height=info.height,
+                             time_base=info.time_base, rate=info.nominal_fps, crf=crf, preset=name,
+                             threads=1, overwrite=True) as writer:
+                for rgb, pts in frames:
+                    writer.write(rgb, pts=pts)
+            cpu[name].append(1000 * (time.process_time() - began) / len(frames))
+    for name in names:
+        out = workdir / f"{name}.mp4"
+        with open_video(out) as reader:
+            decoded = [frame.rgb for frame in reader]
+        mse = [float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+               for (a, _), b in zip(frames, decoded)]
+        psnr = float(np.mean([10 * np.log10(255.0 ** 2 / max(m, 1e-10)) for m in mse]))
+        print(f"  {name:>10}: encode {min(cpu[name]):6.1f} ms CPU/frame (best of {args.repeats}), "
+              f"{out.stat().st_size / 1024:7.0f} KiB, PSNR {psnr:.2f} dB over {len(decoded)} frames")
 
 
 # -- memory -------------------------------------------------------------------------------
@@ -299,7 +357,7 @@ def stabilize(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("section", choices=["throughput", "formats", "plans", "memory", "stabilize"])
+    parser.add_argument("section", choices=["throughput", "formats", "plans", "presets", "memory", "stabilize"])
     parser.add_argument("--input", default=str(HACIENDA))
     parser.add_argument("--arch", help="architecture with random weights (default: the trainer's default)")
     parser.add_argument("--model", help="a model file instead of random weights")
@@ -311,17 +369,19 @@ def main() -> None:
     parser.add_argument("--precision", default="auto")
     parser.add_argument("--batch", type=int)
     parser.add_argument("--threads", type=int)
+    parser.add_argument("--workers", type=int, help="model workers of the renders (default: the renderer's)")
     parser.add_argument("--codec", type=lambda t: __import__("vidstyle.io", fromlist=["Codec"]).Codec.parse(t))
     parser.add_argument("--crf", type=int)
-    parser.add_argument("--preset")
+    parser.add_argument("--preset", help="encoder preset (presets: a comma-separated list, default "
+                        "medium,veryfast)")
     parser.add_argument("--compile", action="store_true")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--memory-size", default="160x120")
     parser.add_argument("--long-minutes", type=int, default=10)
     args = parser.parse_args()
     set_quiet(True)
-    sections = {"throughput": throughput, "formats": formats, "plans": plans, "memory": memory,
-                "stabilize": stabilize}
+    sections = {"throughput": throughput, "formats": formats, "plans": plans, "presets": presets,
+                "memory": memory, "stabilize": stabilize}
     sections[args.section](args)
 
 

@@ -6,6 +6,7 @@ and noisy), alternating the variants when ``--repeats`` > 1 and keeping each bes
     python3 bench/bench_render.py throughput                  # 640x480 footage, CPU
     python3 bench/bench_render.py formats --arch texler       # model precision x memory format, CPU
     python3 bench/bench_render.py plans                       # CPU thread plans for the pipelined render
+    python3 bench/bench_render.py workers                     # 1 vs 2 CPU model workers, x264 presets
     python3 bench/bench_render.py presets                     # x264 presets: CPU, size, PSNR vs source
     python3 bench/bench_render.py throughput --device cuda --size 1920x1080 --codec h264_nvenc
     python3 bench/bench_render.py memory                      # 1-min vs 10-min generated input
@@ -225,23 +226,40 @@ def formats(args: argparse.Namespace) -> None:
 
 
 def plans(args: argparse.Namespace) -> None:
-    """The pipelined render under several CPU thread plans, alternating, best of ``--repeats``."""
+    """The pipelined render with one model worker under several CPU thread plans (the
+    default before model workers was the first), alternating, best of ``--repeats``."""
     model = build_model(args)
+    cores = resolve_runtime(args.device, args.precision, threads=args.threads, model=model).torch_threads
+    compare_renders(args, model, {
+        f"{cores} torch threads, codecs at nice 0": dict(threads=cores, workers=1),
+        f"{cores} torch threads, codecs at nice 19": dict(threads=cores, workers=1, codec_nice=19),
+        f"{max(1, cores - 1)} torch thread(s), codecs at nice 0": dict(threads=max(1, cores - 1), workers=1)})
+
+
+def workers(args: argparse.Namespace) -> None:
+    """The pipelined render with one model worker or one per torch thread, for each
+    x264 preset in ``--preset`` (default medium,veryfast), alternating, best of ``--repeats``."""
+    model = build_model(args)
+    cores = resolve_runtime(args.device, args.precision, threads=args.threads, model=model).torch_threads
+    compare_renders(args, model, {
+        f"{split} worker(s) x {cores // split} thread(s), {preset}":
+            dict(threads=cores, workers=split, preset=preset)
+        for preset in (args.preset or "medium,veryfast").split(",") for split in sorted({1, cores})})
+
+
+def compare_renders(args: argparse.Namespace, model: Stylizer, variants: dict[str, dict[str, object]]) -> None:
+    """Pipelined renders of the first ``--frames`` (default 120) with each variant's
+    options, alternating, printing every run and the best."""
     workdir = Path(tempfile.mkdtemp(prefix="vidstyle-bench-"))
     count = args.frames or 120
     end = (count - 0.5) / (probe(args.input).nominal_fps or 20.0)
-    plan = resolve_runtime(args.device, args.precision, threads=args.threads, model=model)
-    cores = plan.torch_threads
-    variants = {f"{cores} torch threads (default), codecs at nice 0": (cores, 0),
-                f"{cores} torch threads, codecs at nice 19": (cores, 19),
-                f"{max(1, cores - 1)} torch thread(s), codecs at nice 0": (max(1, cores - 1), 0)}
-    print(f"{Path(args.input).name}, {count} frames, arch {model.config.arch}, {plan.precision.value}; {machine()}")
+    print(f"{Path(args.input).name}, {count} frames, arch {model.config.arch}; {machine()}")
     runs: dict[str, list[float]] = {name: [] for name in variants}
     for _ in range(args.repeats):
-        for name, (threads, nice) in variants.items():
+        for name, options in variants.items():
             started = time.perf_counter()
             result = render(args.input, model, workdir / "out.mp4", end=end, overwrite=True, device=args.device,
-                            precision=args.precision, threads=threads, codec_nice=nice)
+                            precision=args.precision, **options)
             runs[name].append(result.frames / (time.perf_counter() - started))
     for name, values in runs.items():
         print(f"  {name:>42}: best {max(values):5.2f} fps  (runs: {' '.join(f'{v:.2f}' for v in values)})")
@@ -357,7 +375,8 @@ def stabilize(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("section", choices=["throughput", "formats", "plans", "presets", "memory", "stabilize"])
+    parser.add_argument("section", choices=["throughput", "formats", "plans", "workers", "presets", "memory",
+                                            "stabilize"])
     parser.add_argument("--input", default=str(HACIENDA))
     parser.add_argument("--arch", help="architecture with random weights (default: the trainer's default)")
     parser.add_argument("--model", help="a model file instead of random weights")
@@ -372,7 +391,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, help="model workers of the renders (default: the renderer's)")
     parser.add_argument("--codec", type=lambda t: __import__("vidstyle.io", fromlist=["Codec"]).Codec.parse(t))
     parser.add_argument("--crf", type=int)
-    parser.add_argument("--preset", help="encoder preset (presets: a comma-separated list, default "
+    parser.add_argument("--preset", help="encoder preset (presets, workers: a comma-separated list, default "
                         "medium,veryfast)")
     parser.add_argument("--compile", action="store_true")
     parser.add_argument("--repeats", type=int, default=1)
@@ -380,8 +399,8 @@ def main() -> None:
     parser.add_argument("--long-minutes", type=int, default=10)
     args = parser.parse_args()
     set_quiet(True)
-    sections = {"throughput": throughput, "formats": formats, "plans": plans, "presets": presets,
-                "memory": memory, "stabilize": stabilize}
+    sections = {"throughput": throughput, "formats": formats, "plans": plans, "workers": workers,
+                "presets": presets, "memory": memory, "stabilize": stabilize}
     sections[args.section](args)
 
 

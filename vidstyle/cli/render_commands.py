@@ -32,7 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help="size the model runs at (default: the size it was trained at)")
     p.add_argument("--output-size", type=size_arg, metavar="WxH", help="encoded size (default: the source's)")
     add_range(p)
-    add_encoder(p)
+    add_encoder(p, preset_default="veryfast for h264 on CPU, where the encoder shares the cores with the "
+                "model; medium for h265; p4 for NVENC")
     p.add_argument("--keep-hud", metavar="MASK|auto",
                    help="composite the source's HUD back: a mask image (white = HUD) or 'auto' to detect it")
     p.add_argument("--stabilize", type=float, default=0.0, metavar="S",

@@ -24,9 +24,10 @@ from ._runtime import DeviceKind, Precision, RuntimePlan, nvdec_hwaccel, resolve
 from ._stabilize import MotionEstimator, check_strength
 
 _POSTFIX_EVERY_S = 0.5
-# libx264's preset for CPU renders when none is given. There the encoder shares the
-# cores with the model; see default_preset.
-CPU_RENDER_PRESET = "medium"
+# libx264's preset for CPU renders when none is given: OBS's default. There the encoder
+# shares the cores with the model, and at 640x480 on 2 cores `medium` cost 2.7x the CPU
+# per frame for the same file size and 1.4 dB more PSNR (BENCHMARKS.md, "Rendering").
+CPU_RENDER_PRESET = "veryfast"
 
 
 @dataclass

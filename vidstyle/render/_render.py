@@ -179,7 +179,7 @@ def render(source: str | Path, model: Stylizer | str | Path, output: str | Path,
 
 
 def _threads(plan: RuntimePlan) -> str:
-    """E.g. ``2 torch thread(s)`` or ``2 model workers x 1 torch thread``."""
+    """E.g. ``2 torch thread(s)`` or ``2 model workers x 1 torch thread(s) on alternate frames``."""
     if plan.model_workers == 1:
         return f"{plan.torch_threads} torch thread(s)"
     return f"{plan.model_workers} model workers x {plan.worker_threads} torch thread(s) on alternate frames"

@@ -16,10 +16,12 @@ from ..errors import UsageError
 from ..models import Stylizer, get_architecture
 from ..progress import warn
 
-# Model workers a CPU render runs by default (when it has the threads): two workers with one
-# intra-op thread each, on alternate frames, beat one worker with two threads (BENCHMARKS.md:
-# no OpenMP barriers to stall when a codec thread takes a core). More was not measured.
+# Model workers a CPU render runs by default (when it has the threads). On 2 cores two workers
+# of one intra-op thread each, on alternate frames, rendered 1.4x as fast as one worker of two
+# threads (BENCHMARKS.md), presumably because no worker waits at an OpenMP barrier for a thread
+# that a codec thread has taken the core from. More than two were not measured.
 AUTO_CPU_WORKERS = 2
+
 
 class DeviceKind(Choice):
     """``--device``: AUTO picks CUDA when PyTorch sees a GPU."""

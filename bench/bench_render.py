@@ -6,6 +6,8 @@ and noisy), alternating the variants when ``--repeats`` > 1 and keeping each bes
     python3 bench/bench_render.py throughput                  # 640x480 footage, CPU
     python3 bench/bench_render.py formats --arch texler       # model precision x memory format, CPU
     python3 bench/bench_render.py plans                       # CPU thread plans for the pipelined render
+    python3 bench/bench_render.py workers                     # 1 vs 2 CPU model workers, x264 presets
+    python3 bench/bench_render.py presets                     # x264 presets: CPU, size, PSNR vs source
     python3 bench/bench_render.py throughput --device cuda --size 1920x1080 --codec h264_nvenc
     python3 bench/bench_render.py memory                      # 1-min vs 10-min generated input
     python3 bench/bench_render.py stabilize                   # flicker with and without --stabilize
@@ -30,11 +32,11 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from _common import HACIENDA, machine, peak_rss_mb  # noqa: E402
-from vidstyle.io import open_video, parse_size, probe, transcode  # noqa: E402
-from vidstyle.io._writer import DEFAULT_CRF, DEFAULT_PRESET  # noqa: E402 - the renderer's encoder defaults
+from vidstyle.io import Codec, VideoWriter, open_video, parse_size, probe, transcode  # noqa: E402
+from vidstyle.io._writer import DEFAULT_CRF  # noqa: E402 - the renderer's encoder defaults
 from vidstyle.models import DEFAULT_ARCH, ModelConfig, Stylizer, load_stylizer  # noqa: E402
 from vidstyle.progress import set_quiet  # noqa: E402
-from vidstyle.render import ModelRunner, Numerics, render, resolve_runtime  # noqa: E402
+from vidstyle.render import ModelRunner, Numerics, Pipeline, default_preset, render, resolve_runtime  # noqa: E402
 
 
 def default_arch() -> str:
@@ -58,21 +60,28 @@ def build_model(args: argparse.Namespace, spread: bool = False) -> Stylizer:
 
 
 # -- throughput ---------------------------------------------------------------------------
-def model_only_fps(runner: ModelRunner, frames: list[np.ndarray]) -> float:
+def model_only_fps(runner: ModelRunner, frames: list[np.ndarray], workers: int = 1) -> float:
     """The renderer's model (same preparation: :class:`ModelRunner`) on frames
-    already decoded, uploaded and in its memory format."""
+    already decoded, uploaded and in its memory format, run by ``workers`` model
+    workers as the render runs them (:class:`Pipeline` with nothing to decode or
+    encode), each with the process's current torch threads."""
     plan = runner.plan
     batch = torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).float().div(255)
     batch = batch.to(plan.device).contiguous(memory_format=runner.memory_format)
-    with torch.inference_mode():
-        runner(batch[:plan.batch])  # warm-up (first-call fallbacks, cudnn autotune, allocator)
-        if plan.is_cuda:
-            torch.cuda.synchronize()
-        started = time.perf_counter()
-        for i in range(0, len(frames), plan.batch):
-            runner(batch[i:i + plan.batch])
-        if plan.is_cuda:
-            torch.cuda.synchronize()
+    batches = [batch[i:i + plan.batch] for i in range(0, len(frames), plan.batch)]
+
+    @torch.inference_mode()  # per thread, as in FrameProcessor
+    def process(items: list[torch.Tensor]) -> torch.Tensor:
+        return runner(items[0])
+
+    process(batches[:1])  # warm-up (first-call fallbacks, cudnn autotune, allocator)
+    if plan.is_cuda:
+        torch.cuda.synchronize()
+    started = time.perf_counter()
+    Pipeline(batches, process, lambda _: None, time_of=lambda _: 0.0, out_time=lambda _: 0.0,
+             workers=workers).run()
+    if plan.is_cuda:
+        torch.cuda.synchronize()
     return len(frames) / (time.perf_counter() - started)
 
 
@@ -126,17 +135,24 @@ def throughput(args: argparse.Namespace) -> None:
     model = build_model(args)
     with open_video(source, end=end) as reader:
         frames = [frame.rgb for frame in reader]
-    plan = resolve_runtime(args.device, args.precision, batch=args.batch, threads=args.threads, model=model)
+    plan = resolve_runtime(args.device, args.precision, batch=args.batch, threads=args.threads, model=model,
+                           workers=args.workers, independent_frames=not args.compile)
     torch.set_num_threads(plan.torch_threads)
     runner = ModelRunner(model, plan, compile_model=args.compile)
     crf = DEFAULT_CRF if args.crf is None else args.crf
-    preset = args.preset or DEFAULT_PRESET
+    preset = args.preset or default_preset(args.codec or Codec.H264, plan)  # the renderer's default
     print(f"{source.name}: {info.width}x{info.height}, {len(frames)} frames, arch {model.config.arch}, "
-          f"{plan.device} {runner.describe()}, batch {plan.batch}, {plan.torch_threads} torch thread(s), "
-          f"codec threads {plan.decode_threads}/{plan.encode_threads}, crf {crf} {preset}; {machine()}")
+          f"{plan.device} {runner.describe()}, batch {plan.batch}, {plan.torch_threads} torch thread(s) in "
+          f"{plan.model_workers} model worker(s), codec threads {plan.decode_threads}/{plan.encode_threads}, "
+          f"crf {crf} {preset}; {machine()}")
     # Every variant gets the same torch threads (resolved once: the idle-core sample varies).
     common = dict(device=args.device, precision=args.precision, batch=args.batch, threads=plan.torch_threads,
-                  codec=args.codec, crf=crf, preset=preset, end=end, overwrite=True, compile=args.compile)
+                  workers=plan.model_workers, codec=args.codec, crf=crf, preset=preset, end=end, overwrite=True,
+                  compile=args.compile)
+    # Model only in both ways of using the threads (one worker with all, or one worker per
+    # thread); the better one is the baseline, whichever the render uses.
+    splits = [1] + ([plan.torch_threads] if not plan.is_cuda and plan.torch_threads > 1 and not args.compile
+                    else [])
     best: dict[str, float] = {}
     shares: dict[str, dict[str, float]] = {}
 
@@ -147,7 +163,10 @@ def throughput(args: argparse.Namespace) -> None:
                 shares[name] = busy
 
     for _ in range(args.repeats):  # alternate the variants: the machine's load drifts
-        keep("model only", model_only_fps(runner, frames))
+        for workers in splits:
+            torch.set_num_threads(plan.torch_threads // workers)
+            keep(f"model only {workers}", model_only_fps(runner, frames, workers))
+        torch.set_num_threads(plan.torch_threads)
         keep("plain loop", *plain_loop(source, workdir / "plain.mp4", model, len(frames), plan.device, crf, preset))
         for name, sequential in (("sequential", True), ("pipelined", False)):
             started = time.perf_counter()  # from the call: opening, model preparation, flushing included
@@ -155,10 +174,14 @@ def throughput(args: argparse.Namespace) -> None:
             if result.frames != len(frames):
                 raise SystemExit(f"{name} rendered {result.frames} frames, expected {len(frames)}")
             keep(name, result.frames / (time.perf_counter() - started), result.times.shares())
-    labels = {"model only": "model only (renderer's preparation, tensors ready)",
-              "plain loop": "plain loop (PyAV, fp32 contiguous, libx264)",
-              "sequential": "sequential (renderer settings)", "pipelined": "pipelined render"}
-    for name, value in best.items():
+    labels = {f"model only {w}": f"model only, {w} worker(s) x {plan.torch_threads // w} thread(s)"
+              for w in splits}
+    labels.update({"plain loop": "plain loop (PyAV, fp32 contiguous, libx264)",
+                   "sequential": "sequential (renderer settings)", "pipelined": "pipelined render"})
+    best["model only"] = max(best[f"model only {w}"] for w in splits)
+    labels["model only"] = "model only, the better of the above (baseline)"
+    for name in [*(f"model only {w}" for w in splits), "model only", "plain loop", "sequential", "pipelined"]:
+        value = best[name]
         extra = ""
         if name in shares:
             extra = "  busy: " + ", ".join(f"{k} {v:.0%}" for k, v in shares[name].items())
@@ -203,26 +226,79 @@ def formats(args: argparse.Namespace) -> None:
 
 
 def plans(args: argparse.Namespace) -> None:
-    """The pipelined render under several CPU thread plans, alternating, best of ``--repeats``."""
+    """The pipelined render with one model worker under several CPU thread plans (the
+    default before model workers was the first), alternating, best of ``--repeats``."""
     model = build_model(args)
+    cores = resolve_runtime(args.device, args.precision, threads=args.threads, model=model).torch_threads
+    compare_renders(args, model, {
+        f"{cores} torch threads, codecs at nice 0": dict(threads=cores, workers=1),
+        f"{cores} torch threads, codecs at nice 19": dict(threads=cores, workers=1, codec_nice=19),
+        f"{max(1, cores - 1)} torch thread(s), codecs at nice 0": dict(threads=max(1, cores - 1), workers=1)})
+
+
+def workers(args: argparse.Namespace) -> None:
+    """The pipelined render with one model worker or one per torch thread, for each
+    x264 preset in ``--preset`` (default medium,veryfast), alternating, best of ``--repeats``."""
+    model = build_model(args)
+    cores = resolve_runtime(args.device, args.precision, threads=args.threads, model=model).torch_threads
+    compare_renders(args, model, {
+        f"{split} worker(s) x {cores // split} thread(s), {preset}":
+            dict(threads=cores, workers=split, preset=preset)
+        for preset in (args.preset or "medium,veryfast").split(",") for split in sorted({1, cores})})
+
+
+def compare_renders(args: argparse.Namespace, model: Stylizer, variants: dict[str, dict[str, object]]) -> None:
+    """Pipelined renders of the first ``--frames`` (default 120) with each variant's
+    options, alternating, printing every run and the best."""
     workdir = Path(tempfile.mkdtemp(prefix="vidstyle-bench-"))
     count = args.frames or 120
     end = (count - 0.5) / (probe(args.input).nominal_fps or 20.0)
-    plan = resolve_runtime(args.device, args.precision, threads=args.threads, model=model)
-    cores = plan.torch_threads
-    variants = {f"{cores} torch threads (default), codecs at nice 0": (cores, 0),
-                f"{cores} torch threads, codecs at nice 19": (cores, 19),
-                f"{max(1, cores - 1)} torch thread(s), codecs at nice 0": (max(1, cores - 1), 0)}
-    print(f"{Path(args.input).name}, {count} frames, arch {model.config.arch}, {plan.precision.value}; {machine()}")
+    print(f"{Path(args.input).name}, {count} frames, arch {model.config.arch}; {machine()}")
     runs: dict[str, list[float]] = {name: [] for name in variants}
     for _ in range(args.repeats):
-        for name, (threads, nice) in variants.items():
+        for name, options in variants.items():
             started = time.perf_counter()
             result = render(args.input, model, workdir / "out.mp4", end=end, overwrite=True, device=args.device,
-                            precision=args.precision, threads=threads, codec_nice=nice)
+                            precision=args.precision, **options)
             runs[name].append(result.frames / (time.perf_counter() - started))
     for name, values in runs.items():
         print(f"  {name:>42}: best {max(values):5.2f} fps  (runs: {' '.join(f'{v:.2f}' for v in values)})")
+
+
+def presets(args: argparse.Namespace) -> None:
+    """libx264 presets at the renderer's CRF on the source's own frames: encode CPU
+    time per frame (one encoder thread, as a CPU render runs it), file size, and
+    PSNR of the decoded result against the source frames (RGB, mean over frames)."""
+    source = Path(args.input)
+    info = probe(source)
+    count = args.frames or (info.frame_count or 240)
+    end = (count - 0.5) / (info.nominal_fps or 20.0)
+    with open_video(source, end=end) as reader:
+        frames = [(frame.rgb, frame.pts) for frame in reader]
+    crf = DEFAULT_CRF if args.crf is None else args.crf
+    workdir = Path(tempfile.mkdtemp(prefix="vidstyle-bench-"))
+    names = (args.preset or "medium,veryfast").split(",")
+    cpu: dict[str, list[float]] = {name: [] for name in names}
+    print(f"{source.name}: {info.width}x{info.height}, {len(frames)} frames, libx264 CRF {crf}, 1 encoder "
+          f"thread, no audio; {machine()}")
+    for _ in range(args.repeats):
+        for name in names:
+            began = time.process_time()
+            with VideoWriter(workdir / f"{name}.mp4", width=info.width, height=info.height,
+                             time_base=info.time_base, rate=info.nominal_fps, crf=crf, preset=name,
+                             threads=1, overwrite=True) as writer:
+                for rgb, pts in frames:
+                    writer.write(rgb, pts=pts)
+            cpu[name].append(1000 * (time.process_time() - began) / len(frames))
+    for name in names:
+        out = workdir / f"{name}.mp4"
+        with open_video(out) as reader:
+            decoded = [frame.rgb for frame in reader]
+        mse = [float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+               for (a, _), b in zip(frames, decoded)]
+        psnr = float(np.mean([10 * np.log10(255.0 ** 2 / max(m, 1e-10)) for m in mse]))
+        print(f"  {name:>10}: encode {min(cpu[name]):6.1f} ms CPU/frame (best of {args.repeats}), "
+              f"{out.stat().st_size / 1024:7.0f} KiB, PSNR {psnr:.2f} dB over {len(decoded)} frames")
 
 
 # -- memory -------------------------------------------------------------------------------
@@ -299,7 +375,8 @@ def stabilize(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("section", choices=["throughput", "formats", "plans", "memory", "stabilize"])
+    parser.add_argument("section", choices=["throughput", "formats", "plans", "workers", "presets", "memory",
+                                            "stabilize"])
     parser.add_argument("--input", default=str(HACIENDA))
     parser.add_argument("--arch", help="architecture with random weights (default: the trainer's default)")
     parser.add_argument("--model", help="a model file instead of random weights")
@@ -311,17 +388,19 @@ def main() -> None:
     parser.add_argument("--precision", default="auto")
     parser.add_argument("--batch", type=int)
     parser.add_argument("--threads", type=int)
+    parser.add_argument("--workers", type=int, help="model workers of the renders (default: the renderer's)")
     parser.add_argument("--codec", type=lambda t: __import__("vidstyle.io", fromlist=["Codec"]).Codec.parse(t))
     parser.add_argument("--crf", type=int)
-    parser.add_argument("--preset")
+    parser.add_argument("--preset", help="encoder preset (presets, workers: a comma-separated list, default "
+                        "medium,veryfast)")
     parser.add_argument("--compile", action="store_true")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--memory-size", default="160x120")
     parser.add_argument("--long-minutes", type=int, default=10)
     args = parser.parse_args()
     set_quiet(True)
-    sections = {"throughput": throughput, "formats": formats, "plans": plans, "memory": memory,
-                "stabilize": stabilize}
+    sections = {"throughput": throughput, "formats": formats, "plans": plans, "workers": workers,
+                "presets": presets, "memory": memory, "stabilize": stabilize}
     sections[args.section](args)
 
 

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from vidstyle.flow import warp_numpy
+from vidstyle.io import Codec
 from vidstyle.metrics import flicker
 from vidstyle.models import FusionConfig, TemporalFusion, load_stylizer, save_checkpoint
 from vidstyle.render import render, stylize_clip
@@ -111,3 +112,17 @@ def test_checkpoint_keeps_the_stage_and_renders_with_and_without_it(tmp_path):
     before = flicker(_frames(plain), source=source, tof=False).warp_error
     after = flicker(_frames(fused), source=source, tof=False).warp_error
     assert after < 0.7 * before
+
+
+def test_two_model_workers_give_the_same_temporal_output_as_one(tmp_path):
+    clip = make_clip(tmp_path / "moving.mp4", frames=14, size=(96, 72), audio=False, make_frame=moving_pattern)
+    model = toy_model("test_fusion_workers", lambda x: (1.0 - x[:, :3]).clamp(0, 1))
+    fusion = TemporalFusion(FusionConfig(flow_preset="ultrafast"))
+    torch.nn.init.normal_(fusion.net[-1].weight, std=0.3)  # a weight that depends on the inputs
+    model.attach_fusion(fusion)
+    one, two = tmp_path / "one.mp4", tmp_path / "two.mp4"
+    render(clip, model, one, workers=1, threads=2, stabilize=0.3, codec=Codec.FFV1)
+    render(clip, model, two, workers=2, threads=2, stabilize=0.3, codec=Codec.FFV1)
+    first, second = _frames(one), _frames(two)
+    assert len(first) == len(second) == 14
+    assert all(np.array_equal(a, b) for a, b in zip(first, second))

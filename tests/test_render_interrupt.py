@@ -22,10 +22,10 @@ def slow_model(tmp_path_factory):
     return save_checkpoint(path, Stylizer(ModelConfig("fast_neural_style")))
 
 
-def _start(model: Path, out: Path) -> subprocess.Popen:
+def _start(model: Path, out: Path, threads: list[str]) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
     return subprocess.Popen([sys.executable, "-m", "vidstyle", "render", str(SAMPLE), "-m", str(model),
-                             "-o", str(out), "-q", "--threads", "1"],
+                             "-o", str(out), "-q", *threads],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -42,11 +42,12 @@ def _wait_for_partial(process: subprocess.Popen, partial: Path, timeout: float =
     pytest.fail("render never started writing")
 
 
-@pytest.mark.parametrize("how", ["sigint", "sigkill"])
-def test_interrupted_render_leaves_no_final_output(slow_model, tmp_path, how):
+@pytest.mark.parametrize("how,threads", [("sigint", ["--threads", "1"]), ("sigkill", ["--threads", "1"]),
+                                         ("sigint", ["--threads", "2", "--workers", "2"])])
+def test_interrupted_render_leaves_no_final_output(slow_model, tmp_path, how, threads):
     out = tmp_path / "styled.mp4"
     partial = tmp_path / "styled.mp4.partial"
-    process = _start(slow_model, out)
+    process = _start(slow_model, out, threads)
     _wait_for_partial(process, partial)
     process.send_signal(signal.SIGINT if how == "sigint" else signal.SIGKILL)
     _, stderr = process.communicate(timeout=30)

@@ -26,11 +26,11 @@ def add_size(parser: argparse.ArgumentParser, *, scale: bool = True) -> None:
         parser.add_argument("--scale", type=float, metavar="F", help="resize frames by a factor")
 
 
-def add_encoder(parser: argparse.ArgumentParser) -> None:
+def add_encoder(parser: argparse.ArgumentParser, preset_default: str = "medium; p4 for NVENC") -> None:
     parser.add_argument("--codec", type=codec_arg, default=None,
                         help="h264 (default), h265, h264_nvenc, ffv1 (lossless) or png (folder)")
     parser.add_argument("--crf", type=int, help="quality: x264/x265 CRF or NVENC CQ (default 18)")
-    parser.add_argument("--preset", help="encoder preset (default medium; p4 for NVENC)")
+    parser.add_argument("--preset", help=f"encoder preset (default {preset_default})")
     parser.add_argument("--no-audio", action="store_true", help="drop the audio streams")
 
 

@@ -23,12 +23,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="inference precision (default: fp16 on CUDA; on CPU bf16 where the CPU computes it "
                    "natively (AMX, AVX512-BF16), else fp32; fp32 = full precision everywhere)")
     p.add_argument("--batch", type=int, metavar="N", help="frames per model call (default 8 on CUDA, 1 on CPU)")
-    p.add_argument("--threads", type=int, metavar="N", help="PyTorch threads (default: the idle cores)")
+    p.add_argument("--threads", type=int, metavar="N",
+                   help="PyTorch threads in all (default: the idle cores)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="on CPU, model workers running alternate frames, sharing --threads (default: 2 when "
+                   "there are 2+ threads and no --compile, else 1)")
     p.add_argument("--size", type=size_arg, metavar="WxH",
                       help="size the model runs at (default: the size it was trained at)")
     p.add_argument("--output-size", type=size_arg, metavar="WxH", help="encoded size (default: the source's)")
     add_range(p)
-    add_encoder(p)
+    add_encoder(p, preset_default="veryfast for h264 on CPU, where the encoder shares the cores with the "
+                "model; medium for h265; p4 for NVENC")
     p.add_argument("--keep-hud", metavar="MASK|auto",
                    help="composite the source's HUD back: a mask image (white = HUD) or 'auto' to detect it")
     p.add_argument("--stabilize", type=float, default=0.0, metavar="S",
@@ -68,9 +73,9 @@ def run_render(args: argparse.Namespace) -> int:
 
     result = render(
         args.input, args.model, args.output, device=args.device, precision=args.precision,
-        batch=args.batch, threads=args.threads, size=args.size, output_size=args.output_size,
-        start=args.start, end=args.end, codec=args.codec, crf=args.crf, preset=args.preset,
-        audio=not args.no_audio, keep_hud=args.keep_hud, stabilize=args.stabilize,
+        batch=args.batch, threads=args.threads, workers=args.workers, size=args.size,
+        output_size=args.output_size, start=args.start, end=args.end, codec=args.codec, crf=args.crf,
+        preset=args.preset, audio=not args.no_audio, keep_hud=args.keep_hud, stabilize=args.stabilize,
         stabilize_flow=args.stabilize_flow, temporal=not args.per_frame, guides=args.guides, compile=args.compile,
         hw_decode=not args.no_hw_decode, allow_hdr=args.allow_hdr, overwrite=args.overwrite)
     shares = result.times.shares()

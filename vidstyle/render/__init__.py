@@ -18,15 +18,17 @@ from ._model import ModelRunner, Numerics
 from ._onnx import OnnxExport, export_onnx
 from ._pipeline import Pipeline, Stage, StageFailure, StageTimes, run_sequential
 from ._processor import FrameProcessor, RenderedBatch, SourceFrame
-from ._render import RenderOptions, RenderResult, render, working_size
+from ._render import (CPU_RENDER_PRESET, RenderOptions, RenderResult, default_preset, render,
+                      working_size)
 from ._runtime import DeviceKind, Precision, RuntimePlan, cpu_has_native_bf16, resolve_runtime
 from ._stabilize import Stabilizer, TemporalBlend, temporal_blend
 from ._yuv import RgbToYuv420, rgb_to_yuv420
 
 __all__ = [
-    "DeviceKind", "FrameProcessor", "FusionRunner", "ModelRunner", "Motion", "MotionEstimator", "Numerics", "OnnxExport",
-    "Pipeline", "Precision", "RenderOptions", "RenderResult", "RenderedBatch", "RgbToYuv420", "RuntimePlan",
-    "SourceFrame", "Stabilizer", "Stage", "StageFailure", "StageTimes", "TemporalBlend", "composite_hud",
-    "cpu_has_native_bf16", "export_onnx", "fusion_motion_estimator", "load_hud_mask", "render", "resolve_runtime", "rgb_to_yuv420",
-    "run_sequential", "stylize_clip", "temporal_blend", "working_size",
+    "CPU_RENDER_PRESET", "DeviceKind", "FrameProcessor", "FusionRunner", "ModelRunner", "Motion",
+    "MotionEstimator", "Numerics", "OnnxExport", "Pipeline", "Precision", "RenderOptions", "RenderResult",
+    "RenderedBatch", "RgbToYuv420", "RuntimePlan", "SourceFrame", "Stabilizer", "Stage", "StageFailure",
+    "StageTimes", "TemporalBlend", "composite_hud", "cpu_has_native_bf16", "default_preset", "export_onnx",
+    "fusion_motion_estimator", "load_hud_mask", "render", "resolve_runtime", "rgb_to_yuv420", "run_sequential",
+    "stylize_clip", "temporal_blend", "working_size",
 ]

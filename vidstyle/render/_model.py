@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import enum
+import threading
 from typing import Callable
 
 import torch
@@ -38,7 +39,8 @@ class ModelRunner:
     """Callable: (B, C, H, W) float32 frames on the plan's device -> (B, 3, H, W)
     float32, in the plan's precision and memory format. The caller's model is
     copied, never modified. ``numerics`` overrides how a reduced precision is
-    applied (default: autocast on CUDA, converted weights on CPU)."""
+    applied (default: autocast on CUDA, converted weights on CPU). Several threads
+    may call it at once (the model workers of a CPU render) on the same weights."""
 
     def __init__(self, model: Stylizer, plan: RuntimePlan, *, compile_model: bool = False,
                  numerics: Numerics | None = None) -> None:
@@ -53,6 +55,7 @@ class ModelRunner:
         self._forward: Callable[[torch.Tensor], torch.Tensor] = self.model
         self._compiled = compile_model and self._compile()
         self._tried = False
+        self._first_lock = threading.Lock()  # model workers: one first call, the others wait for it
 
     @property
     def precision(self) -> Precision:
@@ -124,7 +127,11 @@ class ModelRunner:
         if self._tried:
             out = self._run(x)
         else:
-            out = self._first_run(x)
-            self._tried = True
+            with self._first_lock:
+                if self._tried:
+                    out = self._run(x)
+                else:
+                    out = self._first_run(x)
+                    self._tried = True
         # Not a copy in fp32: with CUDA graphs the next call overwrites it, so do not modify it in place.
         return out[:real].float()

@@ -24,6 +24,7 @@ Out = TypeVar("Out")
 
 _POLL_S = 0.1
 _END = object()
+_NO_RESULT = object()  # the last batch number when the source ended on a batch boundary
 
 
 class Stage(enum.Enum):
@@ -50,7 +51,8 @@ def format_time(seconds: float) -> str:
 
 @dataclass
 class StageTimes:
-    """Seconds each stage spent working (not waiting), for the shares report."""
+    """Seconds each stage spent working (not waiting), for the shares report. With
+    several model workers ``model`` is their mean, so its share stays within 100 %."""
 
     decode: float = 0.0
     model: float = 0.0
@@ -102,8 +104,11 @@ class Pipeline(Generic[In, Out]):
     Args:
         source: yields input items (iterated on the decode thread).
         process: maps a batch (list of up to ``batch`` items) to one output
-            item; runs on the calling thread.
-        sink: consumes each output item (on the encode thread).
+            item; runs on the calling thread, and with ``workers`` > 1 on as
+            many threads in all, each taking the next batch when it is free
+            (so ``process`` must not depend on earlier batches).
+        sink: consumes each output item, always in the source's order (on the
+            encode thread).
         time_of: the video time (seconds) of an input item, for error messages.
         batch: items per ``process`` call.
         depth: batches that may wait between two stages.
@@ -111,31 +116,41 @@ class Pipeline(Generic[In, Out]):
             flush the encoder), timed as encoding and inside the wall time.
         io_nice: nice value of the decode and encode threads (0 = unchanged);
             see :func:`vidstyle._cpu.lower_thread_priority`.
+        workers: threads running ``process``.
     """
 
     def __init__(self, source: Iterable[In], process: Callable[[list[In]], Out],
                  sink: Callable[[Out], None], *, time_of: Callable[[In], float],
                  out_time: Callable[[Out], float], batch: int = 1, depth: int = 2,
-                 finish: Callable[[], None] | None = None, io_nice: int = 0) -> None:
+                 finish: Callable[[], None] | None = None, io_nice: int = 0, workers: int = 1) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1 (got {workers})")
         self.source, self.process, self.sink, self.finish = source, process, sink, finish
         self.io_nice = io_nice
         self.time_of, self.out_time = time_of, out_time
-        self.batch, self.depth = batch, depth
+        self.batch, self.depth, self.workers = batch, depth, workers
         self.times = StageTimes()
 
     def run(self) -> StageTimes:
         shared = _Shared()
         decoded: queue.Queue[object] = queue.Queue(maxsize=self.batch * self.depth)
         processed: queue.Queue[object] = queue.Queue(maxsize=self.depth)
+        # Batches taken by a model worker and not yet encoded: bounds what waits to be put
+        # back in order when one worker is slower than the others.
+        slots = threading.BoundedSemaphore(self.workers + self.depth)
+        taker = _Taker(decoded, self.batch, shared)
+        busy = [0.0] * self.workers
         threads = [threading.Thread(target=self._decode, args=(decoded, shared), name="vidstyle-decode",
                                     daemon=True),
-                   threading.Thread(target=self._encode, args=(processed, shared), name="vidstyle-encode",
-                                    daemon=True)]
+                   threading.Thread(target=self._encode, args=(processed, slots, shared),
+                                    name="vidstyle-encode", daemon=True)]
+        threads += [threading.Thread(target=self._model, args=(taker, processed, slots, shared, busy, i),
+                                     name=f"vidstyle-model-{i}", daemon=True) for i in range(1, self.workers)]
         started = time.perf_counter()
         for thread in threads:
             thread.start()
         try:
-            self._model(decoded, processed, shared)
+            self._model(taker, processed, slots, shared, busy, 0)  # worker 0: where Ctrl-C arrives
         except BaseException:
             shared.stop.set()
             raise
@@ -143,6 +158,7 @@ class Pipeline(Generic[In, Out]):
             for thread in threads:
                 thread.join()
             self.times.wall = time.perf_counter() - started
+            self.times.model = sum(busy) / self.workers
         if shared.failure is not None:
             raise shared.failure
         return self.times
@@ -170,49 +186,90 @@ class Pipeline(Generic[In, Out]):
             if close is not None:
                 close()  # release the container now, not at garbage collection
 
-    def _model(self, inp: "queue.Queue[object]", out: "queue.Queue[object]", shared: _Shared) -> None:
-        finished = False
-        while not finished and not shared.stop.is_set():
-            batch: list[In] = []
-            while len(batch) < self.batch:
-                item = _get(inp, shared)
-                if item is _END:
-                    finished = True
-                    break
-                batch.append(item)  # type: ignore[arg-type]
-            if not batch:
-                break
-            began = time.perf_counter()
-            try:
-                result = self.process(batch)
-            except (KeyboardInterrupt, SystemExit):
-                raise
-            except BaseException as err:  # noqa: BLE001
-                shared.fail(StageFailure(Stage.MODEL, self.time_of(batch[0]), err))
+    def _model(self, taker: "_Taker", out: "queue.Queue[object]", slots: threading.BoundedSemaphore,
+               shared: _Shared, busy: list[float], worker: int) -> None:
+        """One model worker: take the next batch, process it, pass it on with its number."""
+        while not shared.stop.is_set():
+            if not slots.acquire(timeout=_POLL_S):
+                continue
+            taken = taker.take()
+            if taken is None:  # another worker took the end, or the pipeline is stopping
+                slots.release()
                 return
-            self.times.model += time.perf_counter() - began
-            if not _put(out, result, shared):
+            number, batch, last = taken
+            result: object = _NO_RESULT
+            if batch:
+                began = time.perf_counter()
+                try:
+                    result = self.process(batch)
+                except BaseException as err:  # noqa: BLE001
+                    if worker == 0 and isinstance(err, (KeyboardInterrupt, SystemExit)):
+                        raise
+                    shared.fail(StageFailure(Stage.MODEL, self.time_of(batch[0]), err))
+                    return
+                busy[worker] += time.perf_counter() - began
+            if not _put(out, (number, result, last), shared) or last:
                 return
-        _put(out, _END, shared)
 
-    def _encode(self, inp: "queue.Queue[object]", shared: _Shared) -> None:
+    def _encode(self, inp: "queue.Queue[object]", slots: threading.BoundedSemaphore, shared: _Shared) -> None:
         lower_thread_priority(self.io_nice)
+        waiting: dict[int, tuple[object, bool]] = {}  # finished out of order, by batch number
+        following = 0
         item: object = None
         try:
             while True:
-                item = _get(inp, shared)
-                if item is _END:
-                    if self.finish is not None and not shared.stop.is_set():
+                got = _get(inp, shared)
+                if got is _END:
+                    return  # stopping
+                number, result, last = got  # type: ignore[misc]
+                waiting[number] = (result, last)
+                while following in waiting:
+                    item, last = waiting.pop(following)
+                    following += 1
+                    if item is not _NO_RESULT:
                         began = time.perf_counter()
-                        self.finish()
+                        self.sink(item)  # type: ignore[arg-type]
                         self.times.encode += time.perf_counter() - began
-                    return
-                began = time.perf_counter()
-                self.sink(item)  # type: ignore[arg-type]
-                self.times.encode += time.perf_counter() - began
+                    slots.release()
+                    if last:
+                        if self.finish is not None and not shared.stop.is_set():
+                            item = None
+                            began = time.perf_counter()
+                            self.finish()
+                            self.times.encode += time.perf_counter() - began
+                        return
         except BaseException as err:  # noqa: BLE001
-            when = None if item is None or item is _END else self.out_time(item)  # type: ignore[arg-type]
+            when = None if item is None or item is _NO_RESULT else self.out_time(item)  # type: ignore[arg-type]
             shared.fail(StageFailure(Stage.ENCODE, when, err))
+
+
+class _Taker:
+    """Hands out numbered batches from the decode queue to the model workers, one
+    worker at a time, so each batch is a run of consecutive items."""
+
+    def __init__(self, inp: "queue.Queue[object]", size: int, shared: _Shared) -> None:
+        self.inp, self.size, self.shared = inp, size, shared
+        self.lock = threading.Lock()
+        self.taken = 0
+        self.ended = False
+
+    def take(self) -> tuple[int, list, bool] | None:
+        """(number, items, is_last), or None once the last batch was taken or
+        the pipeline stops. The last batch may be empty (it only marks the end)."""
+        with self.lock:
+            if self.ended:
+                return None
+            batch: list[object] = []
+            while len(batch) < self.size:
+                item = _get(self.inp, self.shared)
+                if item is _END:
+                    if self.shared.stop.is_set():
+                        return None
+                    self.ended = True
+                    break
+                batch.append(item)
+            self.taken += 1
+            return self.taken - 1, batch, self.ended
 
 
 def run_sequential(source: Iterable[In], process: Callable[[list[In]], Out],

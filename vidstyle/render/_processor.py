@@ -1,6 +1,8 @@
 """The model stage: frames in, stylized frames out, on CPU or CUDA.
 
-Per batch: upload (through a pinned staging buffer and a non-blocking copy on
+Per batch, in two parts (:meth:`FrameProcessor.generate`, which model workers
+may run on several batches at once, and :meth:`FrameProcessor.finish`, which
+sees the batches in order): upload (through a pinned staging buffer and a non-blocking copy on
 CUDA), resize to the model's working size, add guide channels, run the model
 (:class:`~vidstyle.render._model.ModelRunner`: precision and memory format), resize to the output
 size, run the model's learned temporal stage (at the working size), blend with
@@ -51,6 +53,18 @@ class RenderedBatch:
     times: list[float]
     pixels: np.ndarray
     is_yuv: bool
+
+
+@dataclass
+class GeneratedBatch:
+    """The generator's output for a batch, waiting for :meth:`FrameProcessor.finish`:
+    ``source`` (B, 3, H, W) at the output size, ``work_rgb`` and ``styled``
+    (B, 3, h, w) at the working size, floats in [0, 1] on the model's device."""
+
+    frames: list[SourceFrame]
+    source: torch.Tensor
+    work_rgb: torch.Tensor
+    styled: torch.Tensor
 
 
 def _resize(frames: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -137,23 +151,36 @@ class FrameProcessor:
         return host.numpy()
 
     # -- the stage ---------------------------------------------------------------
+    @property
+    def in_order(self) -> bool:
+        """Whether :meth:`finish` carries state from frame to frame (the temporal
+        stage, ``--stabilize``), so it must see the batches in order."""
+        return self.fusion is not None or self.stabilizer is not None
+
     @torch.inference_mode()
-    def __call__(self, batch: list[SourceFrame]) -> RenderedBatch:
+    def generate(self, batch: list[SourceFrame]) -> GeneratedBatch:
+        """The part with no state between batches: upload, resize, guides, the generator."""
         source = self._upload([frame.rgb for frame in batch])
         x = _resize(source, self.work_size)
         if self.guide_channels:
             guides = self._upload([frame.guide for frame in batch], "guides")  # type: ignore[misc]
             x = torch.cat((x, guides), dim=1)
         styled = self.runner(x).clamp(0.0, 1.0)  # not in place: CUDA-graph output
+        return GeneratedBatch(frames=batch, source=source, work_rgb=x[:, :3], styled=styled)
+
+    @torch.inference_mode()
+    def finish(self, generated: GeneratedBatch) -> RenderedBatch:
+        """The rest, in frame order: temporal stage, output size, ``--stabilize``, HUD, bytes."""
+        batch, styled = generated.frames, generated.styled
         if self.fusion is not None:
-            styled = torch.cat([self.fusion(styled[i:i + 1], x[i:i + 1, :3], frame.fusion_motion)
+            styled = torch.cat([self.fusion(styled[i:i + 1], generated.work_rgb[i:i + 1], frame.fusion_motion)
                                 for i, frame in enumerate(batch)], dim=0)
         styled = _resize(styled, self.out_size).clamp_(0.0, 1.0)
         if self.stabilizer is not None:
             styled = torch.cat([self.stabilizer(styled[i:i + 1], frame.motion)
                                 for i, frame in enumerate(batch)], dim=0)
         if self.hud is not None:
-            styled = composite_hud(styled, source, self.hud)
+            styled = composite_hud(styled, generated.source, self.hud)
         if self.yuv_output:
             pixels = rgb_to_yuv420(styled)
         else:
@@ -161,3 +188,6 @@ class FrameProcessor:
         return RenderedBatch(indices=[f.index for f in batch], pts=[f.pts for f in batch],
                              times=[f.time for f in batch], pixels=self._download(pixels),
                              is_yuv=self.yuv_output)
+
+    def __call__(self, batch: list[SourceFrame]) -> RenderedBatch:
+        return self.finish(self.generate(batch))

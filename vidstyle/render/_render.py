@@ -25,6 +25,10 @@ from ._runtime import DeviceKind, Precision, RuntimePlan, nvdec_hwaccel, resolve
 from ._stabilize import check_strength
 
 _POSTFIX_EVERY_S = 0.5
+# libx264's preset for CPU renders when none is given: OBS's default. There the encoder
+# shares the cores with the model, and at 640x480 on 2 cores `medium` cost 2.7x the CPU
+# per frame for the same file size and 1.4 dB more PSNR (BENCHMARKS.md, "Rendering").
+CPU_RENDER_PRESET = "veryfast"
 
 
 @dataclass
@@ -45,11 +49,12 @@ class RenderOptions:
     precision: str | Precision = Precision.AUTO
     batch: int | None = None
     threads: int | None = None
+    workers: int | None = None
     size: tuple[int, int] | None = None
     output_size: tuple[int, int] | None = None
     start: float | None = None
     end: float | None = None
-    codec: Codec | None = None
+    codec: Codec | str | None = None
     crf: int | None = None
     preset: str | None = None
     audio: bool = True
@@ -124,7 +129,9 @@ def render(source: str | Path, model: Stylizer | str | Path, output: str | Path,
     stabilize = check_strength(options.stabilize)
     stylizer = model if isinstance(model, Stylizer) else load_stylizer(model, "cpu")
     plan = resolve_runtime(options.device, options.precision, batch=options.batch,
-                           channels_last=options.channels_last, threads=options.threads, model=stylizer)
+                           channels_last=options.channels_last, threads=options.threads, model=stylizer,
+                           workers=1 if options.sequential else options.workers,
+                           independent_frames=not options.compile)
     source_info = probe(source)
     out_size = options.output_size or (source_info.width, source_info.height)
     work_size = working_size(stylizer, (source_info.width, source_info.height), options.size)
@@ -134,7 +141,7 @@ def render(source: str | Path, model: Stylizer | str | Path, output: str | Path,
     if plan.is_cuda and options.hw_decode and source_info.kind is SourceKind.VIDEO:
         hwaccel = nvdec_hwaccel(source)
     previous_threads = torch.get_num_threads()
-    torch.set_num_threads(plan.torch_threads)
+    torch.set_num_threads(plan.worker_threads)  # process-wide: each model worker's intra-op threads
     try:
         with ExitStack() as stack:
             reader = stack.enter_context(open_video(
@@ -147,8 +154,7 @@ def render(source: str | Path, model: Stylizer | str | Path, output: str | Path,
                 yuv_output=plan.is_cuda and isinstance(writer, VideoWriter) and writer.pix_fmt == "yuv420p",
                 temporal=options.temporal)
             hint = "" if plan.precision is Precision.FP32 else "; --precision fp32 for full precision"
-            info(f"model on {plan.device.type}: {processor.runner.describe()}, {plan.torch_threads} torch "
-                 f"thread(s){hint}")
+            info(f"model on {plan.device.type}: {processor.runner.describe()}, {_threads(plan)}{hint}")
             motion = MotionEstimator(options.stabilize_flow) if stabilize else None
             fusion = None
             if processor.fusion is not None:
@@ -168,11 +174,18 @@ def render(source: str | Path, model: Stylizer | str | Path, output: str | Path,
             sink = _Sink(writer, bar, rate)
             if options.sequential:
                 times = run_sequential(frames(), processor, sink, batch=plan.batch, finish=writer.finish)
+            elif plan.model_workers > 1 and processor.in_order:
+                # The workers run the generator; what carries state from frame to frame runs in
+                # order on the encode thread, before the encoder.
+                times = Pipeline(frames(), processor.generate, lambda g: sink(processor.finish(g)),
+                                 time_of=lambda f: f.time, out_time=lambda g: g.frames[0].time,
+                                 batch=plan.batch, depth=options.queue_depth, finish=writer.finish,
+                                 io_nice=options.codec_nice, workers=plan.model_workers).run()
             else:
                 times = Pipeline(frames(), processor, sink, time_of=lambda f: f.time,
                                  out_time=lambda b: b.times[0], batch=plan.batch,
                                  depth=options.queue_depth, finish=writer.finish,
-                                 io_nice=options.codec_nice).run()
+                                 io_nice=options.codec_nice, workers=plan.model_workers).run()
             if sink.frames == 0:
                 raise UsageError(f"{source}: no frames in the requested range")
             sink.show_speed(force=True)
@@ -181,6 +194,22 @@ def render(source: str | Path, model: Stylizer | str | Path, output: str | Path,
     return RenderResult(output=output, frames=sink.frames, work_size=work_size, output_size=out_size,
                         device=str(plan.device), precision=processor.runner.precision.value, times=times,
                         source_fps=rate, notes=plan.notes)
+
+
+def _threads(plan: RuntimePlan) -> str:
+    """E.g. ``2 torch thread(s)`` or ``2 model workers x 1 torch thread(s) on alternate frames``."""
+    if plan.model_workers == 1:
+        return f"{plan.torch_threads} torch thread(s)"
+    return f"{plan.model_workers} model workers x {plan.worker_threads} torch thread(s) on alternate frames"
+
+
+def default_preset(codec: Codec | None, plan: RuntimePlan) -> str | None:
+    """The encoder preset a render uses when ``--preset`` is not given: for
+    libx264 on CPU :data:`CPU_RENDER_PRESET`, else the writer's default
+    (None). An explicit preset always wins."""
+    if codec in (None, Codec.H264) and not plan.is_cuda:
+        return CPU_RENDER_PRESET
+    return None
 
 
 def _guide_source(model: Stylizer, folder: str | Path | None, source: Path,
@@ -207,15 +236,15 @@ def _open_writer(output: Path, source: Path, source_info: VideoInfo, size: tuple
     """The output writer; NVENC on CUDA unless another codec was asked for,
     falling back to libx264 with one line when NVENC cannot open."""
     is_video = source_info.kind is SourceKind.VIDEO
+    codec = None if options.codec is None else Codec.parse(options.codec)  # the API takes names too
+    if codec is None and plan.is_cuda and output.suffix:
+        codec = Codec.H264_NVENC
     kwargs: dict[str, Any] = dict(
         width=size[0], height=size[1], time_base=source_info.time_base, overwrite=options.overwrite)
     if output.suffix:
-        kwargs.update(rate=source_info.nominal_fps, start=options.start, end=options.end,
-                      crf=options.crf, preset=options.preset, threads=plan.encode_threads,
+        kwargs.update(rate=source_info.nominal_fps, start=options.start, end=options.end, crf=options.crf,
+                      preset=options.preset or default_preset(codec, plan), threads=plan.encode_threads,
                       audio_from=source if options.audio and is_video and source_info.audio else None)
-    codec = options.codec
-    if codec is None and plan.is_cuda and output.suffix:
-        codec = Codec.H264_NVENC
     if codec is Codec.H264_NVENC:
         try:
             return open_writer(output, codec=codec, **kwargs)
@@ -223,6 +252,8 @@ def _open_writer(output: Path, source: Path, source_info: VideoInfo, size: tuple
             reason = str(err).split("FFmpeg says:")[-1].strip(" );") if "FFmpeg says" in str(err) else str(err)
             warn(f"NVENC encode unavailable ({reason[:160]}); encoding with libx264")
             codec = Codec.H264
+            if output.suffix:  # NVENC's preset names mean nothing to libx264
+                kwargs["preset"] = options.preset or default_preset(codec, plan)
     return open_writer(output, codec=codec, **kwargs)
 
 

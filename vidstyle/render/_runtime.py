@@ -16,6 +16,12 @@ from ..errors import UsageError
 from ..models import Stylizer, get_architecture
 from ..progress import warn
 
+# Model workers a CPU render runs by default (when it has the threads). On 2 cores two workers
+# of one intra-op thread each, on alternate frames, rendered 1.4x as fast as one worker of two
+# threads (BENCHMARKS.md), presumably because no worker waits at an OpenMP barrier for a thread
+# that a codec thread has taken the core from. More than two were not measured.
+AUTO_CPU_WORKERS = 2
+
 
 class DeviceKind(Choice):
     """``--device``: AUTO picks CUDA when PyTorch sees a GPU."""
@@ -79,7 +85,9 @@ def cpu_has_native_bf16() -> bool:
 class RuntimePlan:
     """The resolved execution settings of one render.
 
-    ``torch_threads`` intra-op threads for the model; ``decode_threads`` and
+    ``torch_threads`` PyTorch threads for the model in all, split evenly
+    between ``model_workers`` (threads running the model on alternate batches,
+    each with :attr:`worker_threads` intra-op threads); ``decode_threads`` and
     ``encode_threads`` for FFmpeg (None = FFmpeg's choice). ``notes`` are the
     fallbacks taken, already printed as warnings.
     """
@@ -92,20 +100,30 @@ class RuntimePlan:
     encode_threads: int | None
     batch: int
     notes: tuple[str, ...] = field(default_factory=tuple)
+    model_workers: int = 1
 
     @property
     def is_cuda(self) -> bool:
         return self.device.type == "cuda"
 
+    @property
+    def worker_threads(self) -> int:
+        """Intra-op threads of each model worker."""
+        return max(1, self.torch_threads // self.model_workers)
+
 
 def resolve_runtime(device: "str | DeviceKind | torch.device" = DeviceKind.AUTO,
                     precision: "str | Precision" = Precision.AUTO, *, batch: int | None = None,
                     channels_last: bool | None = None, threads: int | None = None,
-                    model: Stylizer | None = None) -> RuntimePlan:
+                    model: Stylizer | None = None, workers: int | None = None,
+                    independent_frames: bool = True) -> RuntimePlan:
     """Turn the user's choices into a :class:`RuntimePlan`, falling back (with one
     warning line each) where this machine cannot do what was asked. ``model``
     lets the memory format follow its architecture on CPU
-    (:attr:`~vidstyle.models.Architecture.cpu_channels_last`)."""
+    (:attr:`~vidstyle.models.Architecture.cpu_channels_last`). ``workers``: model
+    workers on CPU (None = :data:`AUTO_CPU_WORKERS` when the frames are
+    ``independent_frames``, i.e. no output depends on the previous one, and
+    there are threads to split)."""
     notes: list[str] = []
 
     def fallback(message: str) -> None:
@@ -136,11 +154,15 @@ def resolve_runtime(device: "str | DeviceKind | torch.device" = DeviceKind.AUTO,
         raise UsageError(f"--batch must be at least 1 (got {batch})")
     if threads is not None and threads < 1:
         raise UsageError(f"--threads must be at least 1 (got {threads})")
+    if workers is not None and workers < 1:
+        raise UsageError(f"--workers must be at least 1 (got {workers})")
     cores = available_cores()
     if use_cuda:
         # The GPU does the maths; the CPU's cores go to the codecs and colour conversion.
         torch_threads = threads or 1
         codec_threads = max(1, (cores - 1) // 2)
+        if workers is not None and workers > 1:
+            fallback(f"--workers {workers} is for CPU renders; running one model worker on CUDA")
         return RuntimePlan(torch_device, chosen, True if channels_last is None else channels_last,
                            torch_threads, codec_threads, codec_threads, batch or 8, tuple(notes))
     # On CPU the codecs get one thread each (two on big machines) and the model every
@@ -151,8 +173,18 @@ def resolve_runtime(device: "str | DeviceKind | torch.device" = DeviceKind.AUTO,
     torch_threads = threads or idle_cores()
     if channels_last is None:
         channels_last = model is not None and get_architecture(model.config.arch).cpu_channels_last
+    if workers is None:
+        workers = min(AUTO_CPU_WORKERS, torch_threads) if independent_frames else 1
+    elif workers > 1 and not independent_frames:
+        fallback(f"--workers {workers} needs frames that do not depend on each other (not with "
+                 "--compile); running one model worker")
+        workers = 1
+    if threads is not None and workers > threads:
+        raise UsageError(f"--workers {workers} needs at least as many --threads (got {threads}): each "
+                         "model worker runs on its own thread")
+    torch_threads = max(torch_threads, workers)  # asked for explicitly: more workers than idle cores
     return RuntimePlan(torch_device, chosen, channels_last, torch_threads, codec_threads,
-                       codec_threads, batch or 1, tuple(notes))
+                       codec_threads, batch or 1, tuple(notes), model_workers=workers)
 
 
 def nvdec_hwaccel(source: Path) -> "av.codec.hwaccel.HWAccel | None":

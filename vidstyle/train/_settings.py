@@ -19,13 +19,14 @@ DEFAULT_TEMPORAL_WEIGHT = 1.0
 # 4e-4 constant, 40 patches of 32 px, GAN on). ``fast`` has no normalisation
 # layers; it learns at 2e-3 decayed over the last 70 % of the budget (5e-3
 # diverged on a real clip) and without the GAN, which cost 3.8 dB PSNR in a
-# 400-step run on the 100-frame sample. Its temporal terms: keyframe propagation
-# with the keyframe keeping half of the patches (8 frames x 0.125), no pair loss,
-# then the learned temporal stage (docs/BENCHMARKS.md, "Temporal terms").
+# 400-step run on the 100-frame sample. Its temporal work is done by the learned
+# temporal stage alone: at 5 CPU minutes on real footage, adding keyframe
+# propagation (0.125) or the pair loss cost more PSNR than they saved flicker
+# (docs/BENCHMARKS.md, "Temporal terms").
 ARCH_DEFAULTS: dict[str, dict[str, Any]] = {
     "texler": {"lr": 4e-4, "patch_size": 32, "batch_size": 40, "gan_weight": 0.125, "lr_decay_start": 1.0},
     "fast": {"lr": 2e-3, "patch_size": 32, "batch_size": 8, "gan_weight": 0.0, "lr_decay_start": 0.3,
-             "temporal_every": 4, "temporal_start": 0.5, "pair_weight": 0.0, "propagation_weight": 0.125},
+             "temporal_every": 4, "temporal_start": 0.5, "pair_weight": 0.0, "propagation_weight": 0.0},
 }
 FALLBACK_DEFAULTS = {"lr": 1e-3, "patch_size": 32, "batch_size": 40}
 

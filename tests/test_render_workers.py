@@ -55,6 +55,26 @@ def test_pipeline_workers_keep_the_order_and_use_every_worker():
     assert times.model <= times.wall  # the workers' mean, not their sum
 
 
+def test_pipeline_ordered_step_sees_the_batches_in_order_on_the_workers():
+    order: list[int] = []
+    threads: set[str] = set()
+
+    def process(batch: list[int]) -> list[int]:
+        time.sleep(random.Random(batch[0]).uniform(0.0, 0.01))  # finish out of order
+        return batch
+
+    def ordered(batch: list[int]) -> list[int]:
+        order.append(batch[0])
+        threads.add(threading.current_thread().name)
+        return [2 * i for i in batch]
+
+    out: list[int] = []
+    Pipeline(iter(range(40)), process, out.extend, ordered=ordered, time_of=float, out_time=lambda b: b[0],
+             batch=3, workers=3).run()
+    assert order == list(range(0, 40, 3)) and out == [2 * i for i in range(40)]
+    assert len(threads) > 1 and not any("encode" in name for name in threads)
+
+
 def test_pipeline_workers_keep_memory_bounded():
     produced: list[int] = []
 

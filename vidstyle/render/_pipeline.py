@@ -14,7 +14,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Generic, Iterable, Iterator, Sequence, TypeVar
+from typing import Any, Callable, Generic, Iterable, Iterator, Sequence, TypeVar
 
 from .._cpu import lower_thread_priority
 from ..errors import StageError, VidstyleError
@@ -109,6 +109,10 @@ class Pipeline(Generic[In, Out]):
             (so ``process`` must not depend on earlier batches).
         sink: consumes each output item, always in the source's order (on the
             encode thread).
+        ordered: optional, applied to each ``process`` result in the source's
+            order, on the model worker that produced it (the others go on with
+            their batches meanwhile): for what carries state from one batch to
+            the next, such as a temporal stage. Timed as model work.
         time_of: the video time (seconds) of an input item, for error messages.
         batch: items per ``process`` call.
         depth: batches that may wait between two stages.
@@ -122,10 +126,13 @@ class Pipeline(Generic[In, Out]):
     def __init__(self, source: Iterable[In], process: Callable[[list[In]], Out],
                  sink: Callable[[Out], None], *, time_of: Callable[[In], float],
                  out_time: Callable[[Out], float], batch: int = 1, depth: int = 2,
-                 finish: Callable[[], None] | None = None, io_nice: int = 0, workers: int = 1) -> None:
+                 finish: Callable[[], None] | None = None, io_nice: int = 0, workers: int = 1,
+                 ordered: Callable[[Any], Out] | None = None) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1 (got {workers})")
         self.source, self.process, self.sink, self.finish = source, process, sink, finish
+        self.ordered = ordered
+        self._turnstile = _Turnstile()
         self.io_nice = io_nice
         self.time_of, self.out_time = time_of, out_time
         self.batch, self.depth, self.workers = batch, depth, workers
@@ -202,12 +209,23 @@ class Pipeline(Generic[In, Out]):
                 began = time.perf_counter()
                 try:
                     result = self.process(batch)
+                    if self.ordered is not None:
+                        if not self._turnstile.wait_for(number, shared):
+                            return
+                        try:
+                            result = self.ordered(result)
+                        finally:
+                            self._turnstile.done()
                 except BaseException as err:  # noqa: BLE001
                     if worker == 0 and isinstance(err, (KeyboardInterrupt, SystemExit)):
                         raise
                     shared.fail(StageFailure(Stage.MODEL, self.time_of(batch[0]), err))
                     return
                 busy[worker] += time.perf_counter() - began
+            elif self.ordered is not None:  # the end marker: keep the turns counting
+                if not self._turnstile.wait_for(number, shared):
+                    return
+                self._turnstile.done()
             if not _put(out, (number, result, last), shared) or last:
                 return
 
@@ -241,6 +259,28 @@ class Pipeline(Generic[In, Out]):
         except BaseException as err:  # noqa: BLE001
             when = None if item is None or item is _NO_RESULT else self.out_time(item)  # type: ignore[arg-type]
             shared.fail(StageFailure(Stage.ENCODE, when, err))
+
+
+class _Turnstile:
+    """Lets numbered jobs through one at a time, in number order."""
+
+    def __init__(self) -> None:
+        self._turn = threading.Condition()
+        self._next = 0
+
+    def wait_for(self, number: int, shared: _Shared) -> bool:
+        """Block until it is ``number``'s turn; False if the pipeline stops first."""
+        with self._turn:
+            while self._next != number:
+                if shared.stop.is_set():
+                    return False
+                self._turn.wait(timeout=_POLL_S)
+        return True
+
+    def done(self) -> None:
+        with self._turn:
+            self._next += 1
+            self._turn.notify_all()
 
 
 class _Taker:

@@ -175,10 +175,10 @@ def render(source: str | Path, model: Stylizer | str | Path, output: str | Path,
             if options.sequential:
                 times = run_sequential(frames(), processor, sink, batch=plan.batch, finish=writer.finish)
             elif plan.model_workers > 1 and processor.in_order:
-                # The workers run the generator; what carries state from frame to frame runs in
-                # order on the encode thread, before the encoder.
-                times = Pipeline(frames(), processor.generate, lambda g: sink(processor.finish(g)),
-                                 time_of=lambda f: f.time, out_time=lambda g: g.frames[0].time,
+                # The workers run the generator side by side; what carries state from frame to
+                # frame then runs on each worker in turn, in frame order.
+                times = Pipeline(frames(), processor.generate, sink, ordered=processor.finish,
+                                 time_of=lambda f: f.time, out_time=lambda b: b.times[0],
                                  batch=plan.batch, depth=options.queue_depth, finish=writer.finish,
                                  io_nice=options.codec_nice, workers=plan.model_workers).run()
             else:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Mapping
 
 import cv2
 import numpy as np
 import torch
 
+from ..errors import UsageError
 from ..io import atomic_output
+from ..models import Stylizer
+from ._data import Clip
 
 
 def write_png(path: Path, rgb: np.ndarray) -> Path:
@@ -61,3 +65,45 @@ def contact_sheet(rows: list[list[tuple[str, np.ndarray]]], max_width: int = 160
             small = cv2.resize(image, cell, interpolation=cv2.INTER_AREA)
             sheet[r * cell[1]:(r + 1) * cell[1], c * cell[0]:(c + 1) * cell[0]] = _label(small, text)
     return sheet
+
+
+def preview_positions(clip: Clip, painted: Mapping[int, np.ndarray], chosen: list[int] | None) -> list[int]:
+    """Clip positions to preview: the chosen frame indices, or up to three keyframes, the middle and the last."""
+    if chosen:
+        for index in chosen:
+            if index not in clip.indices:
+                raise UsageError(f"preview frame {index} is not a frame of {clip.path}")
+        return [clip.position(i) for i in chosen]
+    positions = [clip.position(i) for i in sorted(painted)][:3]
+    others = [p for p in (len(clip.indices) // 2, len(clip.indices) - 1) if p not in positions]
+    return positions + others[:2]
+
+
+def preview_dir(output: str | Path) -> Path:
+    """``MODEL_previews`` beside the model file."""
+    output = Path(output)
+    return output.with_name(output.stem + "_previews")
+
+
+def write_previews(model: Stylizer, inputs: torch.Tensor, positions: list[int], clip: Clip,
+                   output: str | Path, step: int, device: torch.device) -> list[Path]:
+    """``MODEL_previews/stepNNNNNN_frameNNNNNN.png`` for each position."""
+    folder = preview_dir(output)
+    images = stylize_frames(model, inputs, positions, device)
+    return [write_png(folder / f"step{step:06d}_frame{clip.indices[p]:06d}.png", image)
+            for p, image in zip(positions, images)]
+
+
+def write_contact_sheet(model: Stylizer, inputs: torch.Tensor, positions: list[int], clip: Clip,
+                        painted: Mapping[int, np.ndarray], output: str | Path, device: torch.device) -> Path:
+    """``MODEL_contact.png``: input, model output and (for keyframes) the painting, a row per position."""
+    images = stylize_frames(model, inputs, positions, device)
+    rows = []
+    for position, image in zip(positions, images):
+        index = clip.indices[position]
+        row = [(f"input {index}", clip.frames[position]), (f"model {index}", image)]
+        if index in painted:
+            row.append((f"painted {index}", painted[index]))
+        rows.append(row)
+    output = Path(output)
+    return write_png(output.with_name(output.stem + "_contact.png"), contact_sheet(rows))

@@ -14,13 +14,17 @@ masked per pixel.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
 from ..flow import warp_numpy
 from ..progress import progress
 from ._temporal import ClipFlows
+
+if TYPE_CHECKING:
+    from ._data import Clip
+    from ._settings import TrainSettings
 
 PROPAGATION_OFFSETS = (1, 2, 4, 8)  # frames before and after each keyframe
 MIN_VALID_FRACTION = 0.25           # propagate no further than where most of the picture survives
@@ -71,3 +75,13 @@ def propagate_keyframes(flows: ClipFlows, paintings: Mapping[int, np.ndarray], m
                 out.append(PropagatedKeyframe(position, key, warp_numpy(paintings[key], flow), valid))
             bar.update(1)
     return out
+
+
+def propagated_targets(clip: "Clip", painted: Mapping[int, np.ndarray], masks: Mapping[int, np.ndarray],
+                       settings: "TrainSettings", flows: ClipFlows) -> list[PropagatedKeyframe]:
+    """The keyframes (by frame index) propagated for training; none when propagation is off."""
+    if settings.temporal_weight <= 0 or settings.propagation_weight <= 0 or len(clip.indices) < 2:
+        return []
+    by_position = {clip.position(index): image for index, image in painted.items()}
+    return propagate_keyframes(flows, by_position, {clip.position(i): m for i, m in masks.items()},
+                               tuple(settings.propagation_offsets))

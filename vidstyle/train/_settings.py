@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,3 +131,15 @@ def resolve_device(device: str | torch.device) -> torch.device:
 def cpu_threads() -> int:
     """Threads for CPU training: the idle cores (see :func:`vidstyle._cpu.idle_cores`)."""
     return idle_cores()
+
+
+@contextlib.contextmanager
+def thread_scope(device: torch.device, threads: int | None):  # type: ignore[no-untyped-def]
+    """Set the CPU thread count for training (default :func:`cpu_threads`); restore it afterwards."""
+    before = torch.get_num_threads()
+    if device.type == "cpu":
+        torch.set_num_threads(threads or cpu_threads())
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -18,7 +19,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..flow import DisFlow, FlowCache, FlowPreset, SourceId, flow_to_tensor, validity_mask, warp
-from ..progress import progress
+from ..progress import progress, warn
+
+if TYPE_CHECKING:
+    from ._data import Clip
+    from ._settings import TrainSettings
 
 TRAINING_FLOW_PRESET = FlowPreset.MEDIUM
 LONG_RANGE_GAP = 4  # the longer-range pairs: t and t + 4
@@ -199,3 +204,17 @@ def warp_into_crop(out_b: torch.Tensor, flow: torch.Tensor, margin: int) -> torc
     full = flow.new_zeros(flow.shape[0], 2, big, big)
     full[..., margin:margin + crop, margin:margin + crop] = flow
     return warp(out_b, full)[..., margin:margin + crop, margin:margin + crop]
+
+
+def training_pairs(clip: "Clip", settings: "TrainSettings", flows: ClipFlows) -> list[TrainingPair]:
+    """The frame pairs of the pair warping loss, with flows; none when the loss is off or cannot apply."""
+    if settings.temporal_weight * settings.pair_weight <= 0 or len(clip.indices) < 2:
+        if settings.temporal_weight > 0 and len(clip.indices) < 2:
+            warn("the input has a single frame: temporal loss off")
+        return []
+    width, height = clip.size
+    if min(width, height) < 2 * settings.temporal_margin + 16:
+        warn(f"frames of {width}x{height} are too small for the temporal loss: off")
+        return []
+    wanted = max_pairs_for(height, width, settings.temporal_pairs)
+    return pair_flows(flows, choose_pairs(len(clip.indices), wanted))

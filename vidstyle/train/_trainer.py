@@ -1,4 +1,7 @@
-"""The few-shot trainer: patch reconstruction + PatchGAN + optional VGG + temporal losses."""
+"""The few-shot trainer: ``train()`` sets up and runs the budget.
+
+One step is in ``_step``, previews in ``_preview``, the temporal stage in ``_fusion``.
+"""
 
 from __future__ import annotations
 
@@ -15,17 +18,16 @@ from ..errors import InputError, UsageError
 from ..flow import FlowCache, SourceId
 from ..io import check_output
 from ..models import (DEFAULT_ARCH, ModelConfig, PatchDiscriminator, Stylizer, VGGFeatureLoss,
-                      find_vgg_weights, flush_negligible_weights, get_architecture, lsgan_loss,
-                      read_checkpoint, save_checkpoint)
+                      find_vgg_weights, flush_negligible_weights, get_architecture, read_checkpoint,
+                      save_checkpoint)
 from ..progress import info, progress, warn
 from ._fusion import prepare_runs, train_fusion
 from ._data import Clip, PatchSampler, load_clip, load_guides, load_keyframes, load_masks, texler_layout
-from ._preview import contact_sheet, stylize_frames, write_png
-from ._settings import (DEFAULT_MINUTES, TrainResult, TrainSettings, cpu_threads, make_settings,
-                        resolve_device)
-from ._propagate import PropagatedKeyframe, propagate_keyframes
-from ._temporal import (ClipFlows, TrainingPair, choose_pairs, compound_regularization, crop_pair_batch,
-                        masked_l1, max_pairs_for, pair_flows, warp_into_crop)
+from ._preview import preview_positions, write_contact_sheet, write_previews
+from ._propagate import propagated_targets
+from ._settings import DEFAULT_MINUTES, TrainResult, TrainSettings, make_settings, resolve_device, thread_scope
+from ._step import set_lr, train_step
+from ._temporal import ClipFlows, training_pairs
 
 CHECKPOINT_EVERY_SECONDS = 120.0
 FLUSH_EVERY = 50  # steps between flushes of negligible weights (denormal arithmetic is slow on CPU)
@@ -136,8 +138,8 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
         flow_cache = FlowCache(flow_cache)
     source = SourceId.of_file(clip.path) if flow_cache is not None else None
     flows = ClipFlows(clip.frames, indices=clip.indices, cache=flow_cache, source=source)
-    pairs = _temporal_pairs(clip, settings, flows)
-    propagated = _propagated(clip, painted, key_masks, settings, flows)
+    pairs = training_pairs(clip, settings, flows)
+    propagated = propagated_targets(clip, painted, key_masks, settings, flows)
     fusion_runs = prepare_runs(flows, settings) if settings.temporal_weight * settings.fusion_weight > 0 else []
     fusion_on = bool(fusion_runs)
     # The generator gets the budget less the temporal stage's share.
@@ -203,7 +205,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
                        "temporal_stage": fusion_summary}
         save_checkpoint(output, model, training_state=training_state(), overwrite=True)
 
-    preview_positions = _preview_positions(clip, painted, preview_frames)
+    shown = preview_positions(clip, painted, preview_frames)
     previews: list[Path] = []
     model.train()
     autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if torch_device.type == "cuda"
@@ -214,7 +216,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
     last_save = time.perf_counter()
     stopped_by = "steps"
     total = steps if steps is not None else None
-    with _thread_scope(torch_device, threads), progress(total, "train", unit="step") as bar:
+    with thread_scope(torch_device, threads), progress(total, "train", unit="step") as bar:
         bar.update(step if total else 0)
         while True:
             session = clock() - session_start
@@ -225,14 +227,14 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
                 stopped_by = "time"
                 break
             fraction = max(step / steps if steps else 0.0, session / generator_seconds if generator_seconds else 0.0)
-            _set_lr(opt_g, settings, fraction)
+            set_lr(opt_g, settings, fraction)
             # The temporal term costs more than the patch batch; applying it every
             # k-th step with k times the weight keeps its expected gradient.
             # It also starts late: early on, pulling outputs together over time
             # fights the fit to the keyframes.
             temporal_on = fraction >= settings.temporal_start and step % settings.temporal_every == 0
             temporal_now = pairs if temporal_on else []
-            record = _train_step(model, discriminator, vgg, opt_g, opt_d, settings, inputs, targets, key_pos,
+            record = train_step(model, discriminator, vgg, opt_g, opt_d, settings, inputs, targets, key_pos,
                                  pixel_masks, sampler, temporal_now, temporal_rng, rng, torch_device, autocast)
             step += 1
             elapsed += clock() - session_start - session
@@ -249,7 +251,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
                     if network is not None:
                         flush_negligible_weights(network)
             if output is not None and preview_every and step % preview_every == 0:
-                previews += _write_previews(model, inputs, preview_positions, clip, output, step, torch_device)
+                previews += write_previews(model, inputs, shown, clip, output, step, torch_device)
             if output is not None and time.perf_counter() - last_save > CHECKPOINT_EVERY_SECONDS:
                 save()
                 last_save = time.perf_counter()
@@ -259,7 +261,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
     flush_negligible_weights(model)
     rate = (step - start_step) / max(1e-9, clock() - session_start)
     if fusion_on:
-        with _thread_scope(torch_device, threads):
+        with thread_scope(torch_device, threads):
             left = None if budget_seconds is None else budget_seconds - (clock() - session_start)
             # A step budget gives the stage the same share, in steps, as a time budget does.
             share = None if steps is None else max(1, math.ceil(steps * settings.fusion_share / (1 - settings.fusion_share)))
@@ -274,114 +276,13 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
     sheet = None
     if output is not None:
         save()
-        sheet = _write_contact_sheet(model, inputs, preview_positions, clip, painted, output, torch_device)
+        sheet = write_contact_sheet(model, inputs, shown, clip, painted, output, torch_device)
     info(f"trained {step} steps ({rate:.1f} steps/s), final loss {history[-1]['total'] if history else math.nan:.4f}"
          + (f"; wrote {output}" if output else ""))
     return TrainResult(model=model.to(memory_format=torch.contiguous_format), output=Path(output) if output else None,
                        steps=step, seconds=elapsed, stopped_by=stopped_by, losses=losses,
                        keyframes=sorted(painted), history=history, previews=previews, contact_sheet=sheet,
                        settings=settings, temporal_stage=fusion_summary)
-
-
-def _train_step(model: Stylizer, discriminator: PatchDiscriminator | None, vgg: VGGFeatureLoss | None,
-                opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer | None, settings: TrainSettings,
-                inputs: torch.Tensor, targets: dict[int, torch.Tensor], key_pos: dict[int, int],
-                pixel_masks: dict[int, torch.Tensor], sampler: PatchSampler, pairs: list[TrainingPair], temporal_rng: torch.Generator,
-                rng: np.random.Generator, device: torch.device, autocast: Any) -> dict[str, float]:
-    size = settings.patch_size
-    picks = sampler.sample(settings.batch_size)
-    x = torch.stack([inputs[key_pos[k], :, t:t + size, l:l + size] for k, t, l in picks])
-    y = torch.stack([targets[k][:, t:t + size, l:l + size] for k, t, l in picks])
-    x = x.to(device).float().div_(255)
-    y = y.to(device).float().div_(255)
-    # Propagated targets count only where their flow was trusted; keyframes everywhere.
-    mask = None
-    if any(k in pixel_masks for k, _, _ in picks):
-        full = torch.ones(1, size, size, dtype=torch.bool)
-        mask = torch.stack([pixel_masks[k][:, t:t + size, l:l + size] if k in pixel_masks else full
-                            for k, t, l in picks]).to(device).float()
-    record: dict[str, float] = {}
-    with autocast:
-        out = model(x)
-        loss_l1 = masked_l1(out, y, mask)
-        total = loss_l1
-        record["l1"] = loss_l1.item()
-        if discriminator is not None:
-            loss_gan = lsgan_loss(discriminator(out), real=True)
-            total = total + settings.gan_weight * loss_gan
-            record["gan"] = loss_gan.item()
-        if vgg is not None:
-            loss_vgg = vgg(out, y)
-            total = total + settings.vgg_weight * loss_vgg
-            record["vgg"] = loss_vgg.item()
-        if pairs:
-            loss_t = _temporal_term(model, inputs, pairs, settings, rng, device)
-            total = total + settings.temporal_weight * settings.pair_weight * settings.temporal_every * loss_t
-            record["temporal"] = loss_t.item()
-        if settings.compound_weight > 0:
-            positions = rng.integers(0, inputs.shape[0], size=2)
-            crop = min(settings.temporal_crop, inputs.shape[-1], inputs.shape[-2])
-            top = rng.integers(0, inputs.shape[-2] - crop + 1, size=2)
-            left = rng.integers(0, inputs.shape[-1] - crop + 1, size=2)
-            batch = torch.stack([inputs[p, :, t:t + crop, l:l + crop] for p, t, l in zip(positions, top, left)])
-            loss_c = compound_regularization(model, batch.to(device).float().div_(255), rng=temporal_rng)
-            total = total + settings.compound_weight * loss_c
-            record["compound"] = loss_c.item()
-    opt_g.zero_grad(set_to_none=True)
-    total.backward()
-    opt_g.step()
-    record["total"] = total.item()
-    if discriminator is not None and opt_d is not None:
-        with autocast:
-            loss_d = 0.5 * (lsgan_loss(discriminator(y), real=True) + lsgan_loss(discriminator(out.detach()), real=False))
-        opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        opt_d.step()
-        record["discriminator"] = loss_d.item()
-    return record
-
-
-def _temporal_term(model: Stylizer, inputs: torch.Tensor, pairs: list[TrainingPair], settings: TrainSettings,
-                   rng: np.random.Generator, device: torch.device) -> torch.Tensor:
-    height, width = inputs.shape[-2:]
-    margin = settings.temporal_margin
-    crop = min(settings.temporal_crop, height - 2 * margin, width - 2 * margin)
-    picks = [(int(rng.integers(len(pairs))), int(rng.integers(margin, height - margin - crop + 1)),
-              int(rng.integers(margin, width - margin - crop + 1))) for _ in range(settings.temporal_batch)]
-    crops_a, crops_b, flow, mask = crop_pair_batch(pairs, inputs, picks, crop, margin, device)
-    out_a = model(crops_a)
-    out_b = model(crops_b)
-    return masked_l1(out_a, warp_into_crop(out_b, flow, margin), mask)
-
-
-def _set_lr(optimizer: torch.optim.Optimizer, settings: TrainSettings, fraction: float) -> None:
-    """Constant rate, then a cosine decay to 10 % over the end of the budget."""
-    start = settings.lr_decay_start
-    scale = 1.0 if fraction <= start or start >= 1.0 else 0.1 + 0.45 * (1 + math.cos(math.pi * min(1.0, (fraction - start) / (1 - start))))
-    for group in optimizer.param_groups:
-        group["lr"] = settings.lr * scale
-
-
-def _temporal_pairs(clip: Clip, settings: TrainSettings, flows: ClipFlows) -> list[TrainingPair]:
-    if settings.temporal_weight * settings.pair_weight <= 0 or len(clip.indices) < 2:
-        if settings.temporal_weight > 0 and len(clip.indices) < 2:
-            warn("the input has a single frame: temporal loss off")
-        return []
-    width, height = clip.size
-    if min(width, height) < 2 * settings.temporal_margin + 16:
-        warn(f"frames of {width}x{height} are too small for the temporal loss: off")
-        return []
-    wanted = max_pairs_for(height, width, settings.temporal_pairs)
-    return pair_flows(flows, choose_pairs(len(clip.indices), wanted))
-
-
-def _propagated(clip: Clip, painted: Mapping[int, np.ndarray], masks: Mapping[int, np.ndarray],
-                settings: TrainSettings, flows: ClipFlows) -> list[PropagatedKeyframe]:
-    if settings.temporal_weight <= 0 or settings.propagation_weight <= 0 or len(clip.indices) < 2:
-        return []
-    by_position = {clip.position(index): image for index, image in painted.items()}
-    return propagate_keyframes(flows, by_position, {clip.position(i): m for i, m in masks.items()},
-                               tuple(settings.propagation_offsets))
 
 
 def _vgg_loss(weights: str | Path | None, settings: TrainSettings, device: torch.device) -> VGGFeatureLoss | None:
@@ -409,53 +310,3 @@ def _describe(name: str, settings: TrainSettings) -> str:
     weights = {"l1": 1.0, "gan": settings.gan_weight, "vgg": settings.vgg_weight,
                "temporal": settings.temporal_weight * settings.pair_weight, "compound": settings.compound_weight}
     return f"{name} x{weights[name]:g}"
-
-
-def _preview_positions(clip: Clip, painted: Mapping[int, np.ndarray], chosen: list[int] | None) -> list[int]:
-    if chosen:
-        for index in chosen:
-            if index not in clip.indices:
-                raise UsageError(f"preview frame {index} is not a frame of {clip.path}")
-        return [clip.position(i) for i in chosen]
-    positions = [clip.position(i) for i in sorted(painted)][:3]
-    others = [p for p in (len(clip.indices) // 2, len(clip.indices) - 1) if p not in positions]
-    return positions + others[:2]
-
-
-def _preview_dir(output: str | Path) -> Path:
-    output = Path(output)
-    return output.with_name(output.stem + "_previews")
-
-
-def _write_previews(model: Stylizer, inputs: torch.Tensor, positions: list[int], clip: Clip,
-                    output: str | Path, step: int, device: torch.device) -> list[Path]:
-    folder = _preview_dir(output)
-    images = stylize_frames(model, inputs, positions, device)
-    return [write_png(folder / f"step{step:06d}_frame{clip.indices[p]:06d}.png", image)
-            for p, image in zip(positions, images)]
-
-
-def _write_contact_sheet(model: Stylizer, inputs: torch.Tensor, positions: list[int], clip: Clip,
-                         painted: Mapping[int, np.ndarray], output: str | Path, device: torch.device) -> Path:
-    images = stylize_frames(model, inputs, positions, device)
-    rows = []
-    for position, image in zip(positions, images):
-        index = clip.indices[position]
-        row = [(f"input {index}", clip.frames[position]), (f"model {index}", image)]
-        if index in painted:
-            row.append((f"painted {index}", painted[index]))
-        rows.append(row)
-    output = Path(output)
-    return write_png(output.with_name(output.stem + "_contact.png"), contact_sheet(rows))
-
-
-@contextlib.contextmanager
-def _thread_scope(device: torch.device, threads: int | None):  # type: ignore[no-untyped-def]
-    """Set the CPU thread count for training; restore it afterwards."""
-    before = torch.get_num_threads()
-    if device.type == "cpu":
-        torch.set_num_threads(threads or cpu_threads())
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)

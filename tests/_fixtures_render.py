@@ -31,6 +31,14 @@ def video_pts_seconds(path: Path) -> list[float]:
         return sorted(float(f.pts * stream.time_base) for f in container.decode(stream))
 
 
+def read_frames(path: Path, **options: object) -> list[np.ndarray]:
+    """RGB frames through vidstyle's own reader (``options`` as for ``open_video``: start, end, size)."""
+    from vidstyle.io import open_video
+
+    with open_video(path, **options) as reader:  # type: ignore[arg-type]
+        return [frame.rgb for frame in reader]
+
+
 def decoded_frames(path: Path) -> list[np.ndarray]:
     with av.open(str(path)) as container:
         return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]

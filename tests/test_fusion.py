@@ -14,15 +14,9 @@ from vidstyle.render import render, stylize_clip
 from vidstyle.train import ClipFlows, make_settings
 from vidstyle.train._fusion import prepare_runs, sequence_starts, train_fusion
 
-from ._fixtures_render import moving_pattern, toy_model
+from ._fixtures_render import decoded_frames, moving_pattern, toy_model
 from ._fixtures_train import moving_scene, psnr
 from ._media import make_clip
-
-
-def _frames(path):
-    from ._fixtures_render import decoded_frames
-
-    return decoded_frames(path)
 
 
 def test_untrained_stage_is_a_half_blend_and_sees_the_flow_validity():
@@ -106,11 +100,11 @@ def test_checkpoint_keeps_the_stage_and_renders_with_and_without_it(tmp_path):
     render(clip, model, fused, workers=1)
     render(clip, jumpy_model("test_fusion_render_2"), per_frame, temporal=False, workers=1)
     render(clip, jumpy_model("test_fusion_render_3"), plain, workers=1)
-    assert all(np.array_equal(a, b) for a, b in zip(_frames(per_frame), _frames(plain)))
-    source = _frames(clip)
-    assert len(_frames(fused)) == len(source)
-    before = flicker(_frames(plain), source=source, tof=False).warp_error
-    after = flicker(_frames(fused), source=source, tof=False).warp_error
+    assert all(np.array_equal(a, b) for a, b in zip(decoded_frames(per_frame), decoded_frames(plain)))
+    source = decoded_frames(clip)
+    assert len(decoded_frames(fused)) == len(source)
+    before = flicker(decoded_frames(plain), source=source, tof=False).warp_error
+    after = flicker(decoded_frames(fused), source=source, tof=False).warp_error
     assert after < 0.7 * before
 
 
@@ -123,6 +117,6 @@ def test_two_model_workers_give_the_same_temporal_output_as_one(tmp_path):
     one, two = tmp_path / "one.mp4", tmp_path / "two.mp4"
     render(clip, model, one, workers=1, threads=2, stabilize=0.3, codec=Codec.FFV1)
     render(clip, model, two, workers=2, threads=2, stabilize=0.3, codec=Codec.FFV1)
-    first, second = _frames(one), _frames(two)
+    first, second = decoded_frames(one), decoded_frames(two)
     assert len(first) == len(second) == 14
     assert all(np.array_equal(a, b) for a, b in zip(first, second))

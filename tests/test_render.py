@@ -11,21 +11,16 @@ import pytest
 import torch
 
 from vidstyle.errors import InputError, OutputExistsError, UsageError
-from vidstyle.io import open_video, probe
+from vidstyle.io import probe
 from vidstyle.metrics import flicker
 from vidstyle.render import (Pipeline, RenderOptions, StageFailure, rgb_to_yuv420, render,
                              resolve_runtime, working_size)
 
-from ._fixtures_render import (moving_pattern, psnr, timed_audio_packets, toy_model,
+from ._fixtures_render import (moving_pattern, psnr, read_frames, timed_audio_packets, toy_model,
                                video_pts_seconds)
 from ._media import make_clip
 
 needs_cuda = pytest.mark.needs_cuda
-
-
-def _frames(path, **options):
-    with open_video(path, **options) as reader:
-        return [frame.rgb for frame in reader]
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +44,7 @@ def test_render_keeps_frames_timestamps_audio_and_colour(vfr_clip, identity, tmp
     assert result.frames == len(source_pts) == len(out_pts) == 30
     assert max(abs(a - b) for a, b in zip(source_pts, out_pts)) < 1e-3  # VFR spacing kept
     assert timed_audio_packets(out) == timed_audio_packets(vfr_clip)  # packet for packet, bytes identical
-    assert min(psnr(a, b) for a, b in zip(_frames(vfr_clip), _frames(out))) >= 40.0
+    assert min(psnr(a, b) for a, b in zip(read_frames(vfr_clip), read_frames(out))) >= 40.0
     info = probe(out)
     assert info.color.matrix.value == "bt709" and info.color.range.value == "limited"
     assert result.times.wall > 0 and set(result.times.shares()) == {"decode", "model", "encode"}
@@ -124,7 +119,7 @@ def test_keep_hud_puts_source_pixels_back(vfr_clip, tmp_path):
     grey = toy_model("test_grey", lambda x: torch.full_like(x[:, :3], 0.5))
     out = tmp_path / "hud.mp4"
     render(vfr_clip, grey, out, keep_hud=tmp_path / "hud.png", end=0.3, preset="medium")  # as above
-    source, styled = _frames(vfr_clip, end=0.3), _frames(out)
+    source, styled = read_frames(vfr_clip, end=0.3), read_frames(out)
     for src, sty in zip(source, styled):
         assert psnr(src[6:18, 42:58], sty[6:18, 42:58]) > 35  # HUD kept
         assert np.abs(sty[30:, :30].astype(int) - 128).max() <= 3  # elsewhere stylized
@@ -144,9 +139,9 @@ def test_stabilize_reduces_flicker(tmp_path):
     plain, steady = tmp_path / "plain.mp4", tmp_path / "steady.mp4"
     render(clip, model, plain)
     render(clip, model, steady, stabilize=0.7)
-    source = _frames(clip)
-    before = flicker(_frames(plain), source=source, tof=False).warp_error
-    after = flicker(_frames(steady), source=source, tof=False).warp_error
+    source = read_frames(clip)
+    before = flicker(read_frames(plain), source=source, tof=False).warp_error
+    after = flicker(read_frames(steady), source=source, tof=False).warp_error
     assert after < 0.6 * before
     with pytest.raises(UsageError, match="stabilize"):
         render(clip, model, tmp_path / "bad.mp4", stabilize=1.5)
@@ -162,7 +157,7 @@ def test_guides_from_folder(vfr_clip, tmp_path):
     echo = toy_model("test_guide_echo", lambda x: x[:, 3:4].expand(-1, 3, -1, -1), guide_channels=1)
     out = tmp_path / "guided.mp4"
     render(vfr_clip, echo, out, guides=folder, end=0.5)
-    for index, frame in enumerate(_frames(out)):
+    for index, frame in enumerate(read_frames(out)):
         assert abs(float(frame.mean()) - 8 * index) < 2
     with pytest.raises(UsageError, match="guide channel"):
         render(vfr_clip, echo, tmp_path / "none.mp4")
@@ -238,7 +233,7 @@ def test_cuda_fp16_render_matches_cpu(vfr_clip, tmp_path):
     assert result.device.startswith("cuda") and result.frames == 30
     assert video_pts_seconds(gpu_out) == pytest.approx(video_pts_seconds(cpu_out), abs=1e-3)
     assert timed_audio_packets(gpu_out) == timed_audio_packets(vfr_clip)
-    assert min(psnr(a, b) for a, b in zip(_frames(cpu_out), _frames(gpu_out))) > 30
+    assert min(psnr(a, b) for a, b in zip(read_frames(cpu_out), read_frames(gpu_out))) > 30
 
 
 @needs_cuda
@@ -266,6 +261,6 @@ def test_keep_hud_auto_detects_the_hud_of_real_footage(tmp_path):
     assert 0.01 < hud.mean() < 0.3
     inside = cv2.erode(hud, np.ones((5, 5), np.uint8)).astype(bool)
     outside = ~cv2.dilate(hud, np.ones((9, 9), np.uint8)).astype(bool)
-    source, styled = _frames(sample, end=0.25)[0], _frames(out)[0]
+    source, styled = read_frames(sample, end=0.25)[0], read_frames(out)[0]
     assert psnr(source[inside], styled[inside]) > 30  # the HUD came back
     assert np.abs(styled[outside].astype(int) - 128).mean() < 3  # the scene is stylized

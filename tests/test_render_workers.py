@@ -12,10 +12,10 @@ import pytest
 import torch
 
 from vidstyle.errors import UsageError
-from vidstyle.io import Codec, open_video
+from vidstyle.io import Codec
 from vidstyle.render import CPU_RENDER_PRESET, Pipeline, StageFailure, render, resolve_runtime
 
-from ._fixtures_render import moving_pattern, toy_model, video_pts_seconds
+from ._fixtures_render import moving_pattern, read_frames, toy_model, video_pts_seconds
 from ._media import make_clip
 
 # x264's subpixel-refinement level per preset: it is written into every stream's SEI options.
@@ -32,11 +32,6 @@ def clip(tmp_path_factory):
 def mixer():
     """Mixes the channels and the neighbouring pixels: an output that shows any mix-up of frames."""
     return toy_model("test_workers_mix", lambda x: (0.6 * x[:, :3] + 0.4 * x[:, :3].roll(3, dims=-1)).flip(1))
-
-
-def _frames(path: Path) -> list:
-    with open_video(path) as reader:
-        return [frame.rgb for frame in reader]
 
 
 def test_pipeline_workers_keep_the_order_and_use_every_worker():
@@ -114,7 +109,7 @@ def test_two_workers_render_the_same_frames_in_the_same_order_as_one(clip, mixer
         out = tmp_path / f"w{workers}.mkv"  # lossless: compare the frames, not the encoder
         result = render(clip, mixer, out, threads=2, workers=workers, codec=Codec.FFV1)
         assert result.frames == 24
-        outputs[workers] = (_frames(out), video_pts_seconds(out))
+        outputs[workers] = (read_frames(out), video_pts_seconds(out))
     (one, pts_one), (two, pts_two) = outputs[1], outputs[2]
     assert pts_one == pts_two
     assert len(one) == len(two) == 24 and all((a == b).all() for a, b in zip(one, two))

@@ -6,11 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from vidstyle.flow import warp_numpy
+from vidstyle.flow import Motion, warp_numpy
 from vidstyle.io import Codec
 from vidstyle.metrics import flicker
 from vidstyle.models import FusionConfig, TemporalFusion, load_stylizer, save_checkpoint
-from vidstyle.render import render, stylize_clip
+from vidstyle.render import render, resolve_runtime, stylize_clip
+from vidstyle.render._model import Numerics
+from vidstyle.render._processor import FrameProcessor, SourceFrame
 from vidstyle.train import ClipFlows, make_settings
 from vidstyle.train._fusion import prepare_runs, sequence_starts, train_fusion
 
@@ -120,3 +122,33 @@ def test_two_model_workers_give_the_same_temporal_output_as_one(tmp_path):
     first, second = decoded_frames(one), decoded_frames(two)
     assert len(first) == len(second) == 14
     assert all(np.array_equal(a, b) for a, b in zip(first, second))
+
+
+def test_stylize_clip_leaves_the_callers_model_in_its_mode():
+    model = toy_model("test_fusion_mode", lambda x: x[:, :3])
+    model.attach_fusion(TemporalFusion(FusionConfig(flow_preset="ultrafast")))
+    model.train()
+    frames = moving_scene(3, 32, 24)
+    assert stylize_clip(model, frames).shape == frames.shape
+    assert model.training
+
+
+def _fp32_only(x: torch.Tensor) -> torch.Tensor:
+    if x.dtype != torch.float32 or torch.is_autocast_enabled("cpu"):
+        raise RuntimeError("\"some_op\" not implemented for 'BFloat16'")
+    return x[:, :3]
+
+
+def test_stage_follows_the_generator_when_it_falls_back_to_fp32(capsys):
+    model = toy_model("test_fusion_fp32_only", _fp32_only)
+    model.attach_fusion(TemporalFusion(FusionConfig(flow_preset="ultrafast")))
+    processor = FrameProcessor(model, resolve_runtime("cpu", "bf16", threads=1), work_size=(32, 24),
+                               out_size=(32, 24))
+    frames = moving_scene(2, 32, 24)
+    motion = Motion(flow=np.zeros((24, 32, 2), np.float32), valid=np.ones((24, 32), np.float32))
+    for index, (rgb, moved) in enumerate(zip(frames, (None, motion))):
+        processor([SourceFrame(index=index, pts=index, time=index / 30, rgb=rgb, fusion_motion=moved)])
+    # The generator's first call failed in bf16 and fell back; the stage must not be left in bf16.
+    assert "running it in fp32" in capsys.readouterr().err
+    assert processor.runner.numerics is Numerics.FP32
+    assert all(p.dtype == torch.float32 for p in processor._fusion_runner.net.parameters())

@@ -186,6 +186,41 @@ def test_pipeline_memory_is_bounded():
     assert threading.active_count() < 10
 
 
+def test_the_gpu_yuv_output_path_encodes_what_the_rgb_path_does(vfr_clip, identity, tmp_path):
+    """On CUDA the processor converts to YUV 4:2:0 on the GPU and the encoder takes the planes
+    (``write_frame``); run that path on the CPU against the usual RGB path, losslessly encoded."""
+    import av
+
+    from vidstyle.io import open_video, open_writer
+    from vidstyle.progress import progress
+    from vidstyle.render._processor import FrameProcessor, SourceFrame
+    from vidstyle.render._render import _Sink
+
+    info = probe(vfr_clip)
+    size = (info.width, info.height)
+    planes = {}
+    for yuv in (False, True):
+        processor = FrameProcessor(identity, resolve_runtime("cpu", "fp32", threads=1), work_size=size,
+                                   out_size=size, yuv_output=yuv)
+        out = tmp_path / f"yuv_{yuv}.mp4"
+        with open_video(vfr_clip) as reader, progress(None, "test") as bar, \
+                open_writer(out, width=size[0], height=size[1], time_base=info.time_base, rate=info.nominal_fps,
+                            crf=0, preset="ultrafast") as writer:
+            sink = _Sink(writer, bar, info.nominal_fps)
+            for frame in reader:
+                batch = processor([SourceFrame(index=frame.index, pts=frame.pts, time=frame.time, rgb=frame.rgb)])
+                assert batch.is_yuv is yuv
+                sink(batch)
+        with av.open(str(out)) as container:
+            planes[yuv] = [(f.pts, f.to_ndarray()) for f in container.decode(video=0)]
+    assert [pts for pts, _ in planes[True]] == [pts for pts, _ in planes[False]]
+    assert len(planes[True]) == 30
+    luma = size[1]
+    for (_, ours), (_, swscale) in zip(planes[True], planes[False]):
+        assert np.abs(ours[:luma].astype(int) - swscale[:luma]).max() <= 1
+        assert np.abs(ours[luma:].astype(int) - swscale[luma:]).mean() < 1.0
+
+
 def test_rgb_to_yuv420_matches_swscale_bt709():
     import av
     from av.video.reformatter import ColorRange, Colorspace

@@ -82,21 +82,28 @@ def stylize_clip(model: Stylizer, frames: Iterable[np.ndarray], *, device: str |
         temporal: run the fusion stage (False: every frame on its own).
 
     Returns:
-        (T, H, W, 3) uint8 RGB.
+        (T, H, W, 3) uint8 RGB. ``model`` is left on its device, in its mode.
     """
     if model.config.guide_channels:
         raise ValueError("stylize_clip takes models without guide channels; use vidstyle.render.render")
     device = torch.device(device)
-    model = model.to(device).eval()
-    runner = FusionRunner(model.fusion, device) if temporal and model.fusion is not None else None
-    estimator = None
-    out = []
-    for rgb in frames:
-        x = torch.from_numpy(np.ascontiguousarray(rgb)).to(device).permute(2, 0, 1)[None].float().div_(255)
-        styled = model(x).clamp_(0.0, 1.0)
-        if runner is not None:
-            if estimator is None:
-                estimator = fusion_motion_estimator(runner.fusion, (rgb.shape[1], rgb.shape[0]))
-            styled = runner(styled, x, estimator(rgb))
-        out.append(styled[0].mul(255).round_().byte().permute(1, 2, 0).cpu().numpy())
+    # The caller's model keeps its device and its train/eval mode.
+    on_device = next(model.parameters()).device == device
+    net = (model if on_device else copy.deepcopy(model).to(device))
+    was_training = model.training
+    net.eval()
+    try:
+        runner = FusionRunner(net.fusion, device) if temporal and net.fusion is not None else None
+        estimator = None
+        out = []
+        for rgb in frames:
+            x = torch.from_numpy(np.ascontiguousarray(rgb)).to(device).permute(2, 0, 1)[None].float().div_(255)
+            styled = net(x).clamp_(0.0, 1.0)
+            if runner is not None:
+                if estimator is None:
+                    estimator = fusion_motion_estimator(runner.fusion, (rgb.shape[1], rgb.shape[0]))
+                styled = runner(styled, x, estimator(rgb))
+            out.append(styled[0].mul(255).round_().byte().permute(1, 2, 0).cpu().numpy())
+    finally:
+        model.train(was_training)
     return np.stack(out)

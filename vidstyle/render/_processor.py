@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from ..flow import Motion
-from ..models import Stylizer
+from ..models import Stylizer, TemporalFusion
 from ._fusion import FusionRunner
 from ._hud import composite_hud
 from ._model import ModelRunner, Numerics
@@ -96,12 +96,8 @@ class FrameProcessor:
             self.hud = torch.from_numpy(np.ascontiguousarray(hud_mask, dtype=np.float32))[None, None]
             self.hud = self.hud.to(self.device)
         self.stabilizer = Stabilizer(stabilize) if stabilize > 0 else None
-        self.fusion = None
-        if temporal and model.fusion is not None:  # in the generator's number format
-            self.fusion = FusionRunner(
-                model.fusion, self.device, memory_format=self.memory_format,
-                dtype=plan.precision.dtype if self.runner.numerics is Numerics.CONVERTED else None,
-                autocast=plan.precision.dtype if self.runner.numerics is Numerics.AUTOCAST else None)
+        self.fusion: TemporalFusion | None = model.fusion if temporal else None  # the model's temporal stage, if it runs
+        self._fusion_runner: FusionRunner | None = None
         self._ring_size = ring_size
         self._staging: dict[str, torch.Tensor] = {}  # one pinned buffer per kind of upload
         self._ring: list[torch.Tensor] = []
@@ -173,7 +169,8 @@ class FrameProcessor:
         """The rest, in frame order: temporal stage, output size, ``--stabilize``, HUD, bytes."""
         batch, styled = generated.frames, generated.styled
         if self.fusion is not None:
-            styled = torch.cat([self.fusion(styled[i:i + 1], generated.work_rgb[i:i + 1], frame.fusion_motion)
+            fusion = self._fusion_in_generator_format(self.fusion)
+            styled = torch.cat([fusion(styled[i:i + 1], generated.work_rgb[i:i + 1], frame.fusion_motion)
                                 for i, frame in enumerate(batch)], dim=0)
         styled = _resize(styled, self.out_size).clamp_(0.0, 1.0)
         if self.stabilizer is not None:
@@ -188,6 +185,17 @@ class FrameProcessor:
         return RenderedBatch(indices=[f.index for f in batch], pts=[f.pts for f in batch],
                              times=[f.time for f in batch], pixels=self._download(pixels),
                              is_yuv=self.yuv_output)
+
+    def _fusion_in_generator_format(self, stage: TemporalFusion) -> FusionRunner:
+        """The stage's runner, built at the first :meth:`finish`: by then the
+        generator's first call has settled its number format (it may have fallen back)."""
+        if self._fusion_runner is None:
+            numerics, dtype = self.runner.numerics, self.plan.precision.dtype
+            self._fusion_runner = FusionRunner(
+                stage, self.device, memory_format=self.memory_format,
+                dtype=dtype if numerics is Numerics.CONVERTED else None,
+                autocast=dtype if numerics is Numerics.AUTOCAST else None)
+        return self._fusion_runner
 
     def __call__(self, batch: list[SourceFrame]) -> RenderedBatch:
         return self.finish(self.generate(batch))

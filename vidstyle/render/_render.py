@@ -158,7 +158,7 @@ def render(source: str | Path, model: Stylizer | str | Path, output: str | Path,
             motion = MotionEstimator(options.stabilize_flow) if stabilize else None
             fusion = None
             if processor.fusion is not None:
-                fusion = fusion_motion_estimator(processor.fusion.fusion, work_size)
+                fusion = fusion_motion_estimator(processor.fusion, work_size)
                 info(f"temporal stage on: the model's learned fusion, {fusion.preset.value} flow "
                      "(--per-frame to render frames independently)")
 

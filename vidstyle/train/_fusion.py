@@ -151,7 +151,8 @@ def train_fusion(model: Stylizer, inputs: torch.Tensor, runs: list[FusionRun], s
     weight = settings.temporal_weight * settings.fusion_weight
     losses, alphas, step = [], [], 0
     limit = min(settings.fusion_steps, steps if steps is not None else settings.fusion_steps)
-    with progress(limit, "temporal stage", unit="step") as bar:
+    # Under a time share the step cap is rarely what ends it: no total, no misleading ETA.
+    with progress(limit if seconds is None else None, "temporal stage", unit="step") as bar:
         while step < limit and (seconds is None or clock() - started < seconds):
             sequence = sequences[step % len(sequences)]
             crop = (int(rng.integers(0, height - crop_h + 1)), int(rng.integers(0, width - crop_w + 1)), crop_h, crop_w)

@@ -186,6 +186,36 @@ def test_existing_output_and_input_protection(cfr_clip: Path, tmp_path: Path) ->
         transcode(out, out, overwrite=True)
 
 
+def test_output_inside_an_input_folder_never_replaces_a_file_there(tmp_path: Path) -> None:
+    folder = tmp_path / "keys"
+    folder.mkdir()
+    for index in range(3):
+        cv2.imwrite(str(folder / f"{index:04d}.png"), textured_frame(index, 32, 24)[..., ::-1])
+    before = (folder / "0001.png").read_bytes()
+    with pytest.raises(InputError, match="file in the input folder"):
+        transcode(folder, folder / "0001.png", overwrite=True)
+    assert (folder / "0001.png").read_bytes() == before
+    transcode(folder, folder / "new.mp4")  # a new file beside the inputs replaces nothing
+    assert probe(folder / "new.mp4").frame_count == 3
+
+
+def test_unwritable_output_fails_before_any_work(cfr_clip: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from vidstyle.errors import VidstyleError
+    from vidstyle.io import atomic_output
+
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("a file, not a folder")
+    with pytest.raises(VidstyleError, match="file.txt is not a folder"):
+        transcode(cfr_clip, blocker / "sub" / "out.mp4")
+    with pytest.raises(VidstyleError, match="cannot write the output"):  # callers that skip check_output
+        with atomic_output(blocker / "out.mp4", overwrite=False):
+            pass
+    monkeypatch.setattr("vidstyle.io._paths.os.access", lambda *args: False)  # root ignores chmod
+    with pytest.raises(VidstyleError, match="is not writable"):
+        extract_frames(cfr_clip, tmp_path / "frames")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
+
+
 def test_extract_names_sizes_every_and_mirror(cfr_clip: Path, tmp_path: Path) -> None:
     out = tmp_path / "frames"
     count = extract_frames(cfr_clip, out, size=(32, 24), every=10, mirror=True)

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from ..errors import InputError, OutputExistsError, UsageError
+from ..errors import InputError, OutputExistsError, UsageError, VidstyleError
 from ._types import SourceKind
 
 VIDEO_EXTENSIONS = {".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v", ".ts", ".flv"}
@@ -79,9 +79,25 @@ def check_output(output: str | Path, inputs: list[str | Path], overwrite: bool) 
         if output.resolve() == item.resolve() or output.resolve() in item.resolve().parents:
             raise InputError("output would replace the input; vidstyle never writes over its input",
                              output)
+        if item.is_dir() and item.resolve() in output.resolve().parents and output.exists():
+            raise InputError(f"output would replace a file in the input folder {item}; vidstyle "
+                             "never writes over its input", output)
     if output.exists() and not overwrite:
         raise OutputExistsError(output)
+    check_writable(output)
     return output
+
+
+def check_writable(output: Path) -> None:
+    """Fail before any work when ``output`` cannot be created: its nearest existing
+    ancestor is a file, or a folder this process may not write in."""
+    ancestor = output.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise VidstyleError(f"cannot write the output: {ancestor} is not a folder", output)
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise VidstyleError(f"cannot write the output: {ancestor} is not writable", output)
 
 
 def partial_path(final: Path) -> Path:
@@ -106,12 +122,17 @@ def atomic_output(final: str | Path, *, overwrite: bool, is_dir: bool = False) -
     final = Path(final)
     if final.exists() and not overwrite:
         raise OutputExistsError(final)
-    if final.parent and not final.parent.exists():
-        final.parent.mkdir(parents=True, exist_ok=True)
     temp = partial_path(final)
-    _remove(temp)  # a leftover from a killed run
-    if is_dir:
-        temp.mkdir()
+    try:
+        if final.parent and not final.parent.exists():
+            final.parent.mkdir(parents=True, exist_ok=True)
+        _remove(temp)  # a leftover from a killed run
+        if is_dir:
+            temp.mkdir()
+        else:
+            temp.touch()  # fail here, naming the file, not deep inside an encoder
+    except OSError as err:
+        raise VidstyleError(f"cannot write the output: {err.strerror or err}", final) from None
     try:
         yield temp
     except BaseException:

@@ -227,6 +227,16 @@ def test_extract_names_sizes_every_and_mirror(cfr_clip: Path, tmp_path: Path) ->
     assert np.array_equal(frame[:, ::-1], mirrored)
 
 
+def test_empty_or_reversed_range_is_an_error_and_writes_nothing(cfr_clip: Path, tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="no frames in the requested range"):
+        extract_frames(cfr_clip, tmp_path / "past_end", start=50.0)
+    with pytest.raises(UsageError, match=r"end \(0.1\) must be after the start \(0.4\)"):
+        extract_frames(cfr_clip, tmp_path / "reversed", start=0.4, end=0.1)
+    with pytest.raises(UsageError, match="end_frame"):
+        list(read_frames(cfr_clip, start_frame=5, end_frame=5))
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_damaged_file_decodes_what_it_can(cfr_clip: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     source = make_clip(tmp_path / "whole.mkv", frames=60, size=(64, 48), audio=False)
     data = source.read_bytes()

@@ -102,4 +102,6 @@ def extract_frames(source: str | Path, output_dir: str | Path, *, size: tuple[in
                     cv2.imwrite(str(mirrored / f"{frame.index:06d}.png"),
                                 cv2.cvtColor(frame.rgb[:, ::-1], cv2.COLOR_RGB2BGR))
                 bar.update(1)
+            if not writer.frames_written:  # before the folder appears under its name
+                raise UsageError("no frames in the requested range", source)
             return writer.frames_written

@@ -46,6 +46,9 @@ class FrameReader:
                             ("end_frame", end_frame)):
             if value is not None and value < 0:
                 raise UsageError(f"{name} must not be negative (got {value})")
+        for first, last, what in ((start, end, "end"), (start_frame, end_frame, "end_frame")):
+            if first is not None and last is not None and last <= first:
+                raise UsageError(f"{what} ({last}) must be after the start ({first})", self.path)
         if self.info.color.is_hdr and not allow_hdr:
             raise InputError(
                 f"HDR video ({self.info.color.transfer.value.upper()} transfer): vidstyle works in SDR; "

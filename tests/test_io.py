@@ -289,6 +289,7 @@ def test_cli_bad_inputs_give_one_line(tmp_path: Path, cfr_clip: Path) -> None:
     existing = tmp_path / "existing"
     existing.mkdir()
     assert_one_line_error(run_cli("extract", cfr_clip, "-o", existing), "existing", "output exists")
+    assert_one_line_error(run_cli("extract", cfr_clip, "-o", tmp_path / "x", "--scale", "0"), "bad scale 0")
 
 
 def test_cli_convert_and_extract(cfr_clip: Path, tmp_path: Path) -> None:

@@ -72,7 +72,7 @@ def requested_size(args: argparse.Namespace) -> tuple[int, int] | None:
     """The frame size ``--size``/``--scale`` ask for (None: keep the source's)."""
     from ..io import probe, scaled_size
 
-    if not (args.size or args.scale):
+    if args.size is None and args.scale is None:
         return None
     source = probe(args.input)
     return scaled_size(source.width, source.height, args.size, args.scale)

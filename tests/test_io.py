@@ -237,6 +237,18 @@ def test_empty_or_reversed_range_is_an_error_and_writes_nothing(cfr_clip: Path, 
     assert list(tmp_path.iterdir()) == []
 
 
+def test_bad_encoder_settings_are_refused_before_encoding(cfr_clip: Path, tmp_path: Path) -> None:
+    for settings, message in ((dict(preset="bogus"), "unknown libx264 preset 'bogus'"),
+                              (dict(crf=-5), "bad crf -5"), (dict(crf=64), "bad crf 64")):
+        with pytest.raises(UsageError, match=message):
+            transcode(cfr_clip, tmp_path / "out.mp4", **settings)
+    with pytest.raises(UsageError, match="out.xyz: unknown video extension"):
+        VideoWriter(tmp_path / "out.xyz", width=64, height=48, time_base=Fraction(1, 20))
+    assert list(tmp_path.iterdir()) == []
+    result = run_cli("convert", cfr_clip, "-o", tmp_path / "c.mp4", "--preset", "bogus")
+    assert_one_line_error(result, "preset 'bogus'")
+
+
 def test_damaged_file_decodes_what_it_can(cfr_clip: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     source = make_clip(tmp_path / "whole.mkv", frames=60, size=(64, 48), audio=False)
     data = source.read_bytes()

@@ -57,6 +57,7 @@ def test_defaults_and_types(tmp_path: Path) -> None:
     ("keyframes: {paint: toon, frames: [a]}", "keyframes.frames[0]: expected an integer"),
     ("render: [1, 2]", "render: expected a mapping of keys, got a list"),
     ("render: {codec: vp9}", "render.codec: unknown codec 'vp9'"),
+    ("render: {preset: bogus}", "render.preset: unknown libx264 preset 'bogus'"),
     (f"input: {{video: {SAMPLE}, size: big}}", "input.size: bad size 'big'"),
     ("render: {stabilize: 2}", "render.stabilize: must be in [0, 1)"),
     ("keyframes: {dir: nowhere}", "keyframes.dir: no such folder:"),
@@ -95,10 +96,10 @@ def test_yaml_errors_are_one_line(tmp_path: Path) -> None:
 
 def test_overrides_coerce_types(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path, BASE)
-    recipe = load_recipe(path, ["train.minutes=3", "render.preset=7", "keyframes.frames=5",
+    recipe = load_recipe(path, ["train.minutes=3", "description=7", "keyframes.frames=5",
                                 "train.temporal_weight=null", "render.audio=false", "masks.hud=exclude",
                                 "report.stills=2", "name=renamed"])
-    assert recipe.train.minutes == 3.0 and recipe.render.preset == "7"
+    assert recipe.train.minutes == 3.0 and recipe.description == "7"
     assert recipe.keyframes.frames == [5] and recipe.train.temporal_weight is None
     assert recipe.render.audio is False and recipe.masks.hud is HudMode.EXCLUDE and recipe.name == "renamed"
     # A --set path is relative to the shell's folder, not the recipe's.

@@ -20,12 +20,13 @@ from ._probe import probe, read_image_rgb
 from ._reader import FrameReader, open_video, read_frames
 from ._types import (AudioStreamInfo, Codec, ColorInfo, ColorMatrix, ColorRange, Frame, SourceKind,
                      Transfer, VideoInfo)
-from ._writer import FolderWriter, FrameWriter, ImageWriter, VideoWriter, open_writer
+from ._writer import (FolderWriter, FrameWriter, ImageWriter, VideoWriter, check_encoder_settings,
+                      open_writer)
 
 __all__ = [
     "AudioStreamInfo", "Codec", "ColorInfo", "ColorMatrix", "ColorRange", "FolderWriter", "Frame",
     "FrameReader", "FrameWriter", "ImageWriter", "MIRROR_FOLDER", "SourceKind", "Transfer", "TranscodeResult",
-    "VideoInfo", "VideoWriter", "atomic_output", "check_output", "extract_frames", "list_images",
+    "VideoInfo", "VideoWriter", "atomic_output", "check_encoder_settings", "check_output", "extract_frames", "list_images",
     "natural_key", "open_video", "open_writer", "parse_size", "probe", "read_frames",
     "read_image_rgb", "scaled_size", "transcode",
 ]

@@ -23,6 +23,18 @@ from ._types import Codec
 
 DEFAULT_CRF = 18
 DEFAULT_PRESET = "medium"
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
+                "veryslow", "placebo")  # x265 has the same names
+CRF_RANGE = (0, 63)
+
+
+def check_encoder_settings(codec: Codec, crf: int | None, preset: str | None) -> None:
+    """Refuse a quality or preset the encoder would reject (FFmpeg fails only at
+    the first frame, with a message about avcodec_open2)."""
+    if crf is not None and not CRF_RANGE[0] <= crf <= CRF_RANGE[1]:
+        raise UsageError(f"bad crf {crf}: must be {CRF_RANGE[0]}-{CRF_RANGE[1]} (lower is better quality)")
+    if preset is not None and codec in (Codec.H264, Codec.H265) and preset not in X264_PRESETS:
+        raise UsageError(f"unknown {codec.value} preset {preset!r} (choose from {', '.join(X264_PRESETS)})")
 
 
 class FrameWriter(Protocol):
@@ -132,8 +144,9 @@ class VideoWriter:
         self._finished = False
         fmt = CONTAINER_FORMATS.get(self.path.suffix.lower())
         if fmt is None:
-            raise UsageError(f"unknown video extension {self.path.suffix!r} "
-                             f"(use one of {', '.join(sorted(CONTAINER_FORMATS))}, or a folder for PNG frames)")
+            raise UsageError(f"unknown video extension {self.path.suffix!r} (use one of "
+                             f"{', '.join(sorted(CONTAINER_FORMATS))}, or a folder for PNG frames)", self.path)
+        check_encoder_settings(codec, crf, preset)
         self._stack = ExitStack()
         temp = self._stack.enter_context(atomic_output(self.path, overwrite=overwrite))
         self._container = av.open(str(temp), mode="w", format=fmt)

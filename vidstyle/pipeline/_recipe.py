@@ -14,7 +14,7 @@ import yaml
 
 from ..errors import VidstyleError
 from ..flow import FlowPreset
-from ..io import Codec, parse_size
+from ..io import Codec, check_encoder_settings, parse_size
 from ._schema import PathKind, Recipe, RecipeError
 
 _MISSING = object()
@@ -131,6 +131,8 @@ def validate(recipe: Recipe) -> None:
         fail("render.codec", "the pipeline writes videos; choose h264, h265, h264_nvenc or ffv1")
     if not 0 <= recipe.render.crf <= 63:
         fail("render.crf", f"must be 0-63 (got {recipe.render.crf})")
+    _wrap("render.preset", lambda preset: check_encoder_settings(codec, None, preset), recipe.render.preset,
+          where)
     if not 0.0 <= recipe.render.stabilize < 1.0:
         fail("render.stabilize", f"must be in [0, 1) (got {recipe.render.stabilize})")
     if recipe.render.batch is not None and recipe.render.batch < 1:

@@ -284,6 +284,12 @@ def open_writer(path: str | Path, *, width: int, height: int, time_base: Fractio
     image path (one frame), a :class:`FolderWriter` for a folder path (no video
     extension) or ``codec=Codec.PNG``."""
     path = Path(path)
+    if codec is Codec.PNG and path.suffix.lower() in CONTAINER_FORMATS:
+        raise UsageError("--codec png writes a folder of PNG frames; give a folder, not a video file name",
+                         path)
+    if codec not in (None, Codec.PNG) and not path.suffix:
+        raise UsageError(f"a folder gets PNG frames, but --codec {codec.name.lower()} asks for a video; "
+                         "give a file name such as out.mp4", path)
     if path.suffix.lower() in IMAGE_EXTENSIONS and codec in (None, Codec.PNG):
         return ImageWriter(path, overwrite=bool(options.get("overwrite", False)))
     if codec is Codec.PNG or path.suffix.lower() not in CONTAINER_FORMATS:

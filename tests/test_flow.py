@@ -55,6 +55,23 @@ def test_dis_flow_end_point_error_on_real_texture(name, matrix):
     assert error.mean() < 0.5, f"{name}: mean EPE {error.mean():.3f} px"
 
 
+def test_dis_flow_on_tiny_and_short_wide_frames():
+    """OpenCV's DIS raises on frames under 8-12 px and crashes the process on short
+    wide ones; DisFlow pads them, so run it in a child process to see a crash."""
+    import subprocess
+    import sys
+
+    code = ("import numpy as np; from vidstyle.flow import DisFlow, FlowPreset\n"
+            "for p in FlowPreset:\n"
+            "    dis = DisFlow(p)\n"
+            "    for h, w in [(2, 2), (8, 8), (6, 40), (12, 40), (20, 100), (30, 512), (40, 12)]:\n"
+            "        a = np.random.default_rng(h).integers(0, 255, (h, w, 3), np.uint8)\n"
+            "        flow = dis(a, np.roll(a, 1, axis=1))\n"
+            "        assert flow.shape == (h, w, 2) and np.isfinite(flow).all(), (h, w)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, (result.returncode, result.stderr[-2000:])
+
+
 def test_numpy_warp_is_exact_bilinear_on_a_sharp_texture():
     rng = np.random.default_rng(1)
     image = rng.random((24, 32, 3)).astype(np.float32)  # every pixel an edge

@@ -26,6 +26,12 @@ class FlowPreset(Choice):
                 FlowPreset.MEDIUM: cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}[self]
 
 
+# OpenCV's DIS refuses frames under 8 px a side (or under 12 px both ways) and crashes the
+# process (SIGSEGV) on short wide ones, e.g. 12x40, 20x100, 30x512; no side under 32 px
+# crashed in a scan of 900 sizes up to 7680 px, so smaller sides are padded to 32.
+MIN_SIDE = 32
+
+
 def to_gray(image: np.ndarray) -> np.ndarray:
     """(H, W, 3) uint8 RGB -> (H, W) uint8 luma; greyscale input passes through."""
     if image.ndim == 2:
@@ -47,6 +53,11 @@ class DisFlow:
     def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if a.shape[:2] != b.shape[:2]:
             raise ValueError(f"frames differ in size: {a.shape} vs {b.shape}")
+        height, width = a.shape[:2]
+        if height < MIN_SIDE or width < MIN_SIDE:  # pad by repeating the edge, then crop the flow
+            pad = ((0, max(0, MIN_SIDE - height)), (0, max(0, MIN_SIDE - width)))
+            a, b = (np.pad(to_gray(x), pad, mode="edge") for x in (a, b))
+            return np.ascontiguousarray(self._dis.calc(a, b, None)[:height, :width])
         return self._dis.calc(to_gray(a), to_gray(b), None)
 
 

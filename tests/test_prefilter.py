@@ -69,3 +69,16 @@ def test_cli_prefilter_writes_a_frame_folder(tmp_path):
     assert main(["prefilter", str(source), "-o", str(tmp_path / "out"), "--radius", "2", "-q"]) == 0
     assert len(list((tmp_path / "out").glob("*.png"))) == 5
     assert main(["prefilter", str(source), "-o", str(tmp_path / "x"), "--radius", "0", "-q"]) == 2
+
+
+def test_cli_prefilter_honours_encoder_preset_and_no_audio(tmp_path, capsys):
+    from tests._media import make_clip
+    from vidstyle.io import probe
+
+    clip = make_clip(tmp_path / "clip.mp4", frames=6)
+    out = tmp_path / "out.mp4"
+    assert main(["prefilter", str(clip), "-o", str(out), "--radius", "1", "--preset", "bogus", "-q"]) == 2
+    assert "preset 'bogus'" in capsys.readouterr().err and not out.exists()
+    assert main(["prefilter", str(clip), "-o", str(out), "--radius", "1", "--preset", "ultrafast",
+                 "--no-audio", "-q"]) == 0
+    assert probe(clip).audio and not probe(out).audio

@@ -179,8 +179,8 @@ def run_prefilter(args: argparse.Namespace) -> int:
 
     result = write_prefiltered(args.input, args.output, radius=args.radius, sigma_t=args.sigma_t,
                                sigma_c=args.sigma_c, preset=args.flow_preset, size=args.size,
-                               codec=args.codec, crf=args.crf, overwrite=args.overwrite,
-                               cache=_cache_of(args))
+                               codec=args.codec, crf=args.crf, encoder_preset=args.preset,
+                               audio=not args.no_audio, overwrite=args.overwrite, cache=_cache_of(args))
     info(f"wrote {result.frames} filtered frames to {result.output}")
     return 0
 

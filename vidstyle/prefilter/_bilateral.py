@@ -128,10 +128,11 @@ def temporal_bilateral(source: str | Path, *, radius: int = 15, sigma_t: float =
 def write_prefiltered(source: str | Path, output: str | Path, *, radius: int = 15, sigma_t: float = 5.0,
                       sigma_c: float = SIGMA_C_DEFAULT, preset: FlowPreset | str = FlowPreset.MEDIUM,
                       size: tuple[int, int] | None = None, codec: Codec | None = None,
-                      crf: int | None = None, overwrite: bool = False,
-                      cache: FlowCache | None = None) -> TranscodeResult:
+                      crf: int | None = None, encoder_preset: str | None = None, audio: bool = True,
+                      overwrite: bool = False, cache: FlowCache | None = None) -> TranscodeResult:
     """Pre-filter ``source`` into ``output`` (a video keeps timestamps and audio; a
-    folder gets ``000120.png`` frames). ``cache`` keeps the flows for later runs."""
+    folder gets ``000120.png`` frames). ``preset`` is the flow's, ``encoder_preset``
+    the video encoder's. ``cache`` keeps the flows for later runs."""
     PrefilterSettings(radius, sigma_t, sigma_c, FlowPreset.parse(preset))  # fail before decoding
 
     def transform(frames: Iterator[Frame]) -> Iterator[Frame]:
@@ -139,4 +140,4 @@ def write_prefiltered(source: str | Path, output: str | Path, *, radius: int = 1
                                          preset=preset, cache=cache)
 
     return transcode(source, output, transform=transform, size=size, codec=codec, crf=crf,
-                     overwrite=overwrite, desc="prefilter")
+                     preset=encoder_preset, audio=audio, overwrite=overwrite, desc="prefilter")

@@ -194,6 +194,20 @@ def test_negative_temporal_term_weight_exits_2_with_one_line(scene, tmp_path, ca
     assert not (tmp_path / "m.pt").exists()
 
 
+@pytest.mark.parametrize("option, value, message", [
+    ("--lr", "-1", "--lr must be positive (got -1)"),
+    ("--lr", "0", "--lr must be positive (got 0)"),
+    ("--batch-size", "0", "--batch-size must be at least 1 (got 0)"),
+    ("--gan-weight", "-1", "--gan-weight must not be negative (got -1)"),
+])
+def test_bad_optimiser_settings_exit_2_with_one_line(scene, tmp_path, capsys, option, value, message):
+    _, source, keys, _ = scene
+    assert main(["train", str(source), "--keyframes", str(keys), "-o", str(tmp_path / "m.pt"), "--steps", "1",
+                 option, value, "-q"]) == 2
+    assert capsys.readouterr().err.strip() == f"vidstyle: error: {message}"
+    assert not (tmp_path / "m.pt").exists()
+
+
 def test_keyframe_of_other_size_is_resized_with_warning(scene, tmp_path, capsys):
     _, source, _, frames = scene
     keys = write_png(tmp_path / "k" / "1.png", simple_style(np.repeat(np.repeat(frames[1], 2, 0), 2, 1))).parent

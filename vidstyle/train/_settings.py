@@ -79,7 +79,7 @@ def make_settings(arch: str, **overrides: Any) -> TrainSettings:
     settings = TrainSettings(arch=arch, **defaults)
     weights = {"temporal": settings.temporal_weight, "compound": settings.compound_weight,
                "propagation": settings.propagation_weight, "pair": settings.pair_weight,
-               "fusion": settings.fusion_weight}
+               "fusion": settings.fusion_weight, "gan": settings.gan_weight}
     for name, weight in weights.items():
         if weight < 0:
             raise UsageError(f"--{name}-weight must not be negative (got {weight:g})")
@@ -87,6 +87,10 @@ def make_settings(arch: str, **overrides: Any) -> TrainSettings:
         raise UsageError(f"fusion_share must be in [0, 1) (got {settings.fusion_share:g})")
     if settings.patch_size < 16:
         raise UsageError(f"patch size {settings.patch_size} is too small (at least 16)")
+    if not settings.lr > 0:
+        raise UsageError(f"--lr must be positive (got {settings.lr:g})")
+    if settings.batch_size < 1:
+        raise UsageError(f"--batch-size must be at least 1 (got {settings.batch_size})")
     return settings
 
 

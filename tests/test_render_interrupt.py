@@ -43,16 +43,18 @@ def _wait_for_partial(process: subprocess.Popen, partial: Path, timeout: float =
 
 
 @pytest.mark.parametrize("how,threads", [("sigint", ["--threads", "1"]), ("sigkill", ["--threads", "1"]),
-                                         ("sigint", ["--threads", "2", "--workers", "2"])])
+                                         ("sigint", ["--threads", "2", "--workers", "2"]),
+                                         ("sigterm", ["--threads", "2", "--workers", "2"])])
 def test_interrupted_render_leaves_no_final_output(slow_model, tmp_path, how, threads):
     out = tmp_path / "styled.mp4"
     partial = tmp_path / "styled.mp4.partial"
     process = _start(slow_model, out, threads)
     _wait_for_partial(process, partial)
-    process.send_signal(signal.SIGINT if how == "sigint" else signal.SIGKILL)
+    sent = {"sigint": signal.SIGINT, "sigterm": signal.SIGTERM, "sigkill": signal.SIGKILL}[how]
+    process.send_signal(sent)
     _, stderr = process.communicate(timeout=30)
     assert not out.exists()
-    if how == "sigint":  # Ctrl-C: a clean stop that also removes the partial file
-        assert process.returncode == 130, stderr
+    if how != "sigkill":  # Ctrl-C, kill, timeout: a clean stop that also removes the partial file
+        assert process.returncode == 128 + sent, stderr
         assert "interrupted" in stderr and "Traceback" not in stderr
         assert not partial.exists()

@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
+import threading
 
 from .. import __version__
 from ..errors import VidstyleError
@@ -53,6 +55,14 @@ def main(argv: list[str] | None = None) -> int:
     from ..progress import set_quiet
 
     set_quiet(getattr(args, "quiet", False))
+    terminated: list[int] = []
+
+    def on_sigterm(signum: int, frame: object) -> None:  # kill, timeout: clean up as for Ctrl-C
+        terminated.append(signum)
+        raise KeyboardInterrupt
+
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, on_sigterm) if in_main_thread else None
     try:
         result = args.func(args)
     except VidstyleError as err:
@@ -60,11 +70,14 @@ def main(argv: list[str] | None = None) -> int:
         return err.exit_code
     except KeyboardInterrupt:
         print("vidstyle: interrupted; no partial output was kept", file=sys.stderr)
-        return 130
+        return 128 + (terminated[0] if terminated else signal.SIGINT)
     except Exception as err:  # a bug: one line, traceback only on request
         if os.environ.get("VIDSTYLE_DEBUG"):
             raise
         print(f"vidstyle: internal error: {type(err).__name__}: {err} "
               "(set VIDSTYLE_DEBUG=1 for a traceback)".replace("\n", " "), file=sys.stderr)
         return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return int(result or 0)

@@ -184,6 +184,19 @@ def test_flow_cache_round_trip_keys_and_invalidation(tmp_path):
     assert SourceId.of_file(video, content=True) == SourceId.of_file(SAMPLE, content=True)
 
 
+def test_flow_cache_that_is_a_file_or_cannot_be_written_is_a_one_line_error(tmp_path):
+    from vidstyle.errors import VidstyleError
+
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"x")
+    with pytest.raises(InputError, match="clip.mp4: flow cache is not a folder"):
+        FlowCache(video)
+    blocked = FlowCache(tmp_path / "clip.mp4.cache")
+    (tmp_path / "clip.mp4.cache").write_text("a file appeared where the cache should go")
+    with pytest.raises(VidstyleError, match="cannot write the flow cache"):
+        blocked.put(video, 0, 1, np.zeros((6, 8, 2), np.float32), preset="medium")
+
+
 def test_video_flows_streams_pairs_and_reuses_the_cache(tmp_path):
     cache = FlowCache(tmp_path / "cache")
     pairs = list(video_flows(SAMPLE, end_frame=5, size=(160, 120), cache=cache, workers=2))

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, VidstyleError
 from ._dis import FlowPreset
 
 _HASH_CHUNK = 1 << 20
@@ -96,6 +96,8 @@ class FlowCache:
 
     def __init__(self, root: str | Path, precision: FlowPrecision = FlowPrecision.HALF) -> None:
         self.root = Path(root).expanduser()
+        if self.root.exists() and not self.root.is_dir():
+            raise InputError("flow cache is not a folder", self.root)
         self.precision = precision
         self.hits = 0
         self.misses = 0
@@ -146,9 +148,12 @@ class FlowCache:
         stored = np.ascontiguousarray(flow, dtype=self.precision.value)
         size = (flow.shape[1], flow.shape[0])
         path = self._path(source, i, j, preset, size)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._describe(source, path.parent.parent)
-        handle, temp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".npy.partial", dir=path.parent)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._describe(source, path.parent.parent)
+            handle, temp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".npy.partial", dir=path.parent)
+        except OSError as err:
+            raise VidstyleError(f"cannot write the flow cache: {err.strerror or err}", self.root) from None
         try:
             with os.fdopen(handle, "wb") as out:
                 np.save(out, stored, allow_pickle=False)

@@ -13,7 +13,7 @@ import pytest
 
 from vidstyle.errors import InputError, OutputExistsError, UsageError
 from vidstyle.io import (Codec, ColorMatrix, ColorRange, SourceKind, VideoWriter, extract_frames,
-                         open_video, parse_size, probe, read_frames, transcode)
+                         open_video, parse_size, probe, read_frames, scaled_size, transcode)
 
 from ._media import audio_packets, make_clip, textured_frame, video_times
 from .conftest import SAMPLE, assert_one_line_error, run_cli
@@ -272,9 +272,11 @@ def test_damaged_file_decodes_what_it_can(cfr_clip: Path, tmp_path: Path, capsys
 
 def test_parse_size_and_codec() -> None:
     assert parse_size("640x480") == (640, 480)
-    for bad in ("640", "x480", "0x2", "axb"):
+    for bad in ("640", "x480", "0x2", "axb", "100000x100000"):
         with pytest.raises(UsageError):
             parse_size(bad)
+    with pytest.raises(UsageError, match="over 16384 px"):
+        scaled_size(640, 480, None, 1000.0)
     assert Codec.parse("h264") is Codec.H264 and Codec.parse("ffv1") is Codec.FFV1
     with pytest.raises(UsageError):
         Codec.parse("divx")

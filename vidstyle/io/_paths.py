@@ -18,6 +18,7 @@ IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
 CONTAINER_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mkv": "matroska", ".webm": "webm",
                      ".mov": "mov", ".avi": "avi"}
 
+MAX_SIDE = 16384  # px; FFmpeg's scaler and encoders refuse far larger frames with "Invalid argument"
 _DIGITS = re.compile(r"(\d+)")
 
 
@@ -51,8 +52,8 @@ def source_kind(path: str | Path) -> SourceKind:
 def parse_size(text: str) -> tuple[int, int]:
     """Parse ``"640x480"`` into (width, height); raise UsageError otherwise."""
     match = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text)
-    if not match or int(match[1]) < 2 or int(match[2]) < 2:
-        raise UsageError(f"bad size {text!r}: expected WIDTHxHEIGHT, e.g. 640x480, each at least 2")
+    if not match or not all(2 <= int(side) <= MAX_SIDE for side in match.groups()):
+        raise UsageError(f"bad size {text!r}: expected WIDTHxHEIGHT, e.g. 640x480, each 2-{MAX_SIDE}")
     return int(match[1]), int(match[2])
 
 
@@ -66,7 +67,10 @@ def scaled_size(width: int, height: int, size: tuple[int, int] | None,
     if scale is not None:
         if not scale > 0:
             raise UsageError(f"bad scale {scale}: must be positive")
-        return max(2, round(width * scale)), max(2, round(height * scale))
+        scaled = max(2, round(width * scale)), max(2, round(height * scale))
+        if max(scaled) > MAX_SIDE:
+            raise UsageError(f"bad scale {scale}: {scaled[0]}x{scaled[1]} is over {MAX_SIDE} px a side")
+        return scaled
     return width, height
 
 

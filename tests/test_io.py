@@ -192,11 +192,12 @@ def test_output_inside_an_input_folder_never_replaces_a_file_there(tmp_path: Pat
     for index in range(3):
         cv2.imwrite(str(folder / f"{index:04d}.png"), textured_frame(index, 32, 24)[..., ::-1])
     before = (folder / "0001.png").read_bytes()
-    with pytest.raises(InputError, match="file in the input folder"):
+    with pytest.raises(InputError, match="frame of the input folder"):
         transcode(folder, folder / "0001.png", overwrite=True)
     assert (folder / "0001.png").read_bytes() == before
     transcode(folder, folder / "new.mp4")  # a new file beside the inputs replaces nothing
     assert probe(folder / "new.mp4").frame_count == 3
+    transcode(folder, folder / "new.mp4", overwrite=True)  # nor does re-running it: not one of the frames
 
 
 def test_unwritable_output_fails_before_any_work(cfr_clip: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -83,8 +83,8 @@ def check_output(output: str | Path, inputs: list[str | Path], overwrite: bool) 
         if output.resolve() == item.resolve() or output.resolve() in item.resolve().parents:
             raise InputError("output would replace the input; vidstyle never writes over its input",
                              output)
-        if item.is_dir() and item.resolve() in output.resolve().parents and output.exists():
-            raise InputError(f"output would replace a file in the input folder {item}; vidstyle "
+        if item.is_dir() and output.is_file() and output.resolve() in {p.resolve() for p in list_images(item)}:
+            raise InputError(f"output would replace a frame of the input folder {item}; vidstyle "
                              "never writes over its input", output)
     if output.exists() and not overwrite:
         raise OutputExistsError(output)

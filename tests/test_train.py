@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from vidstyle.cli import main
+from vidstyle.errors import Interrupted
 from vidstyle.flow import warp
 from vidstyle.models import load_stylizer
 from vidstyle.train import (ClipFlows, PatchSampler, compound_regularization, eroded_mask, masked_l1,
@@ -73,6 +74,29 @@ def test_resume_continues_step_count(scene, trained, tmp_path):
     assert result.steps == STEPS + 3 and len(result.history) == STEPS + 3
     assert result.history[STEPS - 1] == trained.history[STEPS - 1]
     assert load_stylizer(model).config.info["steps"] == STEPS + 3
+
+
+def test_ctrl_c_keeps_a_resumable_checkpoint(scene, tmp_path, capsys, monkeypatch):
+    _, source, keys, _ = scene
+    model = tmp_path / "m.pt"
+
+    def interrupt_at_step_3(record):
+        if record["step"] == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(Interrupted, match=f"saved the model at step 3 to {model}"):
+        train(source, keys, model, steps=6, callback=interrupt_at_step_3, **FAST)
+    assert load_stylizer(model).config.info["steps"] == 3
+    assert train(source, keys, model, steps=6, resume=True, **FAST).steps == 6
+
+    # The CLI says what was kept, in one line, and exits 130.
+    def interrupted_train(*args, **kwargs):
+        raise Interrupted(f"saved the model at step 3 to {model} (continue with --resume)")
+
+    monkeypatch.setattr("vidstyle.train.train", interrupted_train)
+    code = main(["train", str(source), "--keyframes", str(keys), "-o", str(tmp_path / "n.pt"), "--steps", "2"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 130 and err[-1] == f"vidstyle: interrupted; saved the model at step 3 to {model} (continue with --resume)"
 
 
 def test_same_seed_same_model_on_cpu(scene, tmp_path):

@@ -39,3 +39,7 @@ class UsageError(VidstyleError):
 
 class StageError(VidstyleError):
     """A failure inside a processing stage, naming the stage and position."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) after work was kept on disk; ``str(err)`` says what and where."""

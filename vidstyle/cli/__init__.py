@@ -15,7 +15,7 @@ import sys
 import threading
 
 from .. import __version__
-from ..errors import VidstyleError
+from ..errors import Interrupted, VidstyleError
 
 COMMAND_MODULES = [  # in the order of the workflow, as --help lists them
     "vidstyle.cli.io_commands",
@@ -68,8 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     except VidstyleError as err:
         print(f"vidstyle: error: {err}", file=sys.stderr)
         return err.exit_code
-    except KeyboardInterrupt:
-        print("vidstyle: interrupted; no partial output was kept", file=sys.stderr)
+    except KeyboardInterrupt as err:
+        kept = str(err) if isinstance(err, Interrupted) else "no partial output was kept"
+        print(f"vidstyle: interrupted; {kept}", file=sys.stderr)
         return 128 + (terminated[0] if terminated else signal.SIGINT)
     except Exception as err:  # a bug: one line, traceback only on request
         if os.environ.get("VIDSTYLE_DEBUG"):

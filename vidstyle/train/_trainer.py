@@ -9,12 +9,12 @@ import contextlib
 import math
 import time
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 import torch
 
-from ..errors import InputError, UsageError
+from ..errors import InputError, Interrupted, UsageError
 from ..flow import FlowCache, SourceId
 from ..io import check_output
 from ..models import (DEFAULT_ARCH, ModelConfig, PatchDiscriminator, Stylizer, VGGFeatureLoss,
@@ -216,7 +216,13 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
     last_save = time.perf_counter()
     stopped_by = "steps"
     total = steps if steps is not None else None
-    with thread_scope(torch_device, threads), progress(total, "train", unit="step") as bar:
+
+    def keep_on_interrupt(what: str) -> contextlib.AbstractContextManager[None]:
+        return _keep_on_interrupt(save if output is not None else None, lambda: step > start_step,
+                                  lambda: f"saved {what} at step {step} to {output} (continue with --resume)")
+
+    with keep_on_interrupt("the model"), thread_scope(torch_device, threads), \
+            progress(total, "train", unit="step") as bar:
         bar.update(step if total else 0)
         while True:
             session = clock() - session_start
@@ -261,7 +267,8 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
     flush_negligible_weights(model)
     rate = (step - start_step) / max(1e-9, clock() - session_start)
     if fusion_on:
-        with thread_scope(torch_device, threads):
+        with keep_on_interrupt("the generator (the temporal stage was not finished)"), \
+                thread_scope(torch_device, threads):
             left = None if budget_seconds is None else budget_seconds - (clock() - session_start)
             # A step budget gives the stage the same share, in steps, as a time budget does.
             share = None if steps is None else max(1, math.ceil(steps * settings.fusion_share / (1 - settings.fusion_share)))
@@ -283,6 +290,20 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
                        steps=step, seconds=elapsed, stopped_by=stopped_by, losses=losses,
                        keyframes=sorted(painted), history=history, previews=previews, contact_sheet=sheet,
                        settings=settings, temporal_stage=fusion_summary)
+
+
+@contextlib.contextmanager
+def _keep_on_interrupt(save: Callable[[], None] | None, worth_saving: Callable[[], bool],
+                       describe: Callable[[], str]) -> Iterator[None]:
+    """On Ctrl-C, save the training so far (an atomic, resumable checkpoint) and
+    say so, instead of losing minutes of work; nothing is saved before the first step."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        if save is None or not worth_saving():
+            raise
+        save()
+        raise Interrupted(describe()) from None
 
 
 def _vgg_loss(weights: str | Path | None, settings: TrainSettings, device: torch.device) -> VGGFeatureLoss | None:

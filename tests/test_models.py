@@ -84,6 +84,8 @@ def test_a_video_is_not_a_model(tmp_path):
     fake.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(100))
     with pytest.raises(InputError, match="not a PyTorch checkpoint"):
         load_stylizer(fake)
+    with pytest.raises(InputError, match="is a folder, not a model file"):
+        load_stylizer(tmp_path)
 
 
 def test_negligible_weights_are_flushed_on_load_and_outputs_do_not_change(tmp_path):

@@ -92,6 +92,8 @@ def test_yaml_errors_are_one_line(tmp_path: Path) -> None:
         load_recipe(write(tmp_path, "- a\n- b\n"))
     with pytest.raises(RecipeError, match="no such recipe file"):
         load_recipe(tmp_path / "absent.yaml")
+    with pytest.raises(RecipeError, match="is a folder, not a recipe file"):
+        load_recipe(tmp_path)
 
 
 def test_overrides_coerce_types(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -196,7 +196,7 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     """The raw checkpoint dict, loaded safely (weights_only)."""
     path = Path(path)
     if not path.is_file():
-        raise InputError("no such model file", path)
+        raise InputError("is a folder, not a model file" if path.is_dir() else "no such model file", path)
     with path.open("rb") as handle:
         head = handle.read(4)
     # torch.save writes a zip archive; very old files are a bare pickle (protocol 2+).

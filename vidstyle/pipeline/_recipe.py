@@ -27,7 +27,7 @@ def load_recipe(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
     """
     path = Path(path)
     if not path.is_file():
-        raise RecipeError("no such recipe file", path)
+        raise RecipeError("is a folder, not a recipe file" if path.is_dir() else "no such recipe file", path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as err:

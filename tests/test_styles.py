@@ -44,3 +44,7 @@ def test_paint_command_writes_keyframes_by_index(tmp_path, capsys):
     assert main(["paint", str(source), "-o", str(tmp_path / "keys"), "--frames", "9", "-q"]) == 2
     assert main(["paint", str(source), "-o", str(tmp_path / "k2"), "--frames", "9", "-q"]) == 2
     assert "no frame 9" in capsys.readouterr().err
+    code = main(["paint", str(source), "-o", str(tmp_path / "k3"), "--frames", "1", "--crf", "20", "--start", "0",
+                 "-q"])
+    assert code == 2 and "--start, --crf only apply to a whole-clip paint" in capsys.readouterr().err
+    assert not (tmp_path / "k3").exists()

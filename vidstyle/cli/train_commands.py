@@ -97,9 +97,16 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run_paint(args: argparse.Namespace) -> int:
     from ..progress import info
+    from ..errors import UsageError
     from ..styles import paint_frames, paint_video
 
     if args.frames is not None:
+        ignored = [flag for flag, value in (("--start", args.start), ("--end", args.end), ("--codec", args.codec),
+                                            ("--crf", args.crf), ("--preset", args.preset),
+                                            ("--no-audio", args.no_audio or None)) if value is not None]
+        if ignored:
+            raise UsageError(f"--frames writes PNGs of the frames named; {', '.join(ignored)} only apply to a "
+                             "whole-clip paint (drop --frames)")
         written = paint_frames(args.input, args.output, args.frames, args.style, size=args.size,
                                overwrite=args.overwrite)
         info(f"painted frames {', '.join(map(str, written))} into {args.output}")

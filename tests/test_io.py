@@ -200,7 +200,8 @@ def test_output_inside_an_input_folder_never_replaces_a_file_there(tmp_path: Pat
     transcode(folder, folder / "new.mp4", overwrite=True)  # nor does re-running it: not one of the frames
 
 
-def test_unwritable_output_fails_before_any_work(cfr_clip: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_unwritable_output_fails_before_any_work(cfr_clip: Path, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     from vidstyle.errors import VidstyleError
     from vidstyle.io import atomic_output
 

@@ -96,7 +96,8 @@ def test_ctrl_c_keeps_a_resumable_checkpoint(scene, tmp_path, capsys, monkeypatc
     monkeypatch.setattr("vidstyle.train.train", interrupted_train)
     code = main(["train", str(source), "--keyframes", str(keys), "-o", str(tmp_path / "n.pt"), "--steps", "2"])
     err = capsys.readouterr().err.strip().splitlines()
-    assert code == 130 and err[-1] == f"vidstyle: interrupted; saved the model at step 3 to {model} (continue with --resume)"
+    assert code == 130
+    assert err[-1] == f"vidstyle: interrupted; saved the model at step 3 to {model} (continue with --resume)"
 
 
 def test_same_seed_same_model_on_cpu(scene, tmp_path):

@@ -26,7 +26,8 @@ from ._writer import (FolderWriter, FrameWriter, ImageWriter, VideoWriter, check
 __all__ = [
     "AudioStreamInfo", "Codec", "ColorInfo", "ColorMatrix", "ColorRange", "FolderWriter", "Frame",
     "FrameReader", "FrameWriter", "ImageWriter", "MIRROR_FOLDER", "SourceKind", "Transfer", "TranscodeResult",
-    "VideoInfo", "VideoWriter", "atomic_output", "check_encoder_settings", "check_output", "extract_frames", "list_images",
+    "VideoInfo", "VideoWriter", "atomic_output", "check_encoder_settings", "check_output", "extract_frames",
+    "list_images",
     "natural_key", "open_video", "open_writer", "parse_size", "probe", "read_frames",
     "read_image_rgb", "scaled_size", "transcode",
 ]

@@ -96,7 +96,7 @@ class FrameProcessor:
             self.hud = torch.from_numpy(np.ascontiguousarray(hud_mask, dtype=np.float32))[None, None]
             self.hud = self.hud.to(self.device)
         self.stabilizer = Stabilizer(stabilize) if stabilize > 0 else None
-        self.fusion: TemporalFusion | None = model.fusion if temporal else None  # the model's temporal stage, if it runs
+        self.fusion: TemporalFusion | None = model.fusion if temporal else None  # the stage, if it runs
         self._fusion_runner: FusionRunner | None = None
         self._ring_size = ring_size
         self._staging: dict[str, torch.Tensor] = {}  # one pinned buffer per kind of upload

@@ -12,8 +12,8 @@ mask, RGB in [0, 1], mean over pairs of the per-channel masked MSE).
 
 A run is ARCH:CPU_MINUTES:TEMPORAL_WEIGHT[:NAME=VALUE,...]: training stops
 after that much process CPU time (robust on a shared machine; wall time is
-reported too); the optional NAME=VALUE pairs are further ``train()`` weights,
-e.g. ``fast:5:1.0:propagation_weight=0,fusion_weight=1``.
+reported too); the optional NAME=VALUE pairs are further ``train()`` options,
+e.g. ``fast:5:1.0:propagation_weight=0,fusion_weight=1`` or ``fast:5:0:precision=fp32``.
 Every design gets the same losses (L1 + temporal; no GAN, no VGG) and the
 same learning-rate decay, so only the design differs.
 """
@@ -92,7 +92,7 @@ def main() -> None:
     results = []
     for run in args.runs:
         arch, minutes, weight, *extra = run.split(":")
-        weights = {name: float(value) for name, value in (item.split("=") for item in extra[0].split(","))} \
+        weights = {name: _number_or_text(value) for name, value in (item.split("=") for item in extra[0].split(","))} \
             if extra else {}
         cpu0, wall0 = time.process_time(), time.perf_counter()
         result = train(args.clip, {clip.indices[key]: truth[key]}, None, size=(width, height),
@@ -123,6 +123,14 @@ def main() -> None:
               f"{r['psnr_key']} | {r['psnr']} | {r['ssim']} | {r['e_warp']} | {alone} |")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
+
+
+def _number_or_text(value: str) -> float | str:
+    """A run option's value: ``0.5`` for weights, ``fp32`` for ``precision``."""
+    try:
+        return float(value)
+    except ValueError:
+        return value
 
 
 if __name__ == "__main__":

@@ -299,3 +299,33 @@ def test_propagated_keyframe_is_the_painting_moved_with_the_content():
         inner[:, :6] = inner[:, -6:] = False
         error = np.abs(item.target.astype(int) - truth.astype(int))[inner]
         assert np.median(error) <= 2 and error.mean() < 8
+
+
+def test_training_precision_follows_the_hardware_and_can_be_forced(monkeypatch):
+    from vidstyle.errors import UsageError
+    from vidstyle.train import _settings
+
+    cpu = torch.device("cpu")
+    for native, expected in ((True, "bf16"), (False, "fp32")):
+        monkeypatch.setattr(_settings, "cpu_has_native_bf16", lambda: native)
+        chosen, autocast, channels_last = _settings.training_numerics(cpu, "auto")
+        assert chosen.value == expected and channels_last is (expected == "bf16")
+    chosen, autocast, channels_last = _settings.training_numerics(cpu, "bf16")
+    with autocast:
+        out = torch.nn.functional.conv2d(torch.rand(1, 3, 8, 8), torch.rand(4, 3, 3, 3))
+    assert out.dtype == torch.bfloat16 and channels_last
+    chosen, autocast, channels_last = _settings.training_numerics(cpu, "fp32")
+    with autocast:
+        out = torch.nn.functional.conv2d(torch.rand(1, 3, 8, 8), torch.rand(4, 3, 3, 3))
+    assert out.dtype == torch.float32 and not channels_last
+    with pytest.raises(UsageError, match="unknown precision 'fp8'"):
+        _settings.training_numerics(cpu, "fp8")
+
+
+def test_fp32_and_bf16_training_both_learn(scene):
+    _, source, keys, frames = scene
+    for precision in ("fp32", "bf16"):
+        result = train(source, keys, None, steps=60, precision=precision, **FAST)
+        first, last = (np.mean([row["l1"] for row in rows]) for rows in (result.history[:5], result.history[-5:]))
+        assert last < 0.6 * first, precision
+        assert next(result.model.parameters()).dtype == torch.float32

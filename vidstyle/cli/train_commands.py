@@ -42,6 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "torch hub cache); without it the perceptual loss is off")
     p.add_argument("--arch", default="fast", help="generator design: fast (default) or texler")
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+    p.add_argument("--precision", default="auto",
+                   help="auto (default: bf16 autocast where the GPU or CPU computes bf16 natively, else fp32), "
+                        "fp32 or bf16")
     p.add_argument("--threads", type=int, metavar="N", help="CPU threads (default: the idle cores)")
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed + --steps = same model on CPU)")
     p.add_argument("--resume", action="store_true", help="continue training MODEL.pt")
@@ -88,7 +91,8 @@ def run_train(args: argparse.Namespace) -> int:
           auto_guides=args.auto_guides, size=args.size, minutes=args.minutes, steps=args.steps,
           temporal_weight=args.temporal_weight, compound_weight=args.compound_weight,
           propagation_weight=args.propagation_weight, pair_weight=args.pair_weight,
-          fusion_weight=args.fusion_weight, gan_weight=args.gan_weight, arch=args.arch, device=args.device, seed=args.seed,
+          fusion_weight=args.fusion_weight, gan_weight=args.gan_weight, arch=args.arch, device=args.device,
+          precision=args.precision, seed=args.seed,
           resume=args.resume, preview_every=args.preview_every, preview_frames=args.preview_frames,
           vgg_weights=args.vgg_weights, overwrite=args.overwrite, lr=args.lr, patch_size=args.patch_size,
           batch_size=args.batch_size, threads=args.threads)

@@ -3,7 +3,6 @@ and the hardware decoder/encoder, each falling back with one line when missing."
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import av
 import torch
 
 from .._choice import Choice
-from .._cpu import available_cores, idle_cores
+from .._cpu import available_cores, cpu_has_native_bf16, idle_cores
 from ..errors import UsageError
 from ..models import Stylizer, get_architecture
 from ..progress import warn
@@ -60,25 +59,6 @@ class Precision(Choice):
     @property
     def dtype(self) -> torch.dtype:
         return {Precision.FP16: torch.float16, Precision.BF16: torch.bfloat16}.get(self, torch.float32)
-
-
-@functools.cache
-def cpu_has_native_bf16() -> bool:
-    """Whether this CPU does bf16 arithmetic in hardware (AMX tiles or
-    AVX512-BF16) and PyTorch's oneDNN uses it; False wherever unsure.
-
-    oneDNN also runs bf16 on plain AVX512 by emulation (``_is_mkldnn_bf16_supported``
-    is True there), not expected to beat fp32, so that alone does not count.
-    Measured on AMX (Sapphire Rapids, 2 threads, 640x480): the ``fast`` generator
-    in bf16 channels_last 4x faster than fp32 contiguous and 2.5x faster than fp32
-    channels_last (docs/BENCHMARKS.md); AVX512-BF16 alone was not available to measure.
-    """
-    try:
-        if not (torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()):
-            return False
-        return bool(torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported())
-    except (AttributeError, RuntimeError):  # private probes: absent from other builds and versions
-        return False
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,8 @@ from ._fusion import prepare_runs, train_fusion
 from ._data import Clip, PatchSampler, load_clip, load_guides, load_keyframes, load_masks, texler_layout
 from ._preview import preview_positions, write_contact_sheet, write_previews
 from ._propagate import propagated_targets
-from ._settings import DEFAULT_MINUTES, TrainResult, TrainSettings, make_settings, resolve_device, thread_scope
+from ._settings import (DEFAULT_MINUTES, TrainResult, TrainSettings, make_settings, resolve_device, thread_scope,
+                        training_numerics)
 from ._step import set_lr, train_step
 from ._temporal import ClipFlows, training_pairs
 
@@ -41,7 +42,8 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
           temporal_weight: float | None = None, compound_weight: float | None = None,
           propagation_weight: float | None = None, pair_weight: float | None = None,
           fusion_weight: float | None = None,
-          gan_weight: float | None = None, arch: str = DEFAULT_ARCH, device: str = "auto", seed: int = 0,
+          gan_weight: float | None = None, arch: str = DEFAULT_ARCH, device: str = "auto",
+          precision: str = "auto", seed: int = 0,
           resume: bool = False, preview_every: int = 0, preview_frames: list[int] | None = None,
           vgg_weights: str | Path | None = None, overwrite: bool = False, lr: float | None = None,
           patch_size: int | None = None, batch_size: int | None = None, lr_decay_start: float | None = None,
@@ -71,6 +73,8 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
             it takes ``fusion_share`` of the budget).
         compound_weight: weight of the flow-free compound regulariser (0 = off).
         arch: generator design, ``fast`` (default) or ``texler``.
+        precision: ``auto`` (bf16 autocast where the GPU or CPU computes bf16
+            natively, else fp32), ``fp32`` or ``bf16``; the weights stay fp32.
         resume: continue from ``output`` (step count, optimisers, RNG).
         preview_every: write preview PNGs every K steps (0 = only the final
             contact sheet, which needs ``output``).
@@ -93,6 +97,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
         raise UsageError(f"--resume: no checkpoint to resume at {output}")
     get_architecture(arch)
     torch_device = resolve_device(device)
+    numerics, autocast, channels_last = training_numerics(torch_device, precision)
     settings = make_settings(arch, temporal_weight=temporal_weight, compound_weight=compound_weight,
                              propagation_weight=propagation_weight, pair_weight=pair_weight,
                              fusion_weight=fusion_weight,
@@ -147,7 +152,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
     losses = ["l1"] + (["gan"] if discriminator else []) + (["vgg"] if vgg else []) + \
         (["temporal"] if pairs else []) + (["compound"] if settings.compound_weight > 0 else [])
     info(f"training {arch} on {len(painted)} keyframe(s) {sorted(painted)} at {clip.size[0]}x{clip.size[1]}, "
-         f"{torch_device}; losses: " + ", ".join(_describe(name, settings) for name in losses)
+         f"{torch_device} {numerics.value}; losses: " + ", ".join(_describe(name, settings) for name in losses)
          + (f"; keyframes propagated by flow to {len(propagated)} frames" if propagated else "")
          + (f"; then a learned temporal stage (warping loss x{settings.temporal_weight * settings.fusion_weight:g})"
             if fusion_on else "")
@@ -208,9 +213,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
     shown = preview_positions(clip, painted, preview_frames)
     previews: list[Path] = []
     model.train()
-    autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if torch_device.type == "cuda"
-                else contextlib.nullcontext())
-    if torch_device.type == "cuda":
+    if channels_last:
         model = model.to(memory_format=torch.channels_last)
     start_step, session_start = step, clock()
     last_save = time.perf_counter()

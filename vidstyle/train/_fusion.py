@@ -16,8 +16,10 @@ trusted flow (:class:`ClipFlows`, forward-backward checked).
 
 from __future__ import annotations
 
+import contextlib
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -85,15 +87,17 @@ def prepare_runs(flows: ClipFlows, settings: TrainSettings) -> list[FusionRun]:
 
 
 @torch.no_grad()
-def stylize_runs(model: Stylizer, inputs: torch.Tensor, runs: list[FusionRun],
-                 device: torch.device) -> list[FusionSequence]:
-    """Run the frozen generator on every frame of ``runs``; ``inputs`` is (N, C, H, W) uint8."""
+def stylize_runs(model: Stylizer, inputs: torch.Tensor, runs: list[FusionRun], device: torch.device,
+                 autocast: AbstractContextManager[Any] | None = None) -> list[FusionSequence]:
+    """Run the frozen generator on every frame of ``runs`` (under the training's
+    ``autocast``, as the renderer runs it in bf16 where it can); ``inputs`` is (N, C, H, W) uint8."""
     was_training = model.training
     model.eval()
     sequences = []
     for run in runs:
         batch = inputs[run.positions].to(device).float().div_(255)
-        styled = torch.cat([model(batch[i:i + 1]).clamp_(0, 1) for i in range(len(run.positions))])
+        with autocast or contextlib.nullcontext():
+            styled = torch.cat([model(batch[i:i + 1]).float().clamp_(0, 1) for i in range(len(run.positions))])
         sequences.append(FusionSequence(run=run, frames=batch[:, :3].cpu(), styled=styled.float().cpu()))
     model.train(was_training)
     return sequences
@@ -133,13 +137,14 @@ def fusion_step(fusion: TemporalFusion, sequence: FusionSequence, crop: tuple[in
 
 def train_fusion(model: Stylizer, inputs: torch.Tensor, runs: list[FusionRun], settings: TrainSettings, *,
                  seconds: float | None, steps: int | None, clock: Callable[[], float], device: torch.device,
-                 rng: np.random.Generator) -> tuple[TemporalFusion | None, dict[str, float]]:
+                 rng: np.random.Generator, autocast: AbstractContextManager[Any] | None = None
+                 ) -> tuple[TemporalFusion | None, dict[str, float]]:
     """Train the temporal stage until ``seconds`` (including the generator's
     outputs it needs) or ``steps`` (at most ``settings.fusion_steps``) run out.
     Returns (stage, summary); the stage is None when there are no runs or the
     budget left no step."""
     started = clock()
-    sequences = stylize_runs(model, inputs, runs, device)
+    sequences = stylize_runs(model, inputs, runs, device, autocast)
     height, width = inputs.shape[-2:]
     margin = min(settings.fusion_margin, (min(height, width) - 8) // 2)
     if not sequences or margin < 0:

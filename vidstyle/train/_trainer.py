@@ -276,7 +276,8 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
             # A step budget gives the stage the same share, in steps, as a time budget does.
             share = None if steps is None else max(1, math.ceil(steps * settings.fusion_share / (1 - settings.fusion_share)))
             fusion, fusion_summary = train_fusion(model, inputs, fusion_runs, settings, seconds=left, steps=share,
-                                                  clock=clock, device=torch_device, rng=rng)
+                                                  clock=clock, device=torch_device, rng=rng,
+                                                  autocast=autocast)
         model.attach_fusion(fusion)
         if fusion is None:
             warn("no budget was left for the temporal stage: the model is per-frame (give more time)")

@@ -299,3 +299,18 @@ def test_keep_hud_auto_detects_the_hud_of_real_footage(tmp_path):
     source, styled = read_frames(sample, end=0.25)[0], read_frames(out)[0]
     assert psnr(source[inside], styled[inside]) > 30  # the HUD came back
     assert np.abs(styled[outside].astype(int) - 128).mean() < 3  # the scene is stylized
+
+
+def test_frames_are_decoded_at_the_model_size_only_when_nothing_needs_the_full_frame(vfr_clip, identity, tmp_path):
+    from vidstyle.render._render import decode_size
+
+    assert decode_size((320, 180), (1280, 720), needs_source=False) == (320, 180)
+    assert decode_size((320, 180), (1280, 720), needs_source=True) == (1280, 720)  # --keep-hud, --stabilize
+    assert decode_size((1280, 720), (640, 360), needs_source=False) == (640, 360)  # a model bigger than the output
+    info = probe(vfr_clip)
+    small = (info.width // 2 // 2 * 2, info.height // 2 // 2 * 2)
+    result = render(vfr_clip, identity, tmp_path / "out.mp4", size=small)
+    frames = read_frames(tmp_path / "out.mp4")
+    assert result.work_size == small and len(frames) == 30
+    assert frames[0].shape == (info.height, info.width, 3)
+    assert psnr(frames[5], read_frames(vfr_clip)[5]) > 25  # shrunk and grown back, not garbage

@@ -31,8 +31,9 @@ from ._yuv import rgb_to_yuv420
 
 @dataclass
 class SourceFrame:
-    """One decoded frame on its way to the model. ``rgb`` is at the output size,
-    ``guide`` (H, W, C) at the model's working size."""
+    """One decoded frame on its way to the model. ``rgb`` is at the output size (or
+    at the working size when nothing needs the source at the output size, see
+    :func:`~vidstyle.render._render.decode_size`), ``guide`` (H, W, C) at the working size."""
 
     index: int
     pts: int

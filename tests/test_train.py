@@ -13,6 +13,7 @@ from vidstyle.models import load_stylizer
 from vidstyle.train import (ClipFlows, PatchSampler, compound_regularization, eroded_mask, masked_l1,
                             propagate_keyframes, propagation_positions, temporal_loss, train)
 
+from ._fixtures_render import read_frames
 from ._fixtures_train import moving_scene, psnr, simple_style, write_frames, write_png
 
 
@@ -329,3 +330,43 @@ def test_fp32_and_bf16_training_both_learn(scene):
         first, last = (np.mean([row["l1"] for row in rows]) for rows in (result.history[:5], result.history[-5:]))
         assert last < 0.6 * first, precision
         assert next(result.model.parameters()).dtype == torch.float32
+
+
+def test_a_clip_too_big_for_memory_is_refused_before_decoding(tmp_path):
+    from vidstyle.errors import InputError
+    from vidstyle.train._data import _check_fits_in_memory
+
+    _check_fits_in_memory(tmp_path / "a.mp4", 100, (640, 360), available=2**30)  # 69 MB of frames: fine
+    with pytest.raises(InputError, match=r"36000 frames at 1920x1080 take 208.6 GiB .*\(--start/--end\)"):
+        _check_fits_in_memory(tmp_path / "a.mp4", 36000, (1920, 1080), available=16 * 2**30)
+    _check_fits_in_memory(tmp_path / "a.mp4", None, (1920, 1080), available=2**30)  # unknown length: no guess
+
+
+def test_training_on_part_of_a_clip_keeps_source_frame_indices(scene, tmp_path):
+    from vidstyle.errors import InputError
+    from ._media import make_clip
+
+    clip = make_clip(tmp_path / "c.mp4", frames=30, size=(64, 48), audio=False)
+    frames = read_frames(clip)
+    keys = tmp_path / "keys"
+    write_png(keys / "0020.png", simple_style(frames[20]))
+    model = tmp_path / "m.pt"
+    result = train(clip, keys, model, start=0.5, end=1.25, steps=6, **FAST)  # frames 10..24 at 20 fps
+    assert result.keyframes == [20]
+    assert load_stylizer(model).config.info["range"] == [0.5, 1.25]
+    assert train(clip, keys, model, steps=8, resume=True, **FAST).steps == 8
+    assert load_stylizer(model).config.info["range"] == [0.5, 1.25]  # the resumed run kept its frames
+    with pytest.raises(InputError, match="past the end of the frames trained on, 0..9"):
+        train(clip, keys, None, end=0.5, steps=2, **FAST)
+
+
+def test_load_clip_keeps_every_frame_when_the_count_estimate_is_off(scene, monkeypatch):
+    from vidstyle.io import FrameReader
+    from vidstyle.train._data import load_clip
+
+    _, source, _, frames = scene
+    for estimate in (2, 50, None):
+        monkeypatch.setattr(FrameReader, "expected_frames", property(lambda self, e=estimate: e))
+        clip = load_clip(source)
+        assert clip.frames.shape == frames.shape and np.array_equal(clip.frames, frames)
+        assert clip.indices == sorted(clip.indices) and len(clip.indices) == len(frames)

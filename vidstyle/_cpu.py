@@ -1,5 +1,5 @@
 """How many CPU threads to use (one answer for flow, training and rendering), at what priority,
-and whether the CPU computes bf16 natively."""
+whether the CPU computes bf16 natively, and how much memory is free."""
 
 from __future__ import annotations
 
@@ -90,3 +90,15 @@ def cpu_has_native_bf16() -> bool:
         return bool(torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported())
     except (AttributeError, RuntimeError):  # private probes: absent from other builds and versions
         return False
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to new allocations now (Linux ``MemAvailable``), or None if unknown."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None

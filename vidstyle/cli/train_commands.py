@@ -21,6 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     guides.add_argument("--guides", metavar="DIR", help="guide images for every frame (from vidstyle guides)")
     guides.add_argument("--auto-guides", action="store_true", help="generate guides with vidstyle.guides")
     add_size(p, scale=False)
+    add_range(p)
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--minutes", type=float, metavar="M", help="time budget (default 2)")
     budget.add_argument("--steps", type=int, metavar="N", help="train until step N (counted across --resume)")
@@ -88,7 +89,8 @@ def run_train(args: argparse.Namespace) -> int:
     from ..train import train
 
     train(args.input, args.keyframes, args.output, masks=args.masks, guides=args.guides,
-          auto_guides=args.auto_guides, size=args.size, minutes=args.minutes, steps=args.steps,
+          auto_guides=args.auto_guides, size=args.size, start=args.start, end=args.end, minutes=args.minutes,
+          steps=args.steps,
           temporal_weight=args.temporal_weight, compound_weight=args.compound_weight,
           propagation_weight=args.propagation_weight, pair_weight=args.pair_weight,
           fusion_weight=args.fusion_weight, gan_weight=args.gan_weight, arch=args.arch, device=args.device,

@@ -16,6 +16,7 @@ from typing import Mapping
 import cv2
 import numpy as np
 
+from .._cpu import available_memory
 from ..errors import InputError, UsageError
 from ..io import list_images, open_video, read_image_rgb
 from ..masks import read_mask
@@ -42,19 +43,52 @@ class Clip:
         return self.indices.index(index)
 
 
-def load_clip(path: str | Path, size: tuple[int, int] | None = None) -> Clip:
-    """Decode every frame of a video or frame folder (resized to ``size``)."""
-    with open_video(path, size=size) as reader:
-        frames, indices = [], []
+# The rest of training (the temporal stage's runs, the generator at full frame size)
+# needs room too, so the frames may take at most this share of the available memory.
+MEMORY_SHARE = 0.5
+
+
+def load_clip(path: str | Path, size: tuple[int, int] | None = None, *, start: float | None = None,
+              end: float | None = None) -> Clip:
+    """Decode every frame of a video or frame folder (resized to ``size``, within
+    [``start``, ``end``) seconds), after checking that they fit in memory."""
+    with open_video(path, size=size, start=start, end=end) as reader:
+        _check_fits_in_memory(path, reader.expected_frames, reader.size)
+        expected = reader.expected_frames or 1
+        frames: np.ndarray | None = None
+        beyond: list[np.ndarray] = []  # should the estimate of the frame count be short
+        indices: list[int] = []
         with progress(reader.expected_frames, "read frames") as bar:
             for frame in reader:
-                frames.append(frame.rgb)
+                if frames is None:  # filled in place: stacking a list would hold every frame twice
+                    frames = np.empty((expected, *frame.rgb.shape), np.uint8)
+                if len(indices) < expected:
+                    frames[len(indices)] = frame.rgb
+                else:
+                    beyond.append(frame.rgb)
                 indices.append(frame.index)
                 bar.update(1)
         source = (reader.info.width, reader.info.height)
-    if not frames:
+    if frames is None:
         raise InputError("no frames to train on", path)
-    return Clip(Path(path), np.stack(frames), indices, source)
+    frames = frames[:len(indices)]
+    if beyond:
+        frames = np.concatenate((frames, np.stack(beyond)))
+    return Clip(Path(path), frames, indices, source)
+
+
+def _check_fits_in_memory(path: str | Path, count: int | None, size: tuple[int, int],
+                          available: int | None = None) -> None:
+    """A one-line error before decoding, instead of the system killing the process
+    part-way (the trainer keeps every frame of the clip in memory; the renderer streams)."""
+    available = available_memory() if available is None else available
+    if not count or available is None:
+        return
+    needed = count * size[0] * size[1] * 3
+    if needed > MEMORY_SHARE * available:
+        raise InputError(f"{count} frames at {size[0]}x{size[1]} take {needed / 2**30:.1f} GiB and training keeps "
+                         f"them all in memory ({available / 2**30:.1f} GiB available): train on part of the clip "
+                         "(--start/--end), or at a smaller --size", path)
 
 
 def _index_of(file: Path, what: str) -> int:
@@ -114,9 +148,12 @@ def _indexed_images(folder: Path, what: str, clip: Clip | None = None) -> dict[i
 def _check_index(index: int, clip: Clip, where: Path | str, what: str) -> None:
     if index not in clip.indices:
         last = clip.indices[-1]
-        raise InputError(f"{what} for frame {index} is past the end of {clip.path} "
-                         f"(frames {clip.indices[0]}..{last})" if index > last else
-                         f"{what} for frame {index}: no such frame in {clip.path}", where)
+        first = clip.indices[0]
+        if index > last or index < first:
+            side = "past the end of" if index > last else "before"
+            raise InputError(f"{what} for frame {index} is {side} the frames trained on, {first}..{last} of "
+                             f"{clip.path}", where)
+        raise InputError(f"{what} for frame {index}: no such frame in {clip.path}", where)
 
 
 def load_keyframes(source: str | Path | Mapping[int, np.ndarray], clip: Clip) -> dict[int, np.ndarray]:

@@ -34,10 +34,11 @@ from ._temporal import ClipFlows
 @dataclass
 class FusionRun:
     """A run of consecutive clip positions and its motion, as (T-1, C, H, W)
-    float tensors for frames 1..T-1 (frame t to t-1): the run-time ``motion``
-    and ``motion_valid`` the stage sees, and the trusted ``loss_flow`` and
+    tensors for frames 1..T-1 (frame t to t-1): the run-time ``motion`` and
+    ``motion_valid`` the stage sees, and the trusted ``loss_flow`` and
     ``loss_valid`` its warping loss uses. Computed before the budget starts,
-    like the other training flows."""
+    like the other training flows. Flows are float16 and masks uint8 0/1: at
+    1080p the runs would otherwise take gigabytes."""
 
     positions: list[int]
     motion: torch.Tensor
@@ -48,8 +49,8 @@ class FusionRun:
 
 @dataclass
 class FusionSequence:
-    """A :class:`FusionRun` with its (T, 3, H, W) source ``frames`` and the
-    frozen generator's ``styled`` outputs, in [0, 1]."""
+    """A :class:`FusionRun` with its (T, 3, H, W) source ``frames`` (uint8) and
+    the frozen generator's ``styled`` outputs (float16 in [0, 1])."""
 
     run: FusionRun
     frames: torch.Tensor
@@ -78,10 +79,10 @@ def prepare_runs(flows: ClipFlows, settings: TrainSettings) -> list[FusionRun]:
             trusted = [flows.with_validity(p, p - 1) for p in positions[1:]]
             runs.append(FusionRun(
                 positions=positions,
-                motion=torch.stack([flow_to_tensor(m.flow) for m in motions]),
-                motion_valid=torch.stack([torch.from_numpy(m.valid)[None] for m in motions]),
-                loss_flow=torch.stack([flow_to_tensor(f) for f, _ in trusted]),
-                loss_valid=torch.stack([torch.from_numpy(v.astype(np.float32))[None] for _, v in trusted])))
+                motion=torch.stack([flow_to_tensor(m.flow) for m in motions]).half(),
+                motion_valid=torch.stack([torch.from_numpy(m.valid > 0)[None] for m in motions]).to(torch.uint8),
+                loss_flow=torch.stack([flow_to_tensor(f) for f, _ in trusted]).half(),
+                loss_valid=torch.stack([torch.from_numpy(v > 0)[None] for _, v in trusted]).to(torch.uint8)))
             bar.update(1)
     return runs
 
@@ -98,7 +99,8 @@ def stylize_runs(model: Stylizer, inputs: torch.Tensor, runs: list[FusionRun], d
         batch = inputs[run.positions].to(device).float().div_(255)
         with autocast or contextlib.nullcontext():
             styled = torch.cat([model(batch[i:i + 1]).float().clamp_(0, 1) for i in range(len(run.positions))])
-        sequences.append(FusionSequence(run=run, frames=batch[:, :3].cpu(), styled=styled.float().cpu()))
+        sequences.append(FusionSequence(run=run, frames=inputs[run.positions, :3].contiguous(),
+                                        styled=styled.half().cpu()))
     model.train(was_training)
     return sequences
 
@@ -111,9 +113,9 @@ def fusion_step(fusion: TemporalFusion, sequence: FusionSequence, crop: tuple[in
     top, left, height, width = crop
 
     def cut(t: torch.Tensor) -> torch.Tensor:
-        return t[..., top:top + height, left:left + width].to(device)
+        return t[..., top:top + height, left:left + width].to(device).float()
 
-    styled, frames, run = cut(sequence.styled), cut(sequence.frames), sequence.run
+    styled, frames, run = cut(sequence.styled), cut(sequence.frames).div_(255), sequence.run
     motion, motion_valid = cut(run.motion), cut(run.motion_valid)
     loss_flow, loss_valid = cut(run.loss_flow), cut(run.loss_valid)
     inner = (..., slice(margin, height - margin), slice(margin, width - margin))

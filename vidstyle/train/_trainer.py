@@ -37,8 +37,8 @@ NORMALISATION = "RGB then guide channels, float in [0, 1]; output RGB in [0, 1]"
 
 def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], output: str | Path | None = None,
           *, masks: str | Path | None = None, guides: str | Path | None = None, auto_guides: bool = False,
-          size: tuple[int, int] | None = None, minutes: float | None = None, steps: int | None = None,
-          cpu_minutes: float | None = None,
+          size: tuple[int, int] | None = None, start: float | None = None, end: float | None = None,
+          minutes: float | None = None, steps: int | None = None, cpu_minutes: float | None = None,
           temporal_weight: float | None = None, compound_weight: float | None = None,
           propagation_weight: float | None = None, pair_weight: float | None = None,
           fusion_weight: float | None = None,
@@ -60,6 +60,8 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
         masks, guides: PNG folders named by frame index; ``auto_guides``
             generates guides with :mod:`vidstyle.guides`.
         size: training frame size (W, H); default the input's size.
+        start, end: train on the frames in [start, end) seconds only (keyframe
+            names stay source frame indices).
         minutes, steps: budget; training stops at whichever comes first
             (``steps`` counts from the start, also across ``resume``; with
             neither, ``DEFAULT_MINUTES``). ``cpu_minutes`` budgets process CPU
@@ -110,6 +112,9 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
             raise InputError("--resume: this model file holds no training state", output)
         settings = TrainSettings(**saved_config.info["settings"])
         arch, size = settings.arch, size or saved_config.train_size
+        saved_start, saved_end = saved_config.info.get("range", (None, None))  # the same frames as before
+        start = saved_start if start is None else start
+        end = saved_end if end is None else end
     if minutes is not None and cpu_minutes is not None:
         raise UsageError("give minutes or cpu_minutes, not both")
     clock = time.process_time if cpu_minutes is not None else time.perf_counter
@@ -121,14 +126,14 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
         layout = texler_layout(Path(keyframes))
         if layout and masks is None and "masks" in layout:
             masks, texler_masks = layout["masks"], True
-    clip = load_clip(input, size)
+    clip = load_clip(input, size, start=start, end=end)
     painted = load_keyframes(keyframes, clip)
     key_masks = load_masks(masks, painted, clip, texler_numbered=texler_masks)
     guide_frames = _guides(guides, auto_guides, clip, sorted(painted), None if texler_masks else masks)
+    # A (N, C, H, W) view of the frames, not a copy: the clip can be long.
     inputs = torch.from_numpy(clip.frames).permute(0, 3, 1, 2)
     if guide_frames is not None:
         inputs = torch.cat((inputs, torch.from_numpy(guide_frames).permute(0, 3, 1, 2)), dim=1)
-    inputs = inputs.contiguous()
 
     torch.manual_seed(settings.seed)
     rng = np.random.default_rng(settings.seed)
@@ -205,7 +210,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
 
     def save() -> None:
         config.info = {"settings": settings.to_dict(), "steps": step, "seconds": round(elapsed, 1),
-                       "keyframes": sorted(painted), "losses": losses, "normalisation": NORMALISATION,
+                       "range": [start, end], "keyframes": sorted(painted), "losses": losses, "normalisation": NORMALISATION,
                        "final_loss": history[-1] if history else {}, "auto_guides": auto_guide_recipe,
                        "temporal_stage": fusion_summary}
         save_checkpoint(output, model, training_state=training_state(), overwrite=True)

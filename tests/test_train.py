@@ -321,6 +321,8 @@ def test_training_precision_follows_the_hardware_and_can_be_forced(monkeypatch):
     assert out.dtype == torch.float32 and not channels_last
     with pytest.raises(UsageError, match="unknown precision 'fp8'"):
         _settings.training_numerics(cpu, "fp8")
+    with pytest.raises(UsageError, match="not fp16"):
+        _settings.training_numerics(cpu, "fp16")
 
 
 def test_fp32_and_bf16_training_both_learn(scene):

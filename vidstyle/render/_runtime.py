@@ -11,6 +11,7 @@ import torch
 
 from .._choice import Choice
 from .._cpu import available_cores, cpu_has_native_bf16, idle_cores
+from .._precision import Precision
 from ..errors import UsageError
 from ..models import Stylizer, get_architecture
 from ..progress import warn
@@ -41,24 +42,6 @@ class DeviceKind(Choice):
         if isinstance(value, str):
             value = value.split(":")[0]
         return super().parse(value)
-
-
-class Precision(Choice):
-    """``--precision``: AUTO is fp16 on CUDA (tensor cores); on CPU bf16 where
-    the CPU computes it natively (:func:`cpu_has_native_bf16`), else fp32."""
-
-    AUTO = "auto"
-    FP32 = "fp32"
-    FP16 = "fp16"
-    BF16 = "bf16"
-
-    @classmethod
-    def label(cls) -> str:
-        return "precision"
-
-    @property
-    def dtype(self) -> torch.dtype:
-        return {Precision.FP16: torch.float16, Precision.BF16: torch.bfloat16}.get(self, torch.float32)
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from typing import Any
 
 import torch
 
-from .._choice import Choice
 from .._cpu import cpu_has_native_bf16, idle_cores
+from .._precision import Precision
 from ..errors import UsageError
 from ..models import Stylizer
 
@@ -119,31 +119,21 @@ class TrainResult:
     temporal_stage: dict[str, float] = field(default_factory=dict)  # steps, seconds, loss, blend_weight
 
 
-class TrainPrecision(Choice):
-    """Number format of the generator's training steps (weights and optimiser stay fp32)."""
-
-    AUTO = "auto"
-    FP32 = "fp32"
-    BF16 = "bf16"
-
-    @classmethod
-    def label(cls) -> str:
-        return "precision"
-
-
-def training_numerics(device: torch.device, precision: TrainPrecision | str = TrainPrecision.AUTO
-                      ) -> tuple[TrainPrecision, contextlib.AbstractContextManager[Any], bool]:
+def training_numerics(device: torch.device, precision: Precision | str = Precision.AUTO
+                      ) -> tuple[Precision, contextlib.AbstractContextManager[Any], bool]:
     """(precision, autocast context, channels_last) for the generator's steps.
 
     ``auto`` is bf16 autocast in channels_last on GPUs with bf16 and on CPUs that
     compute bf16 natively (AMX, AVX512-BF16: a ``fast`` step at the default batch
     ran 1.6x faster than fp32 there, docs/BENCHMARKS.md), fp32 elsewhere.
     """
-    chosen = TrainPrecision.parse(precision)
-    if chosen is TrainPrecision.AUTO:
+    chosen = Precision.parse(precision)
+    if chosen is Precision.FP16:  # would need loss scaling; bf16 has fp32's range
+        raise UsageError("training runs in fp32 or bf16 (--precision auto, fp32 or bf16), not fp16")
+    if chosen is Precision.AUTO:
         native = torch.cuda.is_bf16_supported() if device.type == "cuda" else cpu_has_native_bf16()
-        chosen = TrainPrecision.BF16 if native else TrainPrecision.FP32
-    if chosen is TrainPrecision.FP32:
+        chosen = Precision.BF16 if native else Precision.FP32
+    if chosen is Precision.FP32:
         return chosen, contextlib.nullcontext(), device.type == "cuda"
     return chosen, torch.autocast(device.type, dtype=torch.bfloat16), True
 

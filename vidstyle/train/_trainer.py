@@ -210,7 +210,8 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
 
     def save() -> None:
         config.info = {"settings": settings.to_dict(), "steps": step, "seconds": round(elapsed, 1),
-                       "range": [start, end], "keyframes": sorted(painted), "losses": losses, "normalisation": NORMALISATION,
+                       "range": [start, end], "keyframes": sorted(painted), "losses": losses,
+                       "normalisation": NORMALISATION,
                        "final_loss": history[-1] if history else {}, "auto_guides": auto_guide_recipe,
                        "temporal_stage": fusion_summary}
         save_checkpoint(output, model, training_state=training_state(), overwrite=True)

@@ -152,3 +152,19 @@ def test_stage_follows_the_generator_when_it_falls_back_to_fp32(capsys):
     assert "running it in fp32" in capsys.readouterr().err
     assert processor.runner.numerics is Numerics.FP32
     assert all(p.dtype == torch.float32 for p in processor._fusion_runner.net.parameters())
+
+
+def test_a_tight_time_share_uses_fewer_runs_and_still_trains():
+    frames = moving_scene(40, 64, 48)
+    inputs = torch.from_numpy(frames).permute(0, 3, 1, 2).contiguous()
+    settings = make_settings("fast", temporal_weight=1.0)
+    runs = prepare_runs(ClipFlows(frames), settings)
+    ticks = iter(range(10_000))  # a clock that moves one second per reading
+    fusion, summary = train_fusion(_Flickering(), inputs, runs, settings, seconds=12, steps=None,
+                                   clock=lambda: float(next(ticks)), device=torch.device("cpu"),
+                                   rng=np.random.default_rng(0))
+    assert len(runs) > 6 and 1 <= summary["runs"] <= 6  # half the share, one reading per run
+    assert fusion is not None and summary["steps"] >= 3
+    untimed, summary = train_fusion(_Flickering(), inputs, runs, settings, seconds=None, steps=2, clock=lambda: 0.0,
+                                    device=torch.device("cpu"), rng=np.random.default_rng(0))
+    assert summary["runs"] == len(runs)

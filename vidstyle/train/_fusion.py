@@ -89,20 +89,27 @@ def prepare_runs(flows: ClipFlows, settings: TrainSettings) -> list[FusionRun]:
 
 @torch.no_grad()
 def stylize_runs(model: Stylizer, inputs: torch.Tensor, runs: list[FusionRun], device: torch.device,
-                 autocast: AbstractContextManager[Any] | None = None) -> list[FusionSequence]:
+                 autocast: AbstractContextManager[Any] | None = None,
+                 stop: Callable[[], bool] | None = None) -> list[FusionSequence]:
     """Run the frozen generator on every frame of ``runs`` (under the training's
-    ``autocast``, as the renderer runs it in bf16 where it can); ``inputs`` is (N, C, H, W) uint8."""
+    ``autocast``, as the renderer runs it in bf16 where it can); ``inputs`` is (N, C, H, W) uint8.
+
+    ``stop`` is asked after each run; once it says so the other runs are left out.
+    Every other run goes first, so the runs done still span the clip."""
     was_training = model.training
     model.eval()
-    sequences = []
-    for run in runs:
+    done: dict[int, FusionSequence] = {}
+    for number in [*range(0, len(runs), 2), *range(1, len(runs), 2)]:
+        run = runs[number]
         batch = inputs[run.positions].to(device).float().div_(255)
         with autocast or contextlib.nullcontext():
             styled = torch.cat([model(batch[i:i + 1]).float().clamp_(0, 1) for i in range(len(run.positions))])
-        sequences.append(FusionSequence(run=run, frames=inputs[run.positions, :3].contiguous(),
-                                        styled=styled.half().cpu()))
+        done[number] = FusionSequence(run=run, frames=inputs[run.positions, :3].contiguous(),
+                                      styled=styled.half().cpu())
+        if stop is not None and stop():
+            break
     model.train(was_training)
-    return sequences
+    return [done[number] for number in sorted(done)]
 
 
 def fusion_step(fusion: TemporalFusion, sequence: FusionSequence, crop: tuple[int, int, int, int],
@@ -142,11 +149,14 @@ def train_fusion(model: Stylizer, inputs: torch.Tensor, runs: list[FusionRun], s
                  rng: np.random.Generator, autocast: AbstractContextManager[Any] | None = None
                  ) -> tuple[TemporalFusion | None, dict[str, float]]:
     """Train the temporal stage until ``seconds`` (including the generator's
-    outputs it needs) or ``steps`` (at most ``settings.fusion_steps``) run out.
+    outputs it needs, which may use at most half of them: then fewer runs are
+    used) or ``steps`` (at most ``settings.fusion_steps``) run out.
     Returns (stage, summary); the stage is None when there are no runs or the
     budget left no step."""
     started = clock()
-    sequences = stylize_runs(model, inputs, runs, device, autocast)
+    # At large frame sizes the generator's outputs could take the whole share: keep half of it for steps.
+    stop = None if seconds is None else (lambda: clock() - started >= seconds / 2)
+    sequences = stylize_runs(model, inputs, runs, device, autocast, stop)
     height, width = inputs.shape[-2:]
     margin = min(settings.fusion_margin, (min(height, width) - 8) // 2)
     if not sequences or margin < 0:
@@ -177,5 +187,5 @@ def train_fusion(model: Stylizer, inputs: torch.Tensor, runs: list[FusionRun], s
     flush_negligible_weights(fusion)
     fusion.eval()
     tail = max(1, step // 5)
-    return fusion, {"steps": step, "seconds": round(clock() - started, 1),
+    return fusion, {"steps": step, "seconds": round(clock() - started, 1), "runs": len(sequences),
                     "loss": float(np.mean(losses[-tail:])), "blend_weight": float(np.mean(alphas[-tail:]))}

@@ -164,6 +164,7 @@ def test_guides_from_folder(vfr_clip, tmp_path):
 
 
 def test_pipeline_memory_is_bounded():
+    threads_before = threading.active_count()
     produced = []
 
     def source():
@@ -183,7 +184,7 @@ def test_pipeline_memory_is_bounded():
     Pipeline(source(), lambda batch: list(batch), slow_sink, time_of=float, out_time=lambda b: b[0],
              batch=4, depth=2).run()
     assert consumed == list(range(60))
-    assert threading.active_count() < 10
+    assert threading.active_count() <= threads_before  # its threads are gone (not: few threads in the process)
 
 
 def test_the_gpu_yuv_output_path_encodes_what_the_rgb_path_does(vfr_clip, identity, tmp_path):

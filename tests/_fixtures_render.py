@@ -75,3 +75,10 @@ def toy_model(name: str, fn: Callable[[torch.Tensor], torch.Tensor], guide_chann
     register_architecture(Architecture(name=name, build=lambda config: _Lambda(fn),
                                        size_multiple=size_multiple))
     return Stylizer(ModelConfig(arch=name, guide_channels=guide_channels))
+
+
+def fp32_only(x: torch.Tensor) -> torch.Tensor:
+    """A toy network body with no bf16 kernel: fails in bf16 and under CPU autocast."""
+    if x.dtype != torch.float32 or torch.is_autocast_enabled("cpu"):
+        raise RuntimeError("\"some_op\" not implemented for 'BFloat16'")
+    return x[:, :3]

@@ -16,7 +16,7 @@ from vidstyle.render._processor import FrameProcessor, SourceFrame
 from vidstyle.train import ClipFlows, make_settings
 from vidstyle.train._fusion import prepare_runs, sequence_starts, train_fusion
 
-from ._fixtures_render import decoded_frames, moving_pattern, toy_model
+from ._fixtures_render import decoded_frames, fp32_only, moving_pattern, toy_model
 from ._fixtures_train import moving_scene, psnr
 from ._media import make_clip
 
@@ -133,14 +133,8 @@ def test_stylize_clip_leaves_the_callers_model_in_its_mode():
     assert model.training
 
 
-def _fp32_only(x: torch.Tensor) -> torch.Tensor:
-    if x.dtype != torch.float32 or torch.is_autocast_enabled("cpu"):
-        raise RuntimeError("\"some_op\" not implemented for 'BFloat16'")
-    return x[:, :3]
-
-
 def test_stage_follows_the_generator_when_it_falls_back_to_fp32(capsys):
-    model = toy_model("test_fusion_fp32_only", _fp32_only)
+    model = toy_model("test_fusion_fp32_only", fp32_only)
     model.attach_fusion(TemporalFusion(FusionConfig(flow_preset="ultrafast")))
     processor = FrameProcessor(model, resolve_runtime("cpu", "bf16", threads=1), work_size=(32, 24),
                                out_size=(32, 24))

@@ -17,7 +17,7 @@ from vidstyle.render import (ModelRunner, Numerics, Pipeline, Precision, cpu_has
                              resolve_runtime, run_sequential)
 from vidstyle.render import _runtime
 
-from ._fixtures_render import psnr, toy_model
+from ._fixtures_render import fp32_only, psnr, toy_model
 
 
 @pytest.fixture
@@ -72,17 +72,11 @@ def _no_bf16(x: torch.Tensor) -> torch.Tensor:
     return x[:, :3]
 
 
-def _fp32_only(x: torch.Tensor) -> torch.Tensor:
-    if x.dtype != torch.float32 or torch.is_autocast_enabled("cpu"):
-        raise RuntimeError("\"some_op\" not implemented for 'BFloat16'")
-    return x[:, :3]
-
-
 def _broken(x: torch.Tensor) -> torch.Tensor:
     raise ValueError("broken model")
 
 
-@pytest.mark.parametrize("fn, expected", [(_no_bf16, Numerics.AUTOCAST), (_fp32_only, Numerics.FP32)])
+@pytest.mark.parametrize("fn, expected", [(_no_bf16, Numerics.AUTOCAST), (fp32_only, Numerics.FP32)])
 def test_a_model_without_bf16_kernels_falls_back_with_one_warning(capsys, fn, expected):
     model = toy_model(f"test_{fn.__name__}", fn)
     runner = ModelRunner(model, resolve_runtime("cpu", "bf16", threads=1))

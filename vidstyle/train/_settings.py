@@ -47,6 +47,7 @@ class TrainSettings:
     batch_size: int = 40
     gan_weight: float = 0.0
     vgg_weight: float = 1.5
+    texture_weight: float = 0.0     # patch sliced Wasserstein loss (vidstyle.train._texture), x L1
     temporal_weight: float = DEFAULT_TEMPORAL_WEIGHT  # scales both temporal terms (0 = off)
     pair_weight: float = 1.0        # output-pair warping loss, x temporal_weight
     compound_weight: float = 0.0
@@ -80,7 +81,7 @@ def make_settings(arch: str, **overrides: Any) -> TrainSettings:
     settings = TrainSettings(arch=arch, **defaults)
     weights = {"temporal": settings.temporal_weight, "compound": settings.compound_weight,
                "propagation": settings.propagation_weight, "pair": settings.pair_weight,
-               "fusion": settings.fusion_weight, "gan": settings.gan_weight}
+               "fusion": settings.fusion_weight, "gan": settings.gan_weight, "texture": settings.texture_weight}
     for name, weight in weights.items():
         if weight < 0:
             raise UsageError(f"--{name}-weight must not be negative (got {weight:g})")

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from vidstyle.cli import main
+from vidstyle.errors import UsageError
 from vidstyle.metrics import detail_ratio, flicker, texture_distance
 from vidstyle.progress import set_quiet
 
@@ -76,7 +77,7 @@ def test_texture_distance_every_kth_frame_and_protocol(drifting):
     measured = np.flatnonzero(np.isfinite(report.drift.texture_distance))
     assert list(measured) == [0, 4, 8] and np.isfinite(report.drift.detail_ratio).all()
     assert "every 4th frame (3 frames)" in report.protocol["drift_texture_distance"]
-    with pytest.raises(Exception, match="at least 1"):
+    with pytest.raises(UsageError, match="at least 1"):
         flicker(drifting["stylized"], keyframes=drifting["keys"], texture_every=0)
 
 

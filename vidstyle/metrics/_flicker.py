@@ -137,6 +137,8 @@ def flicker(stylized: "str | Path | list[np.ndarray]", source: "str | Path | lis
     preset = FlowPreset.parse(preset)
     if max_frames is not None and max_frames < 2:
         raise UsageError(f"max_frames must be at least 2 (got {max_frames})")
+    if texture_every < 1:
+        raise UsageError(f"texture_every must be at least 1 (got {texture_every})")
     workers = default_workers() if workers is None else workers
     clips = {"stylized": stylized, "source": source, "reference": reference}
     clips = {role: clip for role, clip in clips.items() if clip is not None}

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import UsageError
 from ._texture import gradient_energy, signature_distance, texture_signature
 from ._texture_scores import TextureAgainst, TextureScores
 
@@ -55,10 +54,6 @@ class FrameTexture:
     every: int
     reference: bool
     keyframes: PaintedKeyframes | None
-
-    def __post_init__(self) -> None:
-        if self.every < 1:
-            raise UsageError(f"texture_every must be at least 1 (got {self.every})")
 
     @property
     def active(self) -> bool:

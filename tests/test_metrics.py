@@ -11,7 +11,8 @@ import torch
 
 from vidstyle.errors import InputError
 from vidstyle.flow import compute_flow, flow_to_tensor, validity_mask
-from vidstyle.metrics import (TEXTURE_PANEL, FlowOrigin, flicker, plot_flicker, static_flicker, still_mask, warping_error,
+from vidstyle.metrics import (TEXTURE_PANEL, FlowOrigin, flicker, plot_flicker, static_flicker, still_mask,
+                              warping_error,
                               warping_error_torch)
 from vidstyle.progress import set_quiet
 

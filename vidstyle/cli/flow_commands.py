@@ -47,12 +47,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_flow)
 
     p = subparsers.add_parser(
-        "flicker", help="measure flicker: warping error (Lai et al. 2018), static flicker, tOF, PSNR/SSIM",
+        "flicker", help="measure flicker: warping error (Lai et al. 2018), static flicker, tOF, PSNR/SSIM, "
+        "and texture (detail ratio, texture distance) against a reference or the painted keyframes",
         description="Warping error by Lai et al.'s protocol with flow on the SOURCE frames, the source's "
         "own warping error (the floor) and the ratio; static-region flicker; tOF; and with --reference "
         "PSNR/SSIM, detail ratio and texture distance per frame; with --keyframes the same texture figures "
-        "against the painted keyframes (style drift). Without --source the flow comes from the stylized video itself, a weaker "
-        "variant that is labelled as such.")
+        "against the painted keyframes (style drift). Without --source the flow comes from the stylized "
+        "video itself, a weaker variant that is labelled as such.")
     p.add_argument("stylized", help="the stylized video or image folder")
     p.add_argument("--source", metavar="INPUT", help="the unstylized input (gives the flow; recommended)")
     p.add_argument("--reference", metavar="REF", help="e.g. a per-frame stylization or ground truth: also "

@@ -24,8 +24,8 @@ from ._texture_scores import TEXTURE_EVERY, Stretch, TextureAgainst, TextureScor
 
 __all__ = [
     "ClipScores", "FlickerReport", "FlowOrigin", "LUMA_WEIGHTS", "STILL_LUMA_LEVELS", "STILL_MOTION_PX",
-    "Spike", "Stretch", "TEXTURE_EVERY", "TEXTURE_PANEL", "TextureAgainst", "TextureScores", "WarpingError", "detail_ratio",
-    "flicker", "flow_difference", "gradient_energy", "luma", "plot_flicker", "signature_distance",
+    "Spike", "Stretch", "TEXTURE_EVERY", "TEXTURE_PANEL", "TextureAgainst", "TextureScores", "WarpingError",
+    "detail_ratio", "flicker", "flow_difference", "gradient_energy", "luma", "plot_flicker", "signature_distance",
     "static_flicker", "still_mask", "texture_distance", "texture_signature", "to_unit", "warping_error",
     "warping_error_torch",
 ]

@@ -1,4 +1,5 @@
-"""The typed result of :func:`vidstyle.metrics.flicker`: per-pair and per-frame series, means, protocol, JSON/CSV/table."""
+"""The typed result of :func:`vidstyle.metrics.flicker`: per-pair and per-frame series, means, protocol,
+JSON/CSV/table."""
 
 from __future__ import annotations
 

@@ -144,8 +144,9 @@ class TextureScores:
         if self.against is TextureAgainst.REFERENCE:
             other = "the same frame of the reference"
         else:
-            other = (f"the painted keyframe nearest in time (ties: the earlier; keyframes "
-                     f"{', '.join(map(str, self.keyframes))} of {self.path})")
+            listing = ("keyframe " if len(self.keyframes) == 1 else "keyframes ") + \
+                ", ".join(map(str, self.keyframes))
+            other = f"the painted keyframe nearest in time (ties: the earlier; {listing} of {self.path})"
         measured = "every frame" if self.every == 1 else f"every {self.every}th frame"
         return {
             "detail_ratio": f"detail ratio: mean Sobel gradient magnitude (3x3) of BT.709 luma of each output "

@@ -151,8 +151,13 @@ def _texture_figures(texture: dict[str, Any], ref_label: str,
     for role, scores in present.items():
         label = _TEXTURE_LABELS[role].format(ref=ref_label)
         worst = scores["stretches"][0] if scores["stretches"] else None
-        stretch = None if worst is None else (
-            f"frames {worst['first_frame']}-{worst['last_frame']}: {worst['texture_distance']:.3g}")
+        stretch = None
+        if worst is not None:
+            first, last = worst["first_frame"], worst["last_frame"]
+            frames = f"frame {first}" if first == last else f"frames {first}-{last}"
+            stretch = f"{frames}: {worst['texture_distance']:.3g}"
+            if worst["detail_ratio"] is not None:
+                stretch += f", detail ratio {worst['detail_ratio']:.2f}"
         rows.append([label, scores["detail_ratio"], scores["texture_distance"], scores["measured_frames"], stretch])
         per_frame = scores["per_frame"]
         times = per_frame["time"]

@@ -69,6 +69,8 @@ def train_step(model: Stylizer, discriminator: PatchDiscriminator | None, vgg: V
             record["compound"] = loss_c.item()
     opt_g.zero_grad(set_to_none=True)
     total.backward()
+    record["grad_norm"] = float(torch.nn.utils.clip_grad_norm_(model.parameters(),
+                                                               settings.grad_clip or math.inf))
     opt_g.step()
     record["total"] = total.item()
     if discriminator is not None and opt_d is not None:

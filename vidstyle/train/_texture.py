@@ -26,7 +26,7 @@ from torch import nn
 
 TEXTURE_LOSS_PATCH = 5        # px, patch side at each scale
 TEXTURE_LOSS_DIRECTIONS = 32  # random directions per step and scale
-TEXTURE_LOSS_SCALES = 2       # full resolution and 1/2 (the 32-px training patches allow no more)
+TEXTURE_LOSS_SCALES = 3       # at most: full resolution, 1/2, 1/4 (each needs 2 x patch px: 32-px patches get 2)
 
 
 def patch_sliced_wasserstein(output: torch.Tensor, target: torch.Tensor, *, patch: int = TEXTURE_LOSS_PATCH,
@@ -40,7 +40,8 @@ def patch_sliced_wasserstein(output: torch.Tensor, target: torch.Tensor, *, patc
         patch: patch side in px at every scale.
         directions: random unit directions in the 3 x k x k patch space, drawn
             anew each call from ``generator`` (CPU), the same for all samples.
-        scales: full resolution, then each further scale halves by average pooling.
+        scales: at most this many: full resolution, then each further scale halves
+            by average pooling, while the image is at least 2 x ``patch`` px.
 
     Returns:
         Scalar: the mean over samples, scales and directions of the mean
@@ -55,7 +56,7 @@ def patch_sliced_wasserstein(output: torch.Tensor, target: torch.Tensor, *, patc
     for scale in range(scales):
         if scale:
             output, target = F.avg_pool2d(output, 2), F.avg_pool2d(target, 2)
-        if min(output.shape[-2:]) < patch:
+        if min(output.shape[-2:]) < 2 * patch:  # too few patch positions for a distribution
             break
         kernels = torch.randn(directions, 3, patch, patch, generator=generator)
         kernels = (kernels / kernels.flatten(1).norm(dim=1).view(-1, 1, 1, 1)).to(output.device, output.dtype)

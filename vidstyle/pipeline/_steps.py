@@ -176,7 +176,8 @@ class VidstyleApi:
         options: dict[str, Any] = {
             "masks": masks, "guides": guides, "steps": settings.steps, "seed": settings.seed,
             "minutes": None if settings.steps is not None else settings.minutes,  # steps win over minutes
-            "temporal_weight": settings.temporal_weight, "device": device, "overwrite": True}
+            "temporal_weight": settings.temporal_weight, "texture_weight": settings.texture_weight,
+            "device": device, "overwrite": True}
         if settings.arch is not None:
             options["arch"] = settings.arch
         if settings.size is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from ._options import add_common, add_encoder, add_range, size_arg
 
@@ -43,6 +44,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--per-frame", action="store_true",
                    help="skip the model's learned temporal stage (trained with --temporal-weight > 0): "
                         "every frame on its own, no flow")
+    p.add_argument("--shots", nargs="?", const="", metavar="SHOTS.json",
+                   help="reset the temporal stage and --stabilize at every cut, so nothing is blended across "
+                   "one: the cuts of a 'vidstyle shots' JSON file, or found by a fast pass first when no file "
+                   "is given")
     p.add_argument("--guides", metavar="DIR", help="guide images (000123.png per frame) for guided models")
     p.add_argument("--compile", action="store_true",
                    help="torch.compile the model (CUDA graphs on GPU); falls back to eager if it fails")
@@ -71,12 +76,14 @@ def run_render(args: argparse.Namespace) -> int:
     from ..render import render
     from ..render._pipeline import format_time
 
+    cuts = _cuts(args) if args.shots is not None else ()
     result = render(
         args.input, args.model, args.output, device=args.device, precision=args.precision,
         batch=args.batch, threads=args.threads, workers=args.workers, size=args.size,
         output_size=args.output_size, start=args.start, end=args.end, codec=args.codec, crf=args.crf,
         preset=args.preset, audio=not args.no_audio, keep_hud=args.keep_hud, stabilize=args.stabilize,
-        stabilize_flow=args.stabilize_flow, temporal=not args.per_frame, guides=args.guides, compile=args.compile,
+        stabilize_flow=args.stabilize_flow, temporal=not args.per_frame, guides=args.guides, cuts=cuts,
+        compile=args.compile,
         hw_decode=not args.no_hw_decode, allow_hdr=args.allow_hdr, overwrite=args.overwrite)
     shares = result.times.shares()
     speed = "" if result.realtime_factor is None else f", {result.realtime_factor:.2f}x realtime"
@@ -85,6 +92,21 @@ def run_render(args: argparse.Namespace) -> int:
          f"{result.device} {result.precision}; busy: decode {shares['decode']:.0%}, model "
          f"{shares['model']:.0%}, encode {shares['encode']:.0%})")
     return 0
+
+
+def _cuts(args: argparse.Namespace) -> list[int]:
+    """The source frames where shots begin, for --shots."""
+    from ..errors import UsageError
+    from ..progress import info
+    from ..shots import find_shots, load_shots
+
+    report = load_shots(args.shots) if args.shots else find_shots(args.input, max_keyframes=1)
+    if args.shots and report.path.name != Path(args.input).name:
+        raise UsageError(f"{args.shots} lists the shots of {report.path.name}, not of {Path(args.input).name}")
+    info(f"--shots: {len(report.cuts)} cut(s); the temporal state is reset at frame(s) "
+         f"{', '.join(map(str, report.cuts[:12]))}{' ...' if len(report.cuts) > 12 else ''}" if report.cuts
+         else "--shots: no cuts found; one shot")
+    return report.cuts
 
 
 def run_export(args: argparse.Namespace) -> int:

@@ -6,7 +6,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import av
 import torch
@@ -41,7 +41,9 @@ class RenderOptions:
     the temporal blend strength S in [0, 1) (0 = off); ``temporal`` False
     skips the model's learned temporal stage, if it has one (``--per-frame``);
     ``guides`` a folder of
-    guide images for models with guide channels. ``batch``/``threads`` None
+    guide images for models with guide channels. ``cuts`` lists the source
+    frames where a new shot begins (``vidstyle.shots``): the temporal stage and
+    ``stabilize`` start afresh there, so nothing is blended across a cut. ``batch``/``threads`` None
     means the device's sensible default.
     """
 
@@ -63,6 +65,7 @@ class RenderOptions:
     stabilize_flow: FlowPreset | str = FlowPreset.ULTRAFAST
     temporal: bool = True
     guides: str | Path | None = None
+    cuts: Sequence[int] = ()  # source frames that start a shot: the temporal state is reset there (--shots)
     compile: bool = False
     channels_last: bool | None = None
     codec_nice: int = 0  # nice of the decode/encode threads (Linux), for benchmarks; 0 = unchanged
@@ -173,12 +176,19 @@ def render(source: str | Path, model: Stylizer | str | Path, output: str | Path,
                 info(f"temporal stage on: the model's learned fusion, {fusion.preset.value} flow "
                      "(--per-frame to render frames independently)")
 
+            cuts = frozenset(options.cuts)
+
             def frames() -> Iterator[SourceFrame]:
                 for frame in reader:
+                    # At a cut the estimators still see the frame (it is the next one's previous)
+                    # but their motion is dropped: no motion, no blending with the last shot.
+                    keep = frame.index not in cuts
+                    stabilize_motion = None if motion is None else motion(frame.rgb)
+                    fusion_motion = fusion(frame.rgb) if fusion else None
                     yield SourceFrame(index=frame.index, pts=frame.pts, time=frame.time, rgb=frame.rgb,
                                       guide=None if guides is None else guides(frame.index),
-                                      motion=None if motion is None else motion(frame.rgb),
-                                      fusion_motion=fusion(frame.rgb) if fusion else None)
+                                      motion=stabilize_motion if keep else None,
+                                      fusion_motion=fusion_motion if keep else None)
 
             rate = source_info.nominal_fps or source_info.average_fps
             bar = stack.enter_context(progress(reader.expected_frames, options.desc))

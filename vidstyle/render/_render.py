@@ -56,6 +56,8 @@ class RenderOptions:
     output_size: tuple[int, int] | None = None
     start: float | None = None
     end: float | None = None
+    frame_range: tuple[int, int] | None = None  # source frames [first, last) written, timestamps kept as is
+    warmup: int = 0  # frames before frame_range run through the model (to settle its temporal state), not written
     codec: Codec | str | None = None
     crf: int | None = None
     preset: str | None = None
@@ -137,6 +139,9 @@ def render(source: str | Path, model: Stylizer | str | Path, output: str | Path,
     """
     options = replace(options or RenderOptions(), **overrides)
     source = Path(source)
+    first, last = options.frame_range or (None, None)
+    if options.frame_range is not None and (options.start is not None or options.end is not None):
+        raise UsageError("give a time range (start/end) or a frame range, not both")
     inputs: list[str | Path] = [source] + ([] if isinstance(model, Stylizer) else [model])
     output = check_output(output, inputs, options.overwrite)
     stabilize = check_strength(options.stabilize)
@@ -159,6 +164,7 @@ def render(source: str | Path, model: Stylizer | str | Path, output: str | Path,
         with ExitStack() as stack:
             reader = stack.enter_context(open_video(
                 source, start=options.start, end=options.end,
+                start_frame=None if first is None else max(0, first - options.warmup), end_frame=last,
                 size=decode_size(work_size, out_size, needs_source=hud_mask is not None or stabilize > 0),
                 allow_hdr=options.allow_hdr, threads=plan.decode_threads, hwaccel=hwaccel))
             writer = stack.enter_context(_open_writer(output, source, source_info, out_size, plan, options))
@@ -192,7 +198,7 @@ def render(source: str | Path, model: Stylizer | str | Path, output: str | Path,
 
             rate = source_info.nominal_fps or source_info.average_fps
             bar = stack.enter_context(progress(reader.expected_frames, options.desc))
-            sink = _Sink(writer, bar, rate)
+            sink = _Sink(writer, bar, rate, first=first or 0)
             if options.sequential:
                 times = run_sequential(frames(), processor, sink, batch=plan.batch, finish=writer.finish)
             elif plan.model_workers > 1 and processor.in_order:
@@ -281,20 +287,25 @@ def _open_writer(output: Path, source: Path, source_info: VideoInfo, size: tuple
 class _Sink:
     """The encode stage: writes each batch and keeps the progress bar current."""
 
-    def __init__(self, writer: Any, bar: Any, rate: float | None) -> None:
+    def __init__(self, writer: Any, bar: Any, rate: float | None, first: int = 0) -> None:
         self.writer, self.bar, self.rate = writer, bar, rate
+        self.first = first  # frames before it are warm-up frames: rendered, not written
         self.frames = 0
         self._started = time.perf_counter()
         self._shown = 0.0
 
     def __call__(self, batch: RenderedBatch) -> None:
+        written = 0
         for i, pts in enumerate(batch.pts):
+            if batch.indices[i] < self.first:
+                continue
+            written += 1
             if batch.is_yuv:
                 frame = av.VideoFrame.from_ndarray(batch.pixels[i], format="yuv420p")
                 self.writer.write_frame(frame, pts=pts)
             else:
                 self.writer.write(batch.pixels[i], pts=pts, index=batch.indices[i])
-        self.frames += len(batch.pts)
+        self.frames += written
         self.bar.update(len(batch.pts))
         self.show_speed()
 

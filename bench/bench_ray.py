@@ -69,16 +69,16 @@ def cpu_seconds() -> float:
     return sum(u.ru_utime + u.ru_stime for u in usage)
 
 
-def seam_report(source: Path, single: Path, chunked: Path, seams: list[int]) -> None:
+def seam_report(source: Path, single_path: Path, chunked: Path, seams: list[int], single: bool = True) -> None:
     """E_warp of the pairs across a seam vs all other pairs, in the Ray render and the single one."""
-    for name, path in (("single-process", single), ("ray", chunked)):
+    for name, path in (("single-process", single_path), ("ray", chunked))[0 if single else 1:]:
         report = flicker(path, source=source, preset="fast", tof=False, desc="flicker")
         errors = report.stylized.warp_error
         seam_pairs = [int(np.flatnonzero(report.indices == s - 1)[0]) for s in seams]
         interior = np.delete(errors, seam_pairs)
         print(f"  E_warp {name:>14}: seams {np.nanmean(errors[seam_pairs]):.5f} ({len(seams)} pairs), "
               f"interior {np.nanmean(interior):.5f}, all {report.stylized.mean_warp_error:.5f}")
-    a = [f.rgb for f in open_video(single)]
+    a = [f.rgb for f in open_video(single_path)]
     b = [f.rgb for f in open_video(chunked)]
     diffs = [float(np.abs(a[s].astype(int) - b[s]).mean()) for s in seams]
     print(f"  seam frames vs the single-process render: mean |diff| {np.mean(diffs):.2f} levels "
@@ -93,6 +93,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--model", type=Path, help="a trained checkpoint (default: random weights)")
     parser.add_argument("--skip-seams", action="store_true")
+    parser.add_argument("--skip-throughput", action="store_true")
     args = parser.parse_args()
     import ray
 
@@ -109,37 +110,50 @@ def main() -> None:
         ray.init(num_cpus=args.workers, include_dashboard=False, log_to_driver=False)
         print(f"input: {frames} frames 640x480 ({frames / 20:.0f} s); Ray start {time.perf_counter() - started:.1f} s")
 
-        cpu, wall = cpu_seconds(), time.perf_counter()
-        single = render(source, plain, folder / "single.mp4")
-        single_wall, single_cpu = time.perf_counter() - wall, cpu_seconds() - cpu
-        wall = time.perf_counter()
-        chunked = render_on_ray(source, plain, folder / "ray.mp4", workers=args.workers)
-        ray_wall = time.perf_counter() - wall
-        print(f"single-process: {single.frames / single_wall:.2f} fps ({single_wall:.1f} s wall, "
-              f"{single_cpu:.0f} CPU s)")
-        print(f"ray, {chunked.workers} workers: {chunked.frames / ray_wall:.2f} fps ({ray_wall:.1f} s wall, "
-              f"{len(chunked.chunks)} chunks)  -> ratio {single_wall / ray_wall:.2f}x")
-        results = chunked.results
-        per = {k: sum(r.busy[k] for r in results) / chunked.frames * 1000 for k in ("decode", "model", "encode")}
-        chunk_wall = sum(r.seconds for r in results) / chunked.frames * 1000
-        size = (folder / "ray.mp4").stat().st_size
-        print(f"per chunk, per frame (busy ms): decode {per['decode']:.1f}, model {per['model']:.1f}, "
-              f"encode {per['encode']:.1f}; chunk wall {chunk_wall:.1f} ms/frame on one worker; "
-              f"chunk = {np.mean([c.frames for c in chunked.chunks]):.0f} frames")
-        hour = 3600 / (frames / 20)
-        print(f"join: {chunked.join_seconds:.3f} s for {size / 1e6:.1f} MB ({frames / 20:.0f} s of video) "
-              f"-> {chunked.join_seconds * hour:.1f} s per hour of footage at this bitrate "
-              f"({size / 1e6 / max(chunked.join_seconds, 1e-9):.0f} MB/s)")
+        if not args.skip_throughput:
+            throughput(args, source, plain, folder, frames)
         if not args.skip_seams:
-            single_t = folder / "single_t.mp4"
-            render(source, temporal, single_t)
-            wall = time.perf_counter()
-            chunked_t = render_on_ray(source, temporal, folder / "ray_t.mp4", workers=args.workers)
-            print(f"temporal stage: ray {chunked_t.frames / (time.perf_counter() - wall):.2f} fps, "
-                  f"warm-up {chunked_t.chunks[1].warmup} frames per chunk")
-            seam_report(source, single_t, folder / "ray_t.mp4", [c.first for c in chunked_t.chunks[1:]])
+            seams(args, source, temporal, folder)
         ray.shutdown()
-        assert probe(folder / "ray.mp4").frame_count == frames
+
+
+def throughput(args: argparse.Namespace, source: Path, plain: Path, folder: Path, frames: int) -> None:
+    """Side by side: the single-process renderer and the Ray render, per-frame (the model's stage off)."""
+    cpu, wall = cpu_seconds(), time.perf_counter()
+    single = render(source, plain, folder / "single.mp4", temporal=False)
+    single_wall, single_cpu = time.perf_counter() - wall, cpu_seconds() - cpu
+    wall = time.perf_counter()
+    chunked = render_on_ray(source, plain, folder / "ray.mp4", workers=args.workers, temporal=False)
+    ray_wall = time.perf_counter() - wall
+    print(f"single-process: {single.frames / single_wall:.2f} fps ({single_wall:.1f} s wall, "
+          f"{single_cpu:.0f} CPU s)")
+    print(f"ray, {chunked.workers} workers: {chunked.frames / ray_wall:.2f} fps ({ray_wall:.1f} s wall, "
+          f"{len(chunked.chunks)} chunks; actors started and model loaded in {chunked.actors_seconds:.1f} s)  "
+          f"-> ratio {single_wall / ray_wall:.2f}x")
+    results = chunked.results
+    per = {k: sum(r.busy[k] for r in results) / chunked.frames * 1000 for k in ("decode", "model", "encode")}
+    chunk_wall = sum(r.seconds for r in results) / chunked.frames * 1000
+    size = (folder / "ray.mp4").stat().st_size
+    print(f"per chunk, per frame (busy ms): decode {per['decode']:.1f}, model {per['model']:.1f}, "
+          f"encode {per['encode']:.1f}; chunk wall {chunk_wall:.1f} ms/frame on one worker; "
+          f"chunk = {np.mean([c.frames for c in chunked.chunks]):.0f} frames")
+    hour = 3600 / (frames / 20)
+    print(f"join: {chunked.join_seconds:.3f} s for {size / 1e6:.1f} MB ({frames / 20:.0f} s of video) "
+          f"-> {chunked.join_seconds * hour:.1f} s per hour of footage at this bitrate "
+          f"({size / 1e6 / max(chunked.join_seconds, 1e-9):.0f} MB/s)")
+    assert probe(folder / "ray.mp4").frame_count == frames
+
+
+def seams(args: argparse.Namespace, source: Path, temporal: Path, folder: Path) -> None:
+    """E_warp at the seams vs the interior, with the model's temporal stage, warm-up 8 and 0."""
+    single_t = folder / "single_t.mp4"
+    render(source, temporal, single_t)
+    for warmup in (8, 0):
+        wall = time.perf_counter()
+        out = folder / f"ray_t{warmup}.mp4"
+        chunked_t = render_on_ray(source, temporal, out, workers=args.workers, warmup=warmup)
+        print(f"temporal stage, warm-up {warmup}: ray {chunked_t.frames / (time.perf_counter() - wall):.2f} fps")
+        seam_report(source, single_t, out, [c.first for c in chunked_t.chunks[1:]], single=warmup == 8)
 
 
 if __name__ == "__main__":

@@ -39,7 +39,8 @@ _MAX_CHUNK_SECONDS = 60.0
 @dataclass(frozen=True)
 class RayRenderResult:
     """A Ray render: the output, frames, the chunks and per-chunk results (timings), the
-    workers, and wall seconds in all, for connecting to (or starting) Ray, and for the join."""
+    workers, and wall seconds in all, for connecting to (or starting) Ray, for starting the
+    actors (each loading the model), and for the join."""
 
     output: Path
     frames: int
@@ -48,6 +49,7 @@ class RayRenderResult:
     workers: int
     wall: float
     connect_seconds: float
+    actors_seconds: float
     join_seconds: float
 
 
@@ -138,11 +140,13 @@ def render_on_ray(source: str | Path, model: str | Path, output: str | Path, opt
         chunks = plan_chunks(frames, keyframes, chunk_frames=target, cuts=options.cuts, warmup=warmup)
         count = min(count, len(chunks))
         actor_class = ray.remote(max_restarts=_RETRIES, max_task_retries=_RETRIES, **resources)(ChunkRenderer)
+        actors_started = time.perf_counter()
         actors = [actor_class.remote(str(model if model.is_absolute() else model.resolve()), worker_options)
                   for _ in range(count)]
         for why in ray.get([a.ready.remote() for a in actors]):
             if why is not None:
                 raise UsageError(why)
+        actors_seconds = time.perf_counter() - actors_started
         info(f"rendering {frames} frames in {len(chunks)} chunk(s) on {count} Ray worker(s) "
              f"({'1 GPU' if 'num_gpus' in resources else '1 CPU'} each); warm-up {warmup} frame(s) per chunk")
         results = _run_chunks(ray, actors, chunks, str(source), output.suffix, parts_dir, on_submit)
@@ -159,7 +163,7 @@ def render_on_ray(source: str | Path, model: str | Path, output: str | Path, opt
             ray.shutdown()
     return RayRenderResult(output=output, frames=sum(r.frames for r in results), chunks=chunks, results=results,
                            workers=count, wall=time.perf_counter() - started, connect_seconds=connect_seconds,
-                           join_seconds=join_seconds)
+                           actors_seconds=actors_seconds, join_seconds=join_seconds)
 
 
 def _run_chunks(ray: Any, actors: list[Any], chunks: list[Chunk], source: str, suffix: str, parts_dir: Path,

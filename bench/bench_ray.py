@@ -94,6 +94,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path, help="a trained checkpoint (default: random weights)")
     parser.add_argument("--skip-seams", action="store_true")
     parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument("--chunk-frames", type=int, help="chunk length for the seam runs (default: the render's)")
     args = parser.parse_args()
     import ray
 
@@ -151,9 +152,13 @@ def seams(args: argparse.Namespace, source: Path, temporal: Path, folder: Path) 
     for warmup in (8, 0):
         wall = time.perf_counter()
         out = folder / f"ray_t{warmup}.mp4"
-        chunked_t = render_on_ray(source, temporal, out, workers=args.workers, warmup=warmup)
+        chunked_t = render_on_ray(source, temporal, out, workers=args.workers, warmup=warmup,
+                                  chunk_frames=args.chunk_frames)
         print(f"temporal stage, warm-up {warmup}: ray {chunked_t.frames / (time.perf_counter() - wall):.2f} fps")
-        seam_report(source, single_t, out, [c.first for c in chunked_t.chunks[1:]], single=warmup == 8)
+        # A seam on the loop point (the clip starting over: a cut) would measure the cut, not the seam.
+        loop = probe(args.footage / HACIENDA.name).frame_count or 0
+        seams_ = [c.first for c in chunked_t.chunks[1:] if not loop or c.first % loop]
+        seam_report(source, single_t, out, seams_, single=warmup == 8)
 
 
 if __name__ == "__main__":

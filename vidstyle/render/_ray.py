@@ -75,9 +75,10 @@ def connect(address: str | None) -> tuple[Any, bool]:
     try:
         ray.init(address=address or None, logging_level=logging.ERROR, log_to_driver=False,
                  configure_logging=True, include_dashboard=False)
-    except (ConnectionError, RuntimeError, ValueError) as err:
-        raise UsageError(f"cannot connect to the Ray cluster at {address or 'a new local instance'}: "
-                         f"{str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
+    except Exception as err:  # noqa: BLE001 - Ray raises bare Exceptions too (a raylet start timeout)
+        where = f"the Ray cluster at {address}" if address else "a local Ray instance"
+        raise VidstyleError(f"cannot connect to {where}: "
+                            f"{str(err).splitlines()[0] if str(err) else type(err).__name__}") from None
     return ray, True
 
 

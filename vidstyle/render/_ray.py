@@ -144,7 +144,12 @@ def render_on_ray(source: str | Path, model: str | Path, output: str | Path, opt
         actors_started = time.perf_counter()
         actors = [actor_class.remote(str(model if model.is_absolute() else model.resolve()), worker_options)
                   for _ in range(count)]
-        for why in ray.get([a.ready.remote() for a in actors]):
+        try:
+            reasons = ray.get([a.ready.remote() for a in actors])
+        except ray.exceptions.RayError as err:
+            raise VidstyleError(f"a Ray worker could not start ({type(err).__name__}); is the same vidstyle with "
+                                "the ray extra installed on every node?") from None
+        for why in reasons:
             if why is not None:
                 raise UsageError(why)
         actors_seconds = time.perf_counter() - actors_started

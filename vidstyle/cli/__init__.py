@@ -19,6 +19,7 @@ from ..errors import Interrupted, VidstyleError
 
 COMMAND_MODULES = [  # in the order of the workflow, as --help lists them
     "vidstyle.cli.io_commands",
+    "vidstyle.cli.shot_commands",
     "vidstyle.cli.flow_commands",
     "vidstyle.cli.mask_commands",
     "vidstyle.cli.train_commands",

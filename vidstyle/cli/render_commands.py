@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from ._options import add_common, add_encoder, add_range, size_arg
 
@@ -14,9 +15,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "output keeps the source's frames, timestamps and audio, is tagged BT.709, and is written as "
         "OUTPUT.partial until complete. MODEL is a vidstyle checkpoint or a pytorch/examples "
         "fast_neural_style .pth state dict.")
-    p.add_argument("input", help="video file, image folder or image")
+    p.add_argument("input", nargs="+", help="video file, image folder or image; several: each into -o DIR")
     p.add_argument("-m", "--model", required=True, help="model file")
-    p.add_argument("-o", "--output", required=True, metavar="OUTPUT", help="video file, or a folder for PNGs")
+    p.add_argument("-o", "--output", required=True, metavar="OUTPUT",
+                   help="video file, or a folder for PNGs; a folder for several inputs")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
                    help="where the model runs (default: cuda when available)")
     p.add_argument("--precision", default="auto", choices=["auto", "fp32", "fp16", "bf16"],
@@ -43,7 +45,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--per-frame", action="store_true",
                    help="skip the model's learned temporal stage (trained with --temporal-weight > 0): "
                         "every frame on its own, no flow")
+    p.add_argument("--shots", nargs="?", const="", metavar="SHOTS.json",
+                   help="reset the temporal stage and --stabilize at every cut, so nothing is blended across "
+                   "one: the cuts of a 'vidstyle shots' JSON file, or found by a fast pass first when no file "
+                   "is given")
     p.add_argument("--guides", metavar="DIR", help="guide images (000123.png per frame) for guided models")
+    p.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
+                   help="render on a Ray cluster (pip install 'vidstyle[ray]'): one input in chunks on Ray actors, "
+                   "joined into one file; several inputs as one Ray task each. ADDRESS: the head (host:6379, "
+                   "ray://host:10001, auto); none = a local Ray instance on this machine")
+    p.add_argument("--ray-workers", type=int, metavar="N",
+                   help="Ray actors for one input (default: one per GPU of the cluster, else one per CPU)")
+    p.add_argument("--chunk-seconds", type=float, metavar="S",
+                   help="chunk length with --ray (default: about 4 chunks per worker, at most 60 s; snapped to "
+                   "source keyframes)")
+    p.add_argument("--warmup", type=int, metavar="N",
+                   help="with --ray, frames rendered unwritten before each chunk to settle the temporal stage "
+                   "(default 8)")
     p.add_argument("--compile", action="store_true",
                    help="torch.compile the model (CUDA graphs on GPU); falls back to eager if it fails")
     p.add_argument("--no-hw-decode", action="store_true", help="do not decode with NVDEC on CUDA")
@@ -67,17 +85,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_render(args: argparse.Namespace) -> int:
+    from ..errors import UsageError
     from ..progress import info
-    from ..render import render
+    from ..render import RenderOptions, render
     from ..render._pipeline import format_time
 
-    result = render(
-        args.input, args.model, args.output, device=args.device, precision=args.precision,
+    if args.ray is None and (args.ray_workers or args.chunk_seconds or args.warmup is not None):
+        raise UsageError("--ray-workers, --chunk-seconds and --warmup go with --ray")
+    for name in ("ray_workers", "chunk_seconds", "warmup"):
+        value = getattr(args, name)
+        if value is not None and value < (0 if name == "warmup" else 1e-9):
+            raise UsageError(f"--{name.replace('_', '-')} must be {'0 or more' if name == 'warmup' else 'positive'}")
+    if len(args.input) > 1 and (args.shots is not None or args.start is not None or args.end is not None):
+        raise UsageError("--shots and --start/--end take one input")
+    source = args.input[0]
+    cuts = _cuts(args) if args.shots is not None else ()
+    options = RenderOptions(
+        device=args.device, precision=args.precision,
         batch=args.batch, threads=args.threads, workers=args.workers, size=args.size,
         output_size=args.output_size, start=args.start, end=args.end, codec=args.codec, crf=args.crf,
         preset=args.preset, audio=not args.no_audio, keep_hud=args.keep_hud, stabilize=args.stabilize,
-        stabilize_flow=args.stabilize_flow, temporal=not args.per_frame, guides=args.guides, compile=args.compile,
+        stabilize_flow=args.stabilize_flow, temporal=not args.per_frame, guides=args.guides, cuts=cuts,
+        compile=args.compile,
         hw_decode=not args.no_hw_decode, allow_hdr=args.allow_hdr, overwrite=args.overwrite)
+    if len(args.input) > 1:
+        return _render_many(args, options)
+    if args.ray is not None:
+        return _render_on_ray(args, source, options)
+    result = render(source, args.model, args.output, options)
     shares = result.times.shares()
     speed = "" if result.realtime_factor is None else f", {result.realtime_factor:.2f}x realtime"
     info(f"wrote {result.frames} frames to {result.output} in {format_time(result.times.wall)} "
@@ -85,6 +120,57 @@ def run_render(args: argparse.Namespace) -> int:
          f"{result.device} {result.precision}; busy: decode {shares['decode']:.0%}, model "
          f"{shares['model']:.0%}, encode {shares['encode']:.0%})")
     return 0
+
+
+def _render_on_ray(args: argparse.Namespace, source: str, options: object) -> int:
+    from ..io import probe
+    from ..progress import info
+    from ..render import DEFAULT_WARMUP, render_on_ray
+    from ..render._pipeline import format_time
+
+    chunk_frames = None
+    if args.chunk_seconds:
+        video = probe(source)
+        chunk_frames = max(1, round(args.chunk_seconds * (video.nominal_fps or video.average_fps or 30.0)))
+    result = render_on_ray(source, args.model, args.output, options, address=args.ray or None,  # type: ignore[arg-type]
+                           workers=args.ray_workers, chunk_frames=chunk_frames,
+                           warmup=DEFAULT_WARMUP if args.warmup is None else args.warmup)
+    info(f"wrote {result.frames} frames to {result.output} in {format_time(result.wall)} "
+         f"({result.frames / result.wall:.1f} fps; {len(result.chunks)} chunk(s) on {result.workers} Ray "
+         f"worker(s); Ray start {result.connect_seconds:.1f} s, join {result.join_seconds:.2f} s)")
+    return 0
+
+
+def _render_many(args: argparse.Namespace, options: object) -> int:
+    from ..render import render_many
+
+    results = render_many(args.input, args.model, args.output, options,  # type: ignore[arg-type]
+                          ray_address=args.ray or None,
+                          use_ray=args.ray is not None)
+    width = max(len(str(r.source.name)) for r in results)
+    print(f"{'input':<{width}}  {'frames':>7}  {'seconds':>8}  result")
+    for r in results:
+        outcome = f"error: {r.error}" if r.error else str(r.output)
+        print(f"{r.source.name:<{width}}  {r.frames:>7}  {r.seconds:>8.1f}  {outcome}")
+    failed = sum(r.error is not None for r in results)
+    print(f"{len(results) - failed} of {len(results)} rendered" + (f", {failed} failed" if failed else ""))
+    return 2 if failed else 0
+
+
+def _cuts(args: argparse.Namespace) -> list[int]:
+    """The source frames where shots begin, for --shots."""
+    from ..errors import UsageError
+    from ..progress import info
+    from ..shots import find_shots, load_shots
+
+    source = Path(args.input[0])
+    report = load_shots(args.shots) if args.shots else find_shots(source, max_keyframes=1)
+    if args.shots and report.path.name != source.name:
+        raise UsageError(f"{args.shots} lists the shots of {report.path.name}, not of {source.name}")
+    info(f"--shots: {len(report.cuts)} cut(s); the temporal state is reset at frame(s) "
+         f"{', '.join(map(str, report.cuts[:12]))}{' ...' if len(report.cuts) > 12 else ''}" if report.cuts
+         else "--shots: no cuts found; one shot")
+    return report.cuts
 
 
 def run_export(args: argparse.Namespace) -> int:

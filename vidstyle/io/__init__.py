@@ -11,10 +11,12 @@ Public API::
         writer.write(rgb, pts=frame.pts)
     transcode("clip.mp4", "out.mp4", transform=my_frame_iterator_fn)
     extract_frames("clip.mp4", "frames/", every=10)
+    join_videos([part0, part1], "joined.mp4", audio_from="clip.mp4")   # packet copy, audio once
 """
 
+from ._concat import JoinResult, join_videos
 from ._convert import MIRROR_FOLDER, TranscodeResult, extract_frames, transcode
-from ._paths import (atomic_output, check_output, list_images, natural_key, parse_size,
+from ._paths import (CONTAINER_FORMATS, atomic_output, check_output, list_images, natural_key, parse_size,
                      scaled_size)
 from ._probe import probe, read_image_rgb
 from ._reader import FrameReader, open_video, read_frames
@@ -24,10 +26,10 @@ from ._writer import (FolderWriter, FrameWriter, ImageWriter, VideoWriter, check
                       open_writer)
 
 __all__ = [
-    "AudioStreamInfo", "Codec", "ColorInfo", "ColorMatrix", "ColorRange", "FolderWriter", "Frame",
-    "FrameReader", "FrameWriter", "ImageWriter", "MIRROR_FOLDER", "SourceKind", "Transfer", "TranscodeResult",
+    "AudioStreamInfo", "CONTAINER_FORMATS", "Codec", "ColorInfo", "ColorMatrix", "ColorRange", "FolderWriter", "Frame",
+    "FrameReader", "FrameWriter", "ImageWriter", "JoinResult", "MIRROR_FOLDER", "SourceKind", "Transfer", "TranscodeResult",
     "VideoInfo", "VideoWriter", "atomic_output", "check_encoder_settings", "check_output", "extract_frames",
-    "list_images",
+    "join_videos", "list_images",
     "natural_key", "open_video", "open_writer", "parse_size", "probe", "read_frames",
     "read_image_rgb", "scaled_size", "transcode",
 ]

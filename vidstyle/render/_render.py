@@ -6,7 +6,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import av
 import torch
@@ -41,7 +41,9 @@ class RenderOptions:
     the temporal blend strength S in [0, 1) (0 = off); ``temporal`` False
     skips the model's learned temporal stage, if it has one (``--per-frame``);
     ``guides`` a folder of
-    guide images for models with guide channels. ``batch``/``threads`` None
+    guide images for models with guide channels. ``cuts`` lists the source
+    frames where a new shot begins (``vidstyle.shots``): the temporal stage and
+    ``stabilize`` start afresh there, so nothing is blended across a cut. ``batch``/``threads`` None
     means the device's sensible default.
     """
 
@@ -54,6 +56,8 @@ class RenderOptions:
     output_size: tuple[int, int] | None = None
     start: float | None = None
     end: float | None = None
+    frame_range: tuple[int, int] | None = None  # source frames [first, last) written, timestamps kept as is
+    warmup: int = 0  # frames before frame_range run through the model (to settle its temporal state), not written
     codec: Codec | str | None = None
     crf: int | None = None
     preset: str | None = None
@@ -63,6 +67,7 @@ class RenderOptions:
     stabilize_flow: FlowPreset | str = FlowPreset.ULTRAFAST
     temporal: bool = True
     guides: str | Path | None = None
+    cuts: Sequence[int] = ()  # source frames that start a shot: the temporal state is reset there (--shots)
     compile: bool = False
     channels_last: bool | None = None
     codec_nice: int = 0  # nice of the decode/encode threads (Linux), for benchmarks; 0 = unchanged
@@ -134,6 +139,9 @@ def render(source: str | Path, model: Stylizer | str | Path, output: str | Path,
     """
     options = replace(options or RenderOptions(), **overrides)
     source = Path(source)
+    first, last = options.frame_range or (None, None)
+    if options.frame_range is not None and (options.start is not None or options.end is not None):
+        raise UsageError("give a time range (start/end) or a frame range, not both")
     inputs: list[str | Path] = [source] + ([] if isinstance(model, Stylizer) else [model])
     output = check_output(output, inputs, options.overwrite)
     stabilize = check_strength(options.stabilize)
@@ -156,6 +164,7 @@ def render(source: str | Path, model: Stylizer | str | Path, output: str | Path,
         with ExitStack() as stack:
             reader = stack.enter_context(open_video(
                 source, start=options.start, end=options.end,
+                start_frame=None if first is None else max(0, first - options.warmup), end_frame=last,
                 size=decode_size(work_size, out_size, needs_source=hud_mask is not None or stabilize > 0),
                 allow_hdr=options.allow_hdr, threads=plan.decode_threads, hwaccel=hwaccel))
             writer = stack.enter_context(_open_writer(output, source, source_info, out_size, plan, options))
@@ -173,16 +182,23 @@ def render(source: str | Path, model: Stylizer | str | Path, output: str | Path,
                 info(f"temporal stage on: the model's learned fusion, {fusion.preset.value} flow "
                      "(--per-frame to render frames independently)")
 
+            cuts = frozenset(options.cuts)
+
             def frames() -> Iterator[SourceFrame]:
                 for frame in reader:
+                    # At a cut the estimators still see the frame (it is the next one's previous)
+                    # but their motion is dropped: no motion, no blending with the last shot.
+                    keep = frame.index not in cuts
+                    stabilize_motion = None if motion is None else motion(frame.rgb)
+                    fusion_motion = fusion(frame.rgb) if fusion else None
                     yield SourceFrame(index=frame.index, pts=frame.pts, time=frame.time, rgb=frame.rgb,
                                       guide=None if guides is None else guides(frame.index),
-                                      motion=None if motion is None else motion(frame.rgb),
-                                      fusion_motion=fusion(frame.rgb) if fusion else None)
+                                      motion=stabilize_motion if keep else None,
+                                      fusion_motion=fusion_motion if keep else None)
 
             rate = source_info.nominal_fps or source_info.average_fps
             bar = stack.enter_context(progress(reader.expected_frames, options.desc))
-            sink = _Sink(writer, bar, rate)
+            sink = _Sink(writer, bar, rate, first=first or 0)
             if options.sequential:
                 times = run_sequential(frames(), processor, sink, batch=plan.batch, finish=writer.finish)
             elif plan.model_workers > 1 and processor.in_order:
@@ -271,20 +287,25 @@ def _open_writer(output: Path, source: Path, source_info: VideoInfo, size: tuple
 class _Sink:
     """The encode stage: writes each batch and keeps the progress bar current."""
 
-    def __init__(self, writer: Any, bar: Any, rate: float | None) -> None:
+    def __init__(self, writer: Any, bar: Any, rate: float | None, first: int = 0) -> None:
         self.writer, self.bar, self.rate = writer, bar, rate
+        self.first = first  # frames before it are warm-up frames: rendered, not written
         self.frames = 0
         self._started = time.perf_counter()
         self._shown = 0.0
 
     def __call__(self, batch: RenderedBatch) -> None:
+        written = 0
         for i, pts in enumerate(batch.pts):
+            if batch.indices[i] < self.first:
+                continue
+            written += 1
             if batch.is_yuv:
                 frame = av.VideoFrame.from_ndarray(batch.pixels[i], format="yuv420p")
                 self.writer.write_frame(frame, pts=pts)
             else:
                 self.writer.write(batch.pixels[i], pts=pts, index=batch.indices[i])
-        self.frames += len(batch.pts)
+        self.frames += written
         self.bar.update(len(batch.pts))
         self.show_speed()
 

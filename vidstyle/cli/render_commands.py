@@ -12,7 +12,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "render", help="stylize a video with a model, keeping timestamps and audio",
         description="Decode, stylize and encode in three overlapping stages with constant memory. The "
         "output keeps the source's frames, timestamps and audio, is tagged BT.709, and is written as "
-        "OUTPUT.partial until complete. MODEL is a vidstyle checkpoint or a pytorch/examples "
+        "OUTPUT.<pid>-<random>.partial until complete. MODEL is a vidstyle checkpoint or a pytorch/examples "
         "fast_neural_style .pth state dict.")
     p.add_argument("input", help="video file, image folder or image")
     p.add_argument("-m", "--model", required=True, help="model file")

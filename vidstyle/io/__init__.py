@@ -14,7 +14,8 @@ Public API::
 """
 
 from ._convert import MIRROR_FOLDER, TranscodeResult, extract_frames, transcode
-from ._paths import (atomic_output, check_output, list_images, natural_key, parse_size,
+from ._atomic import MANIFEST, atomic_output
+from ._paths import (check_output, list_images, natural_key, parse_size,
                      scaled_size)
 from ._probe import probe, read_image_rgb
 from ._reader import FrameReader, open_video, read_frames

@@ -18,7 +18,8 @@ from ..errors import UsageError, VidstyleError
 from ..progress import warn
 from ._audio import AudioCopier
 from ._colour import ACCURATE_FLAGS, BT709_TAG, LIMITED_RANGE_TAG
-from ._paths import CONTAINER_FORMATS, IMAGE_EXTENSIONS, atomic_output
+from ._atomic import atomic_output
+from ._paths import CONTAINER_FORMATS, IMAGE_EXTENSIONS
 from ._types import Codec
 
 DEFAULT_CRF = 18
@@ -50,7 +51,7 @@ class FrameWriter(Protocol):
 
 class FolderWriter:
     """Writes ``NNNNNN.png`` frames (zero-based source index) into a folder,
-    atomically: a ``DIR.partial`` folder renamed to ``DIR`` when complete."""
+    atomically: a temporary folder renamed to ``DIR`` when complete (see ``atomic_output``)."""
 
     def __init__(self, path: str | Path, *, overwrite: bool = False, digits: int = 6) -> None:
         self.path = Path(path)
@@ -113,7 +114,7 @@ class VideoWriter:
     """Encode RGB frames to a video file, keeping source timestamps and audio.
 
     Args:
-        path: output file; written as ``path.partial`` and renamed when closed
+        path: output file; written under a temporary name and renamed when closed
             without error.
         width, height: frame size.
         time_base: the source's time base; every ``pts`` passed to

@@ -8,7 +8,7 @@ Public API::
     frames_out = stylize_clip(model, frames_in)   # in-memory frames, temporal stage included
 
 The pipeline is decode thread -> model -> encode thread with bounded queues;
-output is written as ``OUTPUT.partial`` and renamed when complete.
+output is written as ``OUTPUT.<pid>-<random>.partial`` and renamed when complete.
 """
 
 from ..flow import Motion, MotionEstimator  # re-exported: the renderer streams them

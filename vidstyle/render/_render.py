@@ -128,7 +128,7 @@ def render(source: str | Path, model: Stylizer | str | Path, output: str | Path,
     """Stylize ``source`` with ``model`` into ``output`` (a video file, or a folder for PNGs).
 
     The output has the source's frames (or the ``start``/``end`` range) with the
-    source's timestamps and its audio copied; it is written as ``OUTPUT.partial``
+    source's timestamps and its audio copied; it is written as ``OUTPUT.<pid>-<random>.partial``
     and renamed when complete, so an interrupted render leaves nothing under the
     final name. Keyword ``overrides`` replace fields of ``options``.
     """

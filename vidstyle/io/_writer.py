@@ -20,6 +20,7 @@ from ._audio import AudioCopier
 from ._colour import ACCURATE_FLAGS, BT709_TAG, LIMITED_RANGE_TAG
 from ._atomic import atomic_output
 from ._paths import CONTAINER_FORMATS, IMAGE_EXTENSIONS
+from ._timeline import TimelineRepair
 from ._types import Codec
 
 DEFAULT_CRF = 18
@@ -142,6 +143,7 @@ class VideoWriter:
         self.offset_ticks = int(round((start or 0.0) / self.time_base))
         self.frames_written = 0
         self._last_pts: int | None = None
+        self._timeline = TimelineRepair(int(round(1 / (self.rate * self.time_base))) or 1)
         self._finished = False
         fmt = CONTAINER_FORMATS.get(self.path.suffix.lower())
         if fmt is None:
@@ -226,12 +228,9 @@ class VideoWriter:
             raise VidstyleError(f"frame is {rgb.shape} {rgb.dtype}, writer expects "
                                 f"({self.height}, {self.width}, 3) uint8", self.path)
         if pts is None:  # continue the timeline at the nominal rate
-            step = int(round(1 / (self.rate * self.time_base))) or 1
-            out_pts = 0 if self._last_pts is None else self._last_pts + step
+            out_pts = 0 if self._last_pts is None else self._last_pts + self._timeline.step
         else:
             out_pts = pts - self.offset_ticks
-        if self._last_pts is not None and out_pts <= self._last_pts:
-            return  # a duplicate timestamp would make the muxer fail; drop it
         self._encode(self._yuv_frame(np.ascontiguousarray(rgb)), out_pts)
 
     @property
@@ -246,12 +245,11 @@ class VideoWriter:
             raise VidstyleError(f"frame is {frame.width}x{frame.height} {frame.format.name}, writer "
                                 f"expects {self.width}x{self.height} {self.pix_fmt}", self.path)
         out_pts = pts - self.offset_ticks
-        if self._last_pts is not None and out_pts <= self._last_pts:
-            return
         frame.colorspace, frame.color_range = BT709_TAG, LIMITED_RANGE_TAG
         self._encode(frame, out_pts)
 
     def _encode(self, frame: av.VideoFrame, out_pts: int) -> None:
+        out_pts = self._timeline(out_pts)  # a repeated or backwards timestamp: moved, never dropped
         frame.pts, frame.time_base = out_pts, self.time_base
         self._container.mux(self._stream.encode(frame))
         self._last_pts = out_pts
@@ -266,6 +264,9 @@ class VideoWriter:
         if self._finished:
             return
         self._finished = True
+        repaired = self._timeline.message(self.path)
+        if repaired:
+            warn(repaired)
         self._container.mux(self._stream.encode(None))
         if self._audio is not None:
             self._audio.finish()

@@ -140,9 +140,10 @@ def make_masks(job: MaskJob) -> int:
         count = 0
         with atomic_output(output, overwrite=job.overwrite, is_dir=True) as target, \
                 progress(len(wanted), "masks") as bar:
-            frames = clip_frames(job.source, size=job.size) if hsv is not None else None
-            for index in indices:
-                rgb = next(frames).rgb if frames is not None else None
+            # Indices from the reader: after a frame that failed to decode, later frames keep theirs.
+            pairs = ((f.index, f.rgb) for f in clip_frames(job.source, size=job.size)) if hsv is not None \
+                else ((index, None) for index in indices)
+            for index, rgb in pairs:
                 if index not in wanted_set:
                     continue
                 parts = [m for m in static]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._options import add_common, add_encoder, add_range, size_arg
+from ._options import add_common, add_encoder, add_range, number_arg, size_arg
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                 "model; medium for h265; p4 for NVENC")
     p.add_argument("--keep-hud", metavar="MASK|auto",
                    help="composite the source's HUD back: a mask image (white = HUD) or 'auto' to detect it")
-    p.add_argument("--stabilize", type=float, default=0.0, metavar="S",
+    p.add_argument("--stabilize", type=number_arg, default=0.0, metavar="S",
                    help="blend each frame with the flow-warped previous output, 0 (off) to <1 (default 0)")
     p.add_argument("--stabilize-flow", default="ultrafast", choices=["ultrafast", "fast", "medium"],
                    help="DIS preset for --stabilize (default ultrafast)")

@@ -14,7 +14,7 @@ Public API::
 """
 
 from ._convert import MIRROR_FOLDER, TranscodeResult, extract_frames, transcode
-from ._atomic import MANIFEST, atomic_output
+from ._atomic import MANIFEST, atomic_output, write_failure
 from ._paths import (check_output, list_images, natural_key, parse_size,
                      scaled_size)
 from ._probe import probe, read_image_rgb
@@ -22,7 +22,7 @@ from ._reader import FrameReader, open_video, read_frames
 from ._types import (AudioStreamInfo, Codec, ColorInfo, ColorMatrix, ColorRange, Frame, SourceKind,
                      Transfer, VideoInfo)
 from ._writer import (FolderWriter, FrameWriter, ImageWriter, VideoWriter, check_encoder_settings,
-                      open_writer)
+                      open_writer, write_image)
 
 __all__ = [
     "AudioStreamInfo", "Codec", "ColorInfo", "ColorMatrix", "ColorRange", "FolderWriter", "Frame",
@@ -30,5 +30,5 @@ __all__ = [
     "VideoInfo", "VideoWriter", "atomic_output", "check_encoder_settings", "check_output", "extract_frames",
     "list_images",
     "natural_key", "open_video", "open_writer", "parse_size", "probe", "read_frames",
-    "read_image_rgb", "scaled_size", "transcode",
+    "read_image_rgb", "scaled_size", "transcode", "write_failure", "write_image",
 ]

@@ -17,6 +17,7 @@ import json
 import os
 import secrets
 import shutil
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -100,6 +101,45 @@ def check_replaceable(final: Path, *, is_dir: bool) -> None:
                                 "only vidstyle's own outputs: give a new or empty folder", final)
 
 
+_DISK_FULL = {errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exceeded",
+              errno.EFBIG: "file too large (file system or ulimit -f size limit)"}
+
+
+# What torch.save's zip writer says when a write fails (it keeps no errno): seen with a full disk
+# ("file write failed") and with ulimit -f ("unexpected pos N vs M").
+_TORCH_WRITE_FAILED = ("file write failed", "inline_container", "PytorchStreamWriter")
+
+
+def _size_limited() -> bool:
+    if sys.platform == "win32":
+        return False
+    import resource
+
+    return resource.getrlimit(resource.RLIMIT_FSIZE)[0] != resource.RLIM_INFINITY
+
+
+def write_failure(err: BaseException, final: Path) -> VidstyleError | None:
+    """A one-line error for a write that failed because the disk (or quota, or size limit) is full,
+    naming the output; None for other errors. FFmpeg raises OSError with the errno; torch.save only
+    says "file write failed", so the free space decides what to call it."""
+    cause = getattr(err, "cause", None)  # a failure wrapped with where it happened (a render stage)
+    if isinstance(cause, BaseException) and cause is not err:
+        return write_failure(cause, final)
+    if isinstance(err, OSError) and err.errno in _DISK_FULL:
+        return VidstyleError(f"{_DISK_FULL[err.errno]} while writing it; nothing was written under "
+                             "this name", final)
+    if isinstance(err, RuntimeError) and any(mark in str(err) for mark in _TORCH_WRITE_FAILED):
+        try:
+            full = shutil.disk_usage(final.parent).free < 16 << 20
+        except OSError:
+            full = False
+        limited = _size_limited()
+        cause = ("no space left on device" if full else "file too large (ulimit -f size limit)" if limited
+                 else "the write failed (disk full?)")
+        return VidstyleError(f"{cause} while writing it; nothing was written under this name", final)
+    return None
+
+
 def _write_manifest(folder: Path) -> None:
     files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if not p.is_dir())
     (folder / MANIFEST).write_text(json.dumps({"files": [f for f in files if f != MANIFEST]}, indent=0))
@@ -171,6 +211,9 @@ def atomic_output(final: str | Path, *, overwrite: bool, is_dir: bool = False,
         if is_dir and not owned:
             _write_manifest(temp)
         _install(temp, final, overwrite=overwrite or owned, is_dir=is_dir, owned=owned)
-    except BaseException:
+    except BaseException as err:
         _remove(temp)
+        failure = write_failure(err, final)
+        if failure is not None:
+            raise failure from None
         raise

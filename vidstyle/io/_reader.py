@@ -45,8 +45,8 @@ class FrameReader:
             raise UsageError("give a time range or a frame range, not both")
         for name, value in (("start", start), ("end", end), ("start_frame", start_frame),
                             ("end_frame", end_frame)):
-            if value is not None and value < 0:
-                raise UsageError(f"{name} must not be negative (got {value})")
+            if value is not None and not 0 <= value < float("inf"):  # nan fails this too
+                raise UsageError(f"{name} must be a finite number, not negative (got {value})")
         for first, last, what in ((start, end, "end"), (start_frame, end_frame, "end_frame")):
             if first is not None and last is not None and last <= first:
                 raise UsageError(f"{what} ({last}) must be after the start ({first})", self.path)

@@ -39,6 +39,20 @@ def check_encoder_settings(codec: Codec, crf: int | None, preset: str | None) ->
         raise UsageError(f"unknown {codec.value} preset {preset!r} (choose from {', '.join(X264_PRESETS)})")
 
 
+def write_image(path: str | Path, image: np.ndarray) -> Path:
+    """Write an (H, W, 3) RGB or (H, W) grey uint8 image, format by extension (PNG, JPEG...).
+
+    Encoded in memory and written by Python, so a full disk raises OSError with its errno (which
+    :func:`atomic_output` turns into one line naming the output) instead of OpenCV's bare False."""
+    path = Path(path)
+    ok, data = cv2.imencode(path.suffix.lower() or ".png",
+                            image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise VidstyleError("could not encode the image", path)
+    path.write_bytes(data.tobytes())
+    return path
+
+
 class FrameWriter(Protocol):
     """What every writer offers: ``write`` frames, optionally ``finish`` (write
     what is still buffered; leaving the ``with`` block does it otherwise), then
@@ -68,9 +82,7 @@ class FolderWriter:
 
     def write(self, rgb: np.ndarray, *, pts: int | None = None, index: int | None = None) -> None:
         index = self.frames_written if index is None else index
-        target = self._temp / f"{index:0{self.digits}d}.png"
-        if not cv2.imwrite(str(target), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)):
-            raise VidstyleError("could not write PNG frame", target)
+        write_image(self._temp / f"{index:0{self.digits}d}.png", rgb)
         self.frames_written += 1
 
     def finish(self) -> None:
@@ -98,7 +110,7 @@ class ImageWriter:
         ok, data = cv2.imencode(self.path.suffix.lower(), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
         if not ok:
             raise VidstyleError("could not encode the image", self.path)
-        self._temp.write_bytes(data.tobytes())
+        self._temp.write_bytes(data.tobytes())  # the extension is the final name's, not the temporary's
         self.frames_written = 1
 
     def finish(self) -> None:

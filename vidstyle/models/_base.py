@@ -200,6 +200,9 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     with path.open("rb") as handle:
         head = handle.read(4)
     # torch.save writes a zip archive; very old files are a bare pickle (protocol 2+).
+    if head == b"PK\x03\x04" and not zipfile.is_zipfile(path):
+        raise InputError("damaged model file: a PyTorch checkpoint that is cut short (incomplete copy or "
+                         "download?)", path)
     if not (zipfile.is_zipfile(path) or head[:1] == b"\x80"):
         raise InputError("not a model file (not a PyTorch checkpoint)", path)
     try:
@@ -223,8 +226,15 @@ def load_stylizer(path: str | Path, device: str | torch.device = "cpu") -> Styli
     data = read_checkpoint(path)
     model: Stylizer | None = None
     if isinstance(data, dict) and data.get("format") == CHECKPOINT_FORMAT:
-        config = ModelConfig.from_json(data["config"])
-        model = Stylizer(config)
+        try:
+            config = ModelConfig.from_json(data["config"])
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise InputError(f"damaged model file: its config is not a vidstyle model config "
+                             f"({type(err).__name__}: {str(err)[:80]})", path) from None
+        try:
+            model = Stylizer(config)
+        except InputError as err:  # e.g. an architecture this version does not know
+            raise InputError(str(err), path) from None
         try:
             model.net.load_state_dict(data["state_dict"])
             if model.fusion is not None:

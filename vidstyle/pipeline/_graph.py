@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from ..errors import InputError, VidstyleError
-from ..io import Codec, Frame, list_images, open_video, probe, read_image_rgb, transcode
+from ..io import Codec, Frame, list_images, open_video, probe, read_image_rgb, transcode, write_image
 from ..progress import progress
 from ._report_build import build_report_data
 from ._report import write_report
@@ -37,9 +37,7 @@ def clip_path(ctx: StepContext) -> Path:
 
 
 def _write_png(path: Path, rgb: np.ndarray) -> None:
-    image = rgb if rgb.ndim == 2 else cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
-    if not cv2.imwrite(str(path), image):
-        raise VidstyleError("could not write PNG", path)
+    write_image(path, rgb)
 
 
 def frames_at(video: Path, indices: list[int]) -> Iterator[Frame]:

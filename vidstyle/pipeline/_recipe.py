@@ -148,8 +148,9 @@ def validate(recipe: Recipe) -> None:
         if text is not None:
             _wrap(key, parse_size, text, where)
     start, end = recipe.input.start, recipe.input.end
-    if start is not None and start < 0:
-        fail("input.start", f"must not be negative (got {start})")
+    for key, value in (("input.start", start), ("input.end", end)):
+        if value is not None and not 0 <= value < float("inf"):  # nan fails this too
+            fail(key, f"must be a finite number of seconds, not negative (got {value})")
     if start is not None and end is not None and end <= start:
         fail("input.end", f"must be after input.start ({end} <= {start})")
     if recipe.trains:

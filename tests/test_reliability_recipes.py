@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from vidstyle.cli import main
-from vidstyle.pipeline import RecipeError, load_recipe
+from vidstyle.errors import Interrupted
+from vidstyle.pipeline import RecipeError, build_steps, load_recipe, run_pipeline
 
-from ._fixtures_pipeline import SAMPLE
+from ._fixtures_pipeline import SAMPLE, FakeApi, tiny_clip  # noqa: F401 (tiny_clip: a fixture)
 from .conftest import assert_one_line_error, run_cli
 
 BASE = f"input: {{video: {SAMPLE}}}\nkeyframes: {{paint: toon, frames: [3]}}\n"
@@ -78,3 +79,32 @@ def test_unreadable_recipe_is_one_line(tmp_path: Path, monkeypatch: pytest.Monke
     assert main(["run", str(recipe), "--dry-run"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "secret.yaml" in err and "Permission denied" in err, err
+
+
+class _InterruptedOnce(FakeApi):
+    """Training saves a checkpoint and is interrupted the first time; continues the second."""
+
+    def train(self, clip: Path, keyframes: Path, model: Path, **options):  # type: ignore[no-untyped-def]
+        if not self.calls["train"]:
+            self.calls["train"] += 1
+            model.write_text("step 430")
+            raise Interrupted(f"saved the model at step 430 to {model} (continue with --resume)")
+        assert options.get("resume") and model.read_text() == "step 430"  # the kept checkpoint, in place
+        return super().train(clip, keyframes, model, **options)
+
+
+def test_interrupted_training_in_run_is_kept_and_resumed(tmp_path: Path, tiny_clip: Path) -> None:
+    recipe = tmp_path / "tiny.yaml"
+    recipe.write_text(f"input: {{video: {tiny_clip}}}\nkeyframes: {{paint: toon, frames: [2]}}\n"
+                      "train: {steps: 5}\nrender: {preset: ultrafast}\nreport: {flicker: false}\n")
+    api = _InterruptedOnce()
+    with pytest.raises(Interrupted) as caught:
+        run_pipeline(load_recipe(recipe), build_steps(api), output_dir=tmp_path / "out")
+    message = str(caught.value)
+    assert "at step 430" in message and ".partial" not in message and "--resume" not in message
+    kept = [p for p in (tmp_path / "out" / "work" / "train").iterdir() if p.name.endswith(".resume")]
+    assert len(kept) == 1 and (kept[0] / "model.pt").read_text() == "step 430"
+    assert str(kept[0]) in message
+    result = run_pipeline(load_recipe(recipe), build_steps(api), output_dir=tmp_path / "out")
+    assert "train" in result.computed and api.calls["train"] == 2
+    assert not kept[0].exists()  # used up

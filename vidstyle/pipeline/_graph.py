@@ -9,6 +9,7 @@ train. Calls into other vidstyle packages go through a :class:`StepApi`.
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Iterator
@@ -18,7 +19,7 @@ import numpy as np
 
 from ..errors import InputError, VidstyleError
 from ..io import Codec, Frame, list_images, open_video, probe, read_image_rgb, transcode, write_image
-from ..progress import progress
+from ..progress import info, progress
 from ._report_build import build_report_data
 from ._report import write_report
 from ._runner import Step, StepContext, StepOutput
@@ -234,9 +235,16 @@ def _optional(ctx: StepContext, step: str, role: str) -> Path | None:
 
 
 def _run_train(ctx: StepContext, api: StepApi) -> StepOutput:
-    summary = api.train(clip_path(ctx), ctx.need("keyframes").path("painted"), ctx.folder / "model.pt",
+    model = ctx.folder / "model.pt"
+    kept = ctx.resume_dir / "model.pt" if ctx.resume_dir is not None else None
+    resume: dict[str, bool] = {}
+    if kept is not None and kept.is_file():  # an interrupted run of this very step saved it
+        shutil.copyfile(kept, model)
+        resume = {"resume": True}
+        info(f"train: continuing from the checkpoint an interrupted run kept in {kept.parent}")
+    summary = api.train(clip_path(ctx), ctx.need("keyframes").path("painted"), model,
                         masks=_optional(ctx, "masks", "masks"), guides=_optional(ctx, "guides", "guides"),
-                        settings=ctx.recipe.train, device=ctx.device)
+                        settings=ctx.recipe.train, device=ctx.device, **resume)
     return StepOutput(files={"model": "model.pt"}, data=asdict(summary))
 
 
@@ -357,7 +365,8 @@ def build_steps(api: StepApi | None = None) -> list[Step]:
         Step("guides", bind(_run_guides), "noise guides", needs=("clip", "keyframes", "masks"),
              params=lambda r: asdict(r.guides), enabled=lambda r: r.trains and r.guides.enabled),
         Step("train", bind(_run_train), "few-shot training", needs=("clip", "keyframes", "masks", "guides"),
-             params=lambda r: asdict(r.train), enabled=lambda r: r.trains, publish={"model": "model.pt"}),
+             params=lambda r: asdict(r.train), enabled=lambda r: r.trains, publish={"model": "model.pt"},
+             keep_on_interrupt=("model.pt",)),
         Step("render", bind(_run_render), "stylized video", needs=("clip", "train", "masks", "guides"),
              params=_render_params, files=lambda r: {"model": r.render.model},
              publish_fn=lambda r: {"video": _video_name(r, "stylized")}),

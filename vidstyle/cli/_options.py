@@ -46,6 +46,17 @@ def number_arg(text: str) -> float:
     return value
 
 
+def pixels_arg(text: str) -> int:
+    """A whole number of pixels, 0 or more (``--erode=-5`` is a mistake, not a no-op)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bad pixel count {text!r}: expected a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"bad pixel count {text!r}: must be 0 or more")
+    return value
+
+
 def seconds_arg(text: str) -> float:
     """A time in seconds: a finite number, not negative (``nan``, ``inf`` and ``-3`` are mistakes)."""
     try:

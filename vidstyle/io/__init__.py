@@ -17,7 +17,7 @@ from ._convert import MIRROR_FOLDER, TranscodeResult, extract_frames, transcode
 from ._atomic import MANIFEST, atomic_output, write_failure
 from ._paths import (check_output, list_images, natural_key, parse_size,
                      scaled_size)
-from ._probe import probe, read_image_rgb
+from ._probe import image_alpha, probe, read_image_rgb
 from ._reader import FrameReader, open_video, read_frames
 from ._types import (AudioStreamInfo, Codec, ColorInfo, ColorMatrix, ColorRange, Frame, SourceKind,
                      Transfer, VideoInfo)
@@ -27,7 +27,7 @@ from ._writer import (FolderWriter, FrameWriter, ImageWriter, VideoWriter, check
 __all__ = [
     "AudioStreamInfo", "Codec", "ColorInfo", "ColorMatrix", "ColorRange", "FolderWriter", "Frame",
     "FrameReader", "FrameWriter", "ImageWriter", "MIRROR_FOLDER", "SourceKind", "Transfer", "TranscodeResult",
-    "VideoInfo", "VideoWriter", "atomic_output", "check_encoder_settings", "check_output", "extract_frames",
+    "VideoInfo", "VideoWriter", "atomic_output", "image_alpha", "check_encoder_settings", "check_output", "extract_frames",
     "list_images",
     "natural_key", "open_video", "open_writer", "parse_size", "probe", "read_frames",
     "read_image_rgb", "scaled_size", "transcode", "write_failure", "write_image",

@@ -65,7 +65,10 @@ def scaled_size(width: int, height: int, size: tuple[int, int] | None,
     if scale is not None:
         if not scale > 0:
             raise UsageError(f"bad scale {scale}: must be positive")
-        scaled = max(2, round(width * scale)), max(2, round(height * scale))
+        scaled = round(width * scale), round(height * scale)
+        if min(scaled) < 2:
+            raise UsageError(f"bad scale {scale}: {width}x{height} would become {scaled[0]}x{scaled[1]}; "
+                             "frames need at least 2 px a side")
         if max(scaled) > MAX_SIDE:
             raise UsageError(f"bad scale {scale}: {scaled[0]}x{scaled[1]} is over {MAX_SIDE} px a side")
         return scaled

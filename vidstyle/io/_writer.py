@@ -304,6 +304,11 @@ def open_writer(path: str | Path, *, width: int, height: int, time_base: Fractio
     if codec not in (None, Codec.PNG) and not path.suffix:
         raise UsageError(f"a folder gets PNG frames, but --codec {codec.name.lower()} asks for a video; "
                          "give a file name such as out.mp4", path)
+    suffix = path.suffix.lower()
+    if suffix and codec is not Codec.PNG and suffix not in CONTAINER_FORMATS and suffix not in IMAGE_EXTENSIONS:
+        raise UsageError(f"unknown output extension {path.suffix!r}: give a video ({', '.join(sorted(CONTAINER_FORMATS))})"
+                         f", an image ({', '.join(sorted(IMAGE_EXTENSIONS))}), or a folder name without an "
+                         "extension (or --codec png) for PNG frames", path)
     if path.suffix.lower() in IMAGE_EXTENSIONS and codec in (None, Codec.PNG):
         return ImageWriter(path, overwrite=bool(options.get("overwrite", False)))
     if codec is Codec.PNG or path.suffix.lower() not in CONTAINER_FORMATS:

@@ -103,6 +103,9 @@ def make_masks(job: MaskJob) -> int:
     modes = bool(job.keyframes) + job.hud + (hsv is not None) + job.motion + bool(job.propagate)
     if not modes:
         raise UsageError("choose at least one mode: --from-keyframe, --hud, --color-key, --motion, --propagate")
+    for name in ("erode", "dilate", "feather"):
+        if not 0 <= getattr(job, name) < float("inf"):
+            raise UsageError(f"--{name} must be 0 or more pixels (got {getattr(job, name)})")
     output = check_output(job.output, [job.source], job.overwrite)
     preview = check_output(job.preview, [job.source], job.overwrite) if job.preview else None
     info = probe(job.source)

@@ -13,6 +13,7 @@ can never run code.
 from __future__ import annotations
 
 import json
+import re
 import pickle
 import zipfile
 from dataclasses import asdict, dataclass, field
@@ -215,6 +216,14 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
         raise InputError(f"damaged or unreadable model file ({reason})", path) from None
 
 
+def load_error_reason(err: Exception, limit: int = 160) -> str:
+    """torch's ``load_state_dict`` error in one line, keys first: its first line ("Error(s) in
+    loading state_dict for X:") says nothing, the keys come after it."""
+    text = " ".join(str(err).split())
+    text = re.sub(r"^Error\(s\) in loading state_dict for \w+:\s*", "", text)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 FOREIGN_LOADERS: list[Callable[[dict[str, Any], Path], Stylizer | None]] = []
 """Loaders for other tools' state dicts (e.g. fast_neural_style); each returns
 None when the layout is not theirs."""
@@ -242,8 +251,8 @@ def load_stylizer(path: str | Path, device: str | torch.device = "cpu") -> Styli
         except KeyError:
             raise InputError("the config names a temporal stage but the file holds no weights for it", path) from None
         except RuntimeError as err:
-            raise InputError(f"weights do not fit architecture {config.arch!r} "
-                             f"({str(err).splitlines()[0]})", path) from None
+            raise InputError(f"weights do not fit architecture {config.arch!r} ({load_error_reason(err)})",
+                             path) from None
     else:
         _load_builtin_architectures()
         for loader in FOREIGN_LOADERS:

@@ -142,13 +142,19 @@ def _keyframe_params(recipe: Recipe) -> dict[str, Any]:
 
 def _keyframe_check(recipe: Recipe) -> None:
     sources = _keyframe_sources(recipe)
-    if recipe.input.start is None and recipe.input.end is None:
-        count = probe(recipe.input.video).frame_count
-        late = [i for i in sources if count is not None and i >= count]
+    key = "keyframes.frames" if recipe.keyframes.paint is not None else "keyframes.dir"
+    info = probe(recipe.input.video)
+    count = info.frame_count
+    late = [i for i in sources if count is not None and i >= count]
+    if late:
+        raise InputError(f"{key}: frame {late[0]} is past the end of the clip ({count} frames)", recipe.source)
+    rate = info.average_fps or info.nominal_fps
+    end = recipe.input.end
+    if end is not None and rate and not info.is_vfr:  # frame indices are source indices: frame i is at i / rate
+        last = round(end * rate)  # duration x rate: exact to a frame at constant rate; one frame of slack
+        late = [i for i in sources if i > last]
         if late:
-            key = "keyframes.frames" if recipe.keyframes.paint is not None else "keyframes.dir"
-            raise InputError(f"{key}: frame {late[0]} is past the end of the clip ({count} frames)",
-                             recipe.source)
+            raise InputError(f"{key}: frame {late[0]} is after input.end ({end} s is frame {last})", recipe.source)
 
 
 # -- masks ------------------------------------------------------------------------

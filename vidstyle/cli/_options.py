@@ -46,14 +46,14 @@ def number_arg(text: str) -> float:
     return value
 
 
-def pixels_arg(text: str) -> int:
-    """A whole number of pixels, 0 or more (``--erode=-5`` is a mistake, not a no-op)."""
+def count_arg(text: str) -> int:
+    """A whole number, 0 or more (``--erode=-5`` is a mistake, not a no-op)."""
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"bad pixel count {text!r}: expected a whole number") from None
+        raise argparse.ArgumentTypeError(f"bad value {text!r}: expected a whole number") from None
     if value < 0:
-        raise argparse.ArgumentTypeError(f"bad pixel count {text!r}: must be 0 or more")
+        raise argparse.ArgumentTypeError(f"bad value {text!r}: must be 0 or more")
     return value
 
 

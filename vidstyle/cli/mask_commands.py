@@ -6,7 +6,7 @@ import argparse
 import re
 from typing import TYPE_CHECKING
 
-from ._options import add_common, add_encoder, add_size, number_arg, pixels_arg
+from ._options import add_common, add_encoder, add_size, count_arg, number_arg
 
 if TYPE_CHECKING:
     from ..flow import FlowCache
@@ -71,8 +71,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--combine", default="union", choices=["union", "intersection", "subtract"],
                    help="how several modes merge (subtract: the first minus the others; default union)")
     p.add_argument("--invert", action="store_true", help="swap white and black (e.g. train on all but the HUD)")
-    p.add_argument("--erode", type=pixels_arg, default=0, metavar="PX", help="shrink the white region")
-    p.add_argument("--dilate", type=pixels_arg, default=0, metavar="PX", help="grow the white region")
+    p.add_argument("--erode", type=count_arg, default=0, metavar="PX", help="shrink the white region")
+    p.add_argument("--dilate", type=count_arg, default=0, metavar="PX", help="grow the white region")
     p.add_argument("--feather", type=number_arg, default=0.0, metavar="PX", help="soften the edge")
     p.add_argument("--frames", type=index_list, metavar="LIST",
                    help="frames to write (default: the keyframes with --from-keyframe, else all)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._options import add_common, add_encoder, add_range, add_size, number_arg
+from ._options import add_common, add_encoder, add_range, add_size, count_arg, number_arg
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -49,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, metavar="N", help="CPU threads (default: the idle cores)")
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed + --steps = same model on CPU)")
     p.add_argument("--resume", action="store_true", help="continue training MODEL.pt")
-    p.add_argument("--preview-every", type=int, default=0, metavar="K",
+    p.add_argument("--preview-every", type=count_arg, default=0, metavar="K",
                    help="write preview PNGs to MODEL_previews/ every K steps")
     p.add_argument("--preview-frames", metavar="LIST", type=_index_list,
                    help="frame indices to preview, e.g. 0,50,99 (default: keyframes, middle, last)")

@@ -14,7 +14,7 @@ Public API::
 """
 
 from ._convert import MIRROR_FOLDER, TranscodeResult, extract_frames, transcode
-from ._atomic import MANIFEST, atomic_output, write_failure
+from ._atomic import MANIFEST, atomic_output, remove_stale, write_failure
 from ._paths import (check_output, list_images, natural_key, parse_size,
                      scaled_size)
 from ._probe import image_alpha, probe, read_image_rgb
@@ -30,5 +30,5 @@ __all__ = [
     "VideoInfo", "VideoWriter", "atomic_output", "image_alpha", "check_encoder_settings", "check_output", "extract_frames",
     "list_images",
     "natural_key", "open_video", "open_writer", "parse_size", "probe", "read_frames",
-    "read_image_rgb", "scaled_size", "transcode", "write_failure", "write_image",
+    "read_image_rgb", "remove_stale", "scaled_size", "transcode", "write_failure", "write_image",
 ]

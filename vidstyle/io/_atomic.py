@@ -3,7 +3,7 @@
 The temporary name is ``NAME.<pid>-<random>.partial`` next to the final name, so two
 runs writing the same output never share (and never delete) each other's half-written
 files; the one that finishes last wins, with a complete file. Leftovers of killed runs
-(their process is gone) are removed by the next run to the same output.
+(their process is gone) are removed by the next run to the same output (:func:`remove_stale`).
 
 Folder outputs also get a manifest (:data:`MANIFEST`) listing the files vidstyle wrote.
 ``overwrite`` replaces an existing folder only when it holds nothing else: a folder with
@@ -53,8 +53,13 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _remove_stale(final: Path) -> None:
-    """Remove temporary outputs for ``final`` left by runs that were killed (their pid is gone)."""
+def remove_stale(final: str | Path) -> None:
+    """Remove temporary outputs for ``final`` left by runs that were killed (their pid is gone).
+
+    It lists ``final``'s folder, so it runs once per output a user names (:func:`check_output`) or
+    per cache entry, not in :func:`atomic_output`: a flow export writes a file per frame into one
+    folder, and listing it for each would cost O(frames^2) (3000 files: 186 s on the loaded dev VM)."""
+    final = Path(final)
     legacy = final.with_name(final.name + _SUFFIX)  # the shared name older versions used
     try:
         candidates = [p for p in final.parent.iterdir() if p.name.startswith(final.name + ".")]
@@ -199,7 +204,6 @@ def atomic_output(final: str | Path, *, overwrite: bool, is_dir: bool = False,
     try:
         if final.parent and not final.parent.exists():
             final.parent.mkdir(parents=True, exist_ok=True)
-        _remove_stale(final)
         if is_dir:
             temp.mkdir()
         else:

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from ..errors import InputError, OutputExistsError, UsageError, VidstyleError
-from ._atomic import check_replaceable
+from ._atomic import check_replaceable, remove_stale
 from ._types import SourceKind
 
 VIDEO_EXTENSIONS = {".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v", ".ts", ".flv"}
@@ -92,6 +92,8 @@ def check_output(output: str | Path, inputs: list[str | Path], overwrite: bool) 
     if output.is_dir():
         check_replaceable(output, is_dir=True)  # -y replaces vidstyle's own folder, never a user's files
     check_writable(output)
+    if output.parent.is_dir():
+        remove_stale(output)
     return output
 
 

@@ -273,7 +273,9 @@ def _pts_ranks(container: av.container.InputContainer, stream: av.video.stream.V
     at variable frame rate. None when timestamps repeat (joined segments): ranks mean nothing then."""
     stamps: list[int] = []
     try:
-        stamps = [p.pts for p in container.demux(stream) if p.pts is not None]
+        for packet in container.demux(stream):
+            if packet.pts is not None:
+                stamps.append(packet.pts)
     except av.error.FFmpegError:
         pass  # a broken tail: rank what was read
     container.seek(0, stream=stream, backward=True)

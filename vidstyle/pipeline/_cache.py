@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..io import atomic_output
+from ..io import atomic_output, remove_stale
 
 RESULT_FILE = "result.json"
 # Files up to this size are identified by content; larger ones by size and mtime.
@@ -127,6 +127,8 @@ class _EntryWriter:
 
     def __enter__(self) -> tuple[Path, Any]:
         final = self.cache.folder(self.step, self.key)
+        if final.parent.is_dir():
+            remove_stale(final)  # what a killed run of this step left
         self._atomic = atomic_output(final, overwrite=True, is_dir=True, owned=True)
         temp = self._atomic.__enter__()
 

@@ -12,7 +12,7 @@ import pytest
 
 from vidstyle.io import VideoWriter, extract_frames, open_video, transcode
 
-from ._media import textured_frame, video_times
+from ._media import make_clip, textured_frame, video_times
 
 
 def packet_clip(path: Path, pts: list[int], *, fmt: str | None = None, gop: int | None = None,
@@ -73,6 +73,17 @@ def test_joined_segments_keep_every_frame(joined_ts: Path, tmp_path: Path, quiet
     assert _warnings(capsys.readouterr().err, "went backwards") == 1  # once, in one line
     assert extract_frames(joined_ts, tmp_path / "frames") == 20
     assert len(list((tmp_path / "frames").glob("*.png"))) == 20  # no frame overwrote another
+
+
+def test_joined_segments_with_audio_keep_both(tmp_path: Path, quiet: None) -> None:
+    segment = make_clip(tmp_path / "segment.ts", frames=20, audio=True)
+    joined = tmp_path / "joined.ts"
+    joined.write_bytes(segment.read_bytes() * 2)  # the audio restarts too
+    out = tmp_path / "joined.mp4"
+    assert transcode(joined, out).frames == len(video_times(out)) == 40
+    with av.open(str(out)) as container:
+        audio = [float(p.pts * p.time_base) for p in container.demux(audio=0) if p.pts is not None]
+    assert all(b > a for a, b in zip(audio, audio[1:])) and audio[-1] > 1.9  # both halves, in order
 
 
 def test_repeated_timestamps_keep_every_frame(tmp_path: Path, quiet: None, capsys) -> None:

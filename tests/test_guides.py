@@ -99,5 +99,5 @@ def test_cli_guides_writes_a_png_per_frame(translating, tmp_path, capsys):
     out = tmp_path / "g"
     assert main(["guides", str(translating), "-o", str(out), "--keys", "2,8", "-q",
                  "--preview", str(tmp_path / "g.mp4")]) == 0
-    assert sorted(p.name for p in out.iterdir()) == [f"{i:06d}.png" for i in range(11)]
+    assert sorted(p.name for p in out.glob("*.png")) == [f"{i:06d}.png" for i in range(11)]
     assert (tmp_path / "g.mp4").stat().st_size > 0

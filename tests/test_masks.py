@@ -121,7 +121,7 @@ def test_cli_masks_writes_pngs_named_like_frames(hud_folder, tmp_path, capsys):
     out = tmp_path / "masks"
     code, _ = _run(["masks", str(folder), "-o", str(out), "--hud", "--invert", "-q"], capsys)
     assert code == 0
-    names = sorted(p.name for p in out.iterdir())
+    names = sorted(p.name for p in out.glob("*.png"))
     assert names[0] == "000000.png" and len(names) == 24
     mask = read_mask(out / "000005.png")
     assert mask_iou(mask < 128, truth) >= 0.9  # inverted: white = not HUD

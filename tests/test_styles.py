@@ -38,7 +38,7 @@ def test_paint_command_writes_keyframes_by_index(tmp_path, capsys):
     frames = moving_scene(6, 32, 24)
     source = write_frames(tmp_path / "in", frames, digits=3)
     assert main(["paint", str(source), "-o", str(tmp_path / "keys"), "--frames", "1,4", "-q"]) == 0
-    files = sorted(p.name for p in (tmp_path / "keys").iterdir())
+    files = sorted(p.name for p in (tmp_path / "keys").glob("*.png"))
     assert files == ["0001.png", "0004.png"]
     assert np.array_equal(read_image_rgb(tmp_path / "keys" / "0004.png"), stylize(frames[4], "toon"))
     assert main(["paint", str(source), "-o", str(tmp_path / "keys"), "--frames", "9", "-q"]) == 2

@@ -28,6 +28,11 @@ class Choice(enum.Enum):
         return {}
 
     @classmethod
+    def choices(cls) -> list[str]:
+        """The names to list in messages (and ``--help``): the values unless a subclass says otherwise."""
+        return [str(m.value) for m in cls]
+
+    @classmethod
     def parse(cls: type[_C], value: "str | _C") -> _C:
         if isinstance(value, cls):
             return value
@@ -38,5 +43,5 @@ class Choice(enum.Enum):
         for member in cls:
             if key in (_normal(str(member.value)), _normal(member.name)):
                 return member
-        names = ", ".join(str(m.value) for m in cls)
+        names = ", ".join(cls.choices())
         raise UsageError(f"unknown {cls.label()} {value!r} (choose from {names})")

@@ -24,12 +24,19 @@ def is_quiet() -> bool:
 def info(message: str) -> None:
     """Print a status line to stderr unless quiet."""
     if not _quiet:
-        print(message, file=sys.stderr, flush=True)
+        _line(message)
 
 
 def warn(message: str) -> None:
     """Print a warning line to stderr (warnings are shown even when quiet)."""
-    print(f"vidstyle: warning: {message}", file=sys.stderr, flush=True)
+    _line(f"vidstyle: warning: {message}")
+
+
+def _line(text: str) -> None:
+    # tqdm.write clears a progress bar drawn on stderr first and redraws it below, so a message
+    # never lands on the end of the bar's line (a plain print does when a bar is open).
+    tqdm.write(text, file=sys.stderr)
+    sys.stderr.flush()
 
 
 @contextmanager

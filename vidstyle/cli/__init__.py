@@ -69,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     except VidstyleError as err:
         print(f"vidstyle: error: {err}", file=sys.stderr)
         return err.exit_code
+    except OSError as err:  # the file system said no (permissions, disk full): the user's to fix, not a bug
+        print(f"vidstyle: error: {_os_error(err)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt as err:
         kept = str(err) if isinstance(err, Interrupted) else "no partial output was kept"
         print(f"vidstyle: interrupted; {kept}", file=sys.stderr)
@@ -83,3 +86,17 @@ def main(argv: list[str] | None = None) -> int:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
     return int(result or 0)
+
+
+def _os_error(err: OSError) -> str:
+    """One line naming the file and the cause, e.g. ``model.pt: Permission denied``."""
+    from pathlib import Path
+
+    from ..io import write_failure
+
+    name = err.filename
+    failure = write_failure(err, Path(name)) if name else None
+    if failure is not None:
+        return str(failure)
+    reason = err.strerror or str(err) or type(err).__name__
+    return " ".join(f"{name}: {reason}".split()) if name else " ".join(reason.split())

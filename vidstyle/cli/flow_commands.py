@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._options import add_common, add_size
+from ._options import add_common, add_size, number_arg
 
 
 def _preset_arg(text: str):  # type: ignore[no-untyped-def]
@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="folder to write the flows into")
     _add_flow_options(p)
     p.add_argument("--viz", metavar="VIDEO", help="also write a colour-wheel visualisation, e.g. flow.mp4")
-    p.add_argument("--viz-max", type=float, metavar="PX",
+    p.add_argument("--viz-max", type=number_arg, metavar="PX",
                    help="speed shown fully saturated in --viz (default: frame width / 20)")
     p.add_argument("--format", choices=["flo", "npy"], default="flo", help="flow file format (default flo)")
     p.add_argument("--no-backward", action="store_true", help="forward flow only (half the work)")

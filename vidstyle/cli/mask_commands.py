@@ -6,7 +6,7 @@ import argparse
 import re
 from typing import TYPE_CHECKING
 
-from ._options import add_common, add_encoder, add_size
+from ._options import add_common, add_encoder, add_size, count_arg, number_arg
 
 if TYPE_CHECKING:
     from ..flow import FlowCache
@@ -71,9 +71,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--combine", default="union", choices=["union", "intersection", "subtract"],
                    help="how several modes merge (subtract: the first minus the others; default union)")
     p.add_argument("--invert", action="store_true", help="swap white and black (e.g. train on all but the HUD)")
-    p.add_argument("--erode", type=int, default=0, metavar="PX", help="shrink the white region")
-    p.add_argument("--dilate", type=int, default=0, metavar="PX", help="grow the white region")
-    p.add_argument("--feather", type=float, default=0.0, metavar="PX", help="soften the edge")
+    p.add_argument("--erode", type=count_arg, default=0, metavar="PX", help="shrink the white region")
+    p.add_argument("--dilate", type=count_arg, default=0, metavar="PX", help="grow the white region")
+    p.add_argument("--feather", type=number_arg, default=0.0, metavar="PX", help="soften the edge")
     p.add_argument("--frames", type=index_list, metavar="LIST",
                    help="frames to write (default: the keyframes with --from-keyframe, else all)")
     p.add_argument("--preview", metavar="VIDEO", help="also write a video with the masks overlaid")
@@ -89,8 +89,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("input", help="video or image folder")
     p.add_argument("-o", "--output", required=True, metavar="DIR")
     p.add_argument("--keys", required=True, type=index_list, metavar="K1,K2,...", help="key frame indices")
-    p.add_argument("--radius", type=float, default=10.0, help="Poisson-disk spacing in px (default 10)")
-    p.add_argument("--sigma", type=float, default=10.0, help="blob size in px (default 10)")
+    p.add_argument("--radius", type=number_arg, default=10.0, help="Poisson-disk spacing in px (default 10)")
+    p.add_argument("--sigma", type=number_arg, default=10.0, help="blob size in px (default 10)")
     p.add_argument("--seed-masks", metavar="DIR", help="masks named by frame index: seed only inside")
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same guides)")
     p.add_argument("--no-flow-check", action="store_true",
@@ -109,8 +109,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("input", help="video or image folder")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="video file or folder for PNGs")
     p.add_argument("--radius", type=int, default=15, help="frames each way (default 15)")
-    p.add_argument("--sigma-t", type=float, default=5.0, help="time weight sigma in frames (default 5)")
-    p.add_argument("--sigma-c", type=float, default=27.6, help="colour weight sigma, 0-255 (default 27.6)")
+    p.add_argument("--sigma-t", type=number_arg, default=5.0, help="time weight sigma in frames (default 5)")
+    p.add_argument("--sigma-c", type=number_arg, default=27.6, help="colour weight sigma, 0-255 (default 27.6)")
     _flow_preset(p)
     _flow_cache(p)
     add_size(p, scale=False)
@@ -128,8 +128,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--keys", required=True, type=index_list, metavar="K1,K2,...")
     p.add_argument("--styled", required=True, metavar="DIR", help="stylized keyframes named by frame index")
     p.add_argument("--masks", metavar="DIR", help="training masks of the keys (default all white)")
-    p.add_argument("--radius", type=float, default=10.0, help="guide spacing (default 10)")
-    p.add_argument("--sigma", type=float, default=10.0, help="guide blob size (default 10)")
+    p.add_argument("--radius", type=number_arg, default=10.0, help="guide spacing (default 10)")
+    p.add_argument("--sigma", type=number_arg, default=10.0, help="guide blob size (default 10)")
     p.add_argument("--no-guides", action="store_true", help="skip the guide folders")
     p.add_argument("--no-flows", action="store_true", help="skip flow_fwd/flow_bwd")
     p.add_argument("--prefilter", action="store_true", help="fill input_filtered with the pre-filter")

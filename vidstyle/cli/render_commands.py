@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._options import add_common, add_encoder, add_range, size_arg
+from ._options import add_common, add_encoder, add_range, number_arg, size_arg
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -13,7 +13,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "render", help="stylize a video with a model, keeping timestamps and audio",
         description="Decode, stylize and encode in three overlapping stages with constant memory. The "
         "output keeps the source's frames, timestamps and audio, is tagged BT.709, and is written as "
-        "OUTPUT.partial until complete. MODEL is a vidstyle checkpoint or a pytorch/examples "
+        "OUTPUT.<pid>-<random>.partial until complete. MODEL is a vidstyle checkpoint or a pytorch/examples "
         "fast_neural_style .pth state dict.")
     p.add_argument("input", nargs="+", help="video file, image folder or image; several: each into -o DIR")
     p.add_argument("-m", "--model", required=True, help="model file")
@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                 "model; medium for h265; p4 for NVENC")
     p.add_argument("--keep-hud", metavar="MASK|auto",
                    help="composite the source's HUD back: a mask image (white = HUD) or 'auto' to detect it")
-    p.add_argument("--stabilize", type=float, default=0.0, metavar="S",
+    p.add_argument("--stabilize", type=number_arg, default=0.0, metavar="S",
                    help="blend each frame with the flow-warped previous output, 0 (off) to <1 (default 0)")
     p.add_argument("--stabilize-flow", default="ultrafast", choices=["ultrafast", "fast", "medium"],
                    help="DIS preset for --stabilize (default ultrafast)")

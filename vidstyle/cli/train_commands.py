@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._options import add_common, add_encoder, add_range, add_size
+from ._options import add_common, add_encoder, add_range, add_size, count_arg, number_arg
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,24 +23,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_size(p, scale=False)
     add_range(p)
     budget = p.add_mutually_exclusive_group()
-    budget.add_argument("--minutes", type=float, metavar="M", help="time budget (default 2)")
+    budget.add_argument("--minutes", type=number_arg, metavar="M", help="time budget (default 2)")
     budget.add_argument("--steps", type=int, metavar="N", help="train until step N (counted across --resume)")
-    p.add_argument("--temporal-weight", type=float, metavar="W",
+    p.add_argument("--temporal-weight", type=number_arg, metavar="W",
                    help="the consistency knob, scaling every temporal term below; 0 = off, a per-frame "
                         "model (default 1.0)")
-    p.add_argument("--propagation-weight", type=float, metavar="W",
+    p.add_argument("--propagation-weight", type=number_arg, metavar="W",
                    help="patches of each frame the keyframes are carried to by flow, per keyframe patch "
                         "(default 0.125 for fast)")
-    p.add_argument("--pair-weight", type=float, metavar="W",
+    p.add_argument("--pair-weight", type=number_arg, metavar="W",
                    help="warping loss between the outputs of frame pairs (default 0 for fast)")
-    p.add_argument("--fusion-weight", type=float, metavar="W",
+    p.add_argument("--fusion-weight", type=number_arg, metavar="W",
                    help="the learned temporal stage's warping loss; 0 = no stage (default per design: 4 for fast, 2 "
                         "for texler)")
-    p.add_argument("--compound-weight", type=float, metavar="W",
+    p.add_argument("--compound-weight", type=number_arg, metavar="W",
                    help="flow-free regulariser (random smooth warp + noise) weight (default 0 = off)")
-    p.add_argument("--gan-weight", type=float, metavar="W",
+    p.add_argument("--gan-weight", type=number_arg, metavar="W",
                    help="PatchGAN loss weight (default per design: 0 for fast, 0.125 for texler; 0 = off)")
-    p.add_argument("--texture-weight", type=float, metavar="W",
+    p.add_argument("--texture-weight", type=number_arg, metavar="W",
                    help="patch-distribution (sliced Wasserstein) loss that keeps brush texture "
                         "(default per design: 20 for fast, 0 for texler; 0 = L1 alone, a blur)")
     p.add_argument("--vgg-weights", metavar="FILE",
@@ -54,11 +54,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, metavar="N", help="CPU threads (default: the idle cores)")
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed + --steps = same model on CPU)")
     p.add_argument("--resume", action="store_true", help="continue training MODEL.pt")
-    p.add_argument("--preview-every", type=int, default=0, metavar="K",
+    p.add_argument("--preview-every", type=count_arg, default=0, metavar="K",
                    help="write preview PNGs to MODEL_previews/ every K steps")
     p.add_argument("--preview-frames", metavar="LIST", type=_index_list,
                    help="frame indices to preview, e.g. 0,50,99 (default: keyframes, middle, last)")
-    p.add_argument("--lr", type=float, help="learning rate (default per design)")
+    p.add_argument("--lr", type=number_arg, help="learning rate (default per design)")
     p.add_argument("--patch-size", type=int, metavar="PX", help="training patch size (default 32)")
     p.add_argument("--batch-size", type=int, metavar="N", help="patches per step (default 40)")
     add_common(p)

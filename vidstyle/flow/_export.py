@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-import cv2
 import numpy as np
 
-from ..errors import UsageError, VidstyleError
-from ..io import VideoWriter, atomic_output, check_output, probe
+from ..errors import UsageError
+from ..io import VideoWriter, atomic_output, check_output, probe, write_image
 from ..progress import progress
 from ._cache import FlowCache
 from ._dis import FlowPreset
@@ -97,8 +96,7 @@ def export_flows(source: str | Path, folder: str | Path, *, preset: FlowPreset |
                 _save(temp / "backward" / f"{stem}.{file_format.value}", pair.backward, file_format)
             if masks:
                 mask = pair.validity_mask().astype(np.uint8) * 255
-                if not cv2.imwrite(str(temp / "mask" / f"{stem}.png"), mask):
-                    raise VidstyleError("could not write mask PNG", temp / "mask" / f"{stem}.png")
+                write_image(temp / "mask" / f"{stem}.png", mask)
             if visualization is not None and writer is None:
                 # Opened at the first pair so that a trimmed range starts at time 0.
                 writer = stack.enter_context(VideoWriter(

@@ -16,20 +16,21 @@ Public API::
 
 from ._concat import JoinResult, join_videos
 from ._convert import MIRROR_FOLDER, TranscodeResult, extract_frames, transcode
-from ._paths import (CONTAINER_FORMATS, atomic_output, check_output, list_images, natural_key, parse_size,
+from ._atomic import MANIFEST, atomic_output, remove_stale, write_failure
+from ._paths import (CONTAINER_FORMATS, check_output, list_images, natural_key, parse_size,
                      scaled_size)
-from ._probe import probe, read_image_rgb
+from ._probe import image_alpha, probe, read_image_rgb
 from ._reader import FrameReader, open_video, read_frames
 from ._types import (AudioStreamInfo, Codec, ColorInfo, ColorMatrix, ColorRange, Frame, SourceKind,
                      Transfer, VideoInfo)
 from ._writer import (FolderWriter, FrameWriter, ImageWriter, VideoWriter, check_encoder_settings,
-                      open_writer)
+                      open_writer, write_image)
 
 __all__ = [
-    "AudioStreamInfo", "CONTAINER_FORMATS", "Codec", "ColorInfo", "ColorMatrix", "ColorRange", "FolderWriter", "Frame",
-    "FrameReader", "FrameWriter", "ImageWriter", "JoinResult", "MIRROR_FOLDER", "SourceKind", "Transfer", "TranscodeResult",
-    "VideoInfo", "VideoWriter", "atomic_output", "check_encoder_settings", "check_output", "extract_frames",
-    "join_videos", "list_images",
+    "AudioStreamInfo", "CONTAINER_FORMATS", "Codec", "ColorInfo", "ColorMatrix", "ColorRange", "FolderWriter",
+    "Frame", "FrameReader", "FrameWriter", "ImageWriter", "JoinResult", "MIRROR_FOLDER", "SourceKind", "Transfer",
+    "TranscodeResult", "VideoInfo", "VideoWriter", "atomic_output", "check_encoder_settings", "check_output",
+    "extract_frames", "image_alpha", "join_videos", "list_images",
     "natural_key", "open_video", "open_writer", "parse_size", "probe", "read_frames",
-    "read_image_rgb", "scaled_size", "transcode",
+    "read_image_rgb", "remove_stale", "scaled_size", "transcode", "write_failure", "write_image",
 ]

@@ -14,6 +14,7 @@ from typing import Iterator
 import av
 
 from ..progress import warn
+from ._timeline import TimelineRepair
 
 _FALLBACK_CODECS = ("aac", "opus", "libopus")
 
@@ -72,6 +73,8 @@ class AudioCopier:
             if self._copies else iter(())
         self._pending: av.Packet | None = None
         self._done = not self._copies
+        # Joined segments restart their audio timestamps with the video's: moved forward the same way.
+        self._timelines: dict[int, TimelineRepair] = {}
 
     @property
     def has_audio(self) -> bool:
@@ -86,6 +89,11 @@ class AudioCopier:
                 return None
             if packet.dts is None or packet.pts is None:  # flush packets carry no data
                 continue
+            timeline = self._timelines.setdefault(packet.stream.index, TimelineRepair(packet.duration or 1))
+            shift = timeline(packet.dts) - packet.dts
+            if shift:
+                packet.dts += shift
+                packet.pts += shift
             return packet
 
     def mux_until(self, seconds: float | None) -> None:

@@ -16,7 +16,8 @@ import av
 
 from ..errors import InputError, VidstyleError
 from ._audio import AudioCopier
-from ._paths import CONTAINER_FORMATS, atomic_output
+from ._atomic import atomic_output
+from ._paths import CONTAINER_FORMATS
 
 
 @dataclass(frozen=True)

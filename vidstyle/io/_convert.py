@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import cv2
+import numpy as np
 
 from ..errors import UsageError
 from ..progress import progress
 from ._paths import check_output
 from ._reader import FrameReader, open_video
 from ._types import Codec, Frame, SourceKind
-from ._writer import FolderWriter, open_writer
+from ._writer import FolderWriter, open_writer, write_image
 
 FrameTransform = Callable[[Iterator[Frame]], Iterable[Frame]]
 
@@ -99,8 +100,7 @@ def extract_frames(source: str | Path, output_dir: str | Path, *, size: tuple[in
                     continue
                 writer.write(frame.rgb, index=frame.index)
                 if mirrored is not None:
-                    cv2.imwrite(str(mirrored / f"{frame.index:06d}.png"),
-                                cv2.cvtColor(frame.rgb[:, ::-1], cv2.COLOR_RGB2BGR))
+                    write_image(mirrored / f"{frame.index:06d}.png", np.ascontiguousarray(frame.rgb[:, ::-1]))
                 bar.update(1)
             if not writer.frames_written:  # before the folder appears under its name
                 raise UsageError("no frames in the requested range", source)

@@ -1,15 +1,13 @@
-"""Input classification, natural sort, sizes, and atomic outputs."""
+"""Input classification, natural sort, sizes, and output checks."""
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from ..errors import InputError, OutputExistsError, UsageError, VidstyleError
+from ._atomic import check_replaceable, remove_stale
 from ._types import SourceKind
 
 VIDEO_EXTENSIONS = {".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v", ".ts", ".flv"}
@@ -67,7 +65,10 @@ def scaled_size(width: int, height: int, size: tuple[int, int] | None,
     if scale is not None:
         if not scale > 0:
             raise UsageError(f"bad scale {scale}: must be positive")
-        scaled = max(2, round(width * scale)), max(2, round(height * scale))
+        scaled = round(width * scale), round(height * scale)
+        if min(scaled) < 2:
+            raise UsageError(f"bad scale {scale}: {width}x{height} would become {scaled[0]}x{scaled[1]}; "
+                             "frames need at least 2 px a side")
         if max(scaled) > MAX_SIDE:
             raise UsageError(f"bad scale {scale}: {scaled[0]}x{scaled[1]} is over {MAX_SIDE} px a side")
         return scaled
@@ -88,7 +89,11 @@ def check_output(output: str | Path, inputs: list[str | Path], overwrite: bool) 
                              "never writes over its input", output)
     if output.exists() and not overwrite:
         raise OutputExistsError(output)
+    if output.is_dir():
+        check_replaceable(output, is_dir=True)  # -y replaces vidstyle's own folder, never a user's files
     check_writable(output)
+    if output.parent.is_dir():
+        remove_stale(output)
     return output
 
 
@@ -102,46 +107,3 @@ def check_writable(output: Path) -> None:
         raise VidstyleError(f"cannot write the output: {ancestor} is not a folder", output)
     if not os.access(ancestor, os.W_OK | os.X_OK):
         raise VidstyleError(f"cannot write the output: {ancestor} is not writable", output)
-
-
-def partial_path(final: Path) -> Path:
-    return final.with_name(final.name + ".partial")
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    elif path.exists() or path.is_symlink():
-        path.unlink()
-
-
-@contextmanager
-def atomic_output(final: str | Path, *, overwrite: bool, is_dir: bool = False) -> Iterator[Path]:
-    """Yield a temporary ``NAME.partial`` path; rename it to ``final`` on success.
-
-    On any exception (Ctrl-C included) the partial output is removed and nothing
-    appears under the final name. An existing ``final`` is only replaced when
-    ``overwrite`` is true, and only once the new output is complete.
-    """
-    final = Path(final)
-    if final.exists() and not overwrite:
-        raise OutputExistsError(final)
-    temp = partial_path(final)
-    try:
-        if final.parent and not final.parent.exists():
-            final.parent.mkdir(parents=True, exist_ok=True)
-        _remove(temp)  # a leftover from a killed run
-        if is_dir:
-            temp.mkdir()
-        else:
-            temp.touch()  # fail here, naming the file, not deep inside an encoder
-    except OSError as err:
-        raise VidstyleError(f"cannot write the output: {err.strerror or err}", final) from None
-    try:
-        yield temp
-    except BaseException:
-        _remove(temp)
-        raise
-    if is_dir and final.exists():
-        _remove(final)
-    os.replace(temp, final)

@@ -10,6 +10,7 @@ from typing import Iterator
 
 import av
 import cv2
+import numpy as np
 
 from ..errors import InputError
 from ._colour import color_info
@@ -56,12 +57,38 @@ def probe(path: str | Path, *, fps: float = IMAGE_FOLDER_FPS) -> VideoInfo:
         return _probe_video(path, container)
 
 
+# OpenCV logs "[ WARN ] ... PNG input buffer is incomplete" on stderr before our own one-line error
+# about the same file; errors (and vidstyle's messages) are all a user needs.
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+
+
+def _image_bytes(path: Path) -> np.ndarray:
+    try:
+        return np.fromfile(path, dtype=np.uint8)
+    except OSError as err:
+        raise InputError(f"cannot read the image: {err.strerror or err}", path) from None
+
+
 def read_image_rgb(path: Path) -> "cv2.typing.MatLike":
     """An image file as an (H, W, 3) uint8 RGB array, or InputError."""
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    data = _image_bytes(Path(path))
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
     if image is None:
         raise InputError("not a readable image", path)
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def image_alpha(path: Path) -> np.ndarray | None:
+    """The (H, W) uint8 alpha channel of an image with transparent pixels, else None."""
+    data = _image_bytes(Path(path))
+    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    if image is None or image.ndim != 3 or image.shape[2] != 4:
+        return None
+    alpha = image[..., 3]
+    top = 65535 if alpha.dtype == np.uint16 else 255
+    if alpha.min() == top:
+        return None
+    return (alpha // 257).astype(np.uint8) if alpha.dtype == np.uint16 else alpha
 
 
 def _probe_images(path: Path, kind: SourceKind, fps: float) -> VideoInfo:

@@ -17,6 +17,7 @@ from ..progress import warn
 from ._colour import ACCURATE_FLAGS, color_info, sws_matrix, sws_range
 from ._paths import list_images
 from ._probe import IMAGE_FOLDER_FPS, open_container, probe, read_image_rgb
+from ._timeline import TimelineRepair
 from ._types import ColorInfo, Frame, SourceKind, VideoInfo
 
 _SEEK_MIN_SECONDS = 2.0  # below this, decoding from the start is as cheap as seeking
@@ -44,8 +45,8 @@ class FrameReader:
             raise UsageError("give a time range or a frame range, not both")
         for name, value in (("start", start), ("end", end), ("start_frame", start_frame),
                             ("end_frame", end_frame)):
-            if value is not None and value < 0:
-                raise UsageError(f"{name} must not be negative (got {value})")
+            if value is not None and not 0 <= value < float("inf"):  # nan fails this too
+                raise UsageError(f"{name} must be a finite number, not negative (got {value})")
         for first, last, what in ((start, end, "end"), (start_frame, end_frame, "end_frame")):
             if first is not None and last is not None and last <= first:
                 raise UsageError(f"{what} ({last}) must be after the start ({first})", self.path)
@@ -152,16 +153,31 @@ class FrameReader:
                 container.seek(int(start_time / time_base) + start_pts, stream=stream, backward=True)
             reformatter = VideoReformatter()
             color: ColorInfo | None = None
-            counter, last_pts = 0, None
             step = int(round(1 / (rate * time_base))) if rate else 1
+            repair = TimelineRepair(step)
+            # Indices come from timestamps, so a frame that fails to decode leaves a gap, not a shift:
+            # pts x rate at constant rate, the rank among all packet timestamps at variable rate.
+            table = None if seeked or not info.is_vfr else _pts_ranks(container, stream)
+            last_raw: int | None = None
+            last_index = -1
+            self._gaps = 0
             for frame in self._decode(container, stream):
-                pts = frame.pts
-                if pts is None:  # keep the timeline: a bare counter drifts on VFR input
-                    pts = start_pts if last_pts is None else last_pts + step
-                last_pts = pts
+                raw = frame.pts
+                if raw is None:  # keep the timeline: a bare counter drifts on VFR input
+                    raw = start_pts if last_raw is None else last_raw + step
+                last_raw = raw
+                pts = repair(raw)
                 time = float(pts * time_base)
-                index = int(round((pts - start_pts) * time_base * rate)) if seeked else counter
-                counter += 1
+                if table is not None and not repair.offset:
+                    index = table.get(raw, last_index + 1)
+                elif rate and not info.is_vfr:
+                    index = int(round((pts - start_pts) * time_base * rate))
+                else:
+                    index = last_index + 1
+                index = max(index, last_index + 1)
+                if last_index >= 0 and not (seeked and self.frames_read == 0):
+                    self._gaps += index - last_index - 1
+                last_index = index
                 if seeked and self.start_frame is None and time < start_time - 1e-6:
                     continue
                 if self._past_end(index, time):
@@ -174,7 +190,8 @@ class FrameReader:
                             rgb=self._to_rgb(reformatter, frame, color))
                 self.frames_read += 1
             self._container = None
-        self._report_loss()
+            self._last_index = last_index
+        self._report_loss(repair)
 
     def _decode(self, container: av.container.InputContainer,
                 stream: av.video.stream.VideoStream) -> Iterator[av.VideoFrame]:
@@ -209,17 +226,28 @@ class FrameReader:
             rgb = np.ascontiguousarray(np.rot90(rgb, k=rotation // 90))
         return rgb
 
-    def _report_loss(self) -> None:
-        expected = self.expected_frames
+    def _report_loss(self, repair: TimelineRepair) -> None:
+        """Warn (one line each) about repaired timestamps and frames that really failed to decode:
+        gaps between timestamps, or fewer frames than the container's exact count. A frame count
+        that is only an estimate (duration x rate) is never evidence of loss on its own: variable
+        frame rate files have fewer frames than that and nothing wrong with them."""
+        repaired = repair.message(self.path)
+        if repaired:
+            warn(repaired)
         errors = getattr(self, "_decode_errors", 0)
-        estimate = self.info.frame_count_is_estimate
         whole = self.end is None and self.end_frame is None
-        slack = 2 if estimate else 0  # an estimate from duration x rate can be off by a frame
-        if expected is not None and whole and self.frames_read < expected - slack:
-            self.frames_lost = expected - self.frames_read
-            about = "about " if estimate else ""
-            warn(f"{self.path}: damaged or truncated; decoded {self.frames_read} of {about}{expected} "
-                 f"frames, {about}{self.frames_lost} lost")
+        lost, about = self._gaps, 0
+        count = self.info.frame_count
+        if whole and count is not None and not self.info.frame_count_is_estimate and not repair.repaired:
+            lost += max(0, count - 1 - self._last_index)  # a truncated tail
+        elif whole and count is not None and (errors or not self.info.is_vfr) and self.frames_read < count - 2:
+            about = max(0, count - self.frames_read - lost)  # duration x rate: within a frame or two at constant rate
+            lost += about
+        if lost:
+            self.frames_lost = lost
+            approx = "about " if about else ""
+            warn(f"{self.path}: damaged or truncated; decoded {self.frames_read} frames, {approx}{lost} lost "
+                 "(later frames keep their source indices)")
         elif errors:
             warn(f"{self.path}: damaged data; {errors} unreadable packet(s) skipped")
 
@@ -238,6 +266,23 @@ def read_frames(path: str | Path, **options: object) -> Iterator[Frame]:
     """Generator form of :func:`open_video`; closes the file when exhausted."""
     with open_video(path, **options) as reader:
         yield from reader
+
+
+def _pts_ranks(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> dict[int, int] | None:
+    """Each packet timestamp's rank among all of them (demux only, no decoding): the frame index
+    at variable frame rate. None when timestamps repeat (joined segments): ranks mean nothing then."""
+    stamps: list[int] = []
+    try:
+        for packet in container.demux(stream):
+            if packet.pts is not None:
+                stamps.append(packet.pts)
+    except av.error.FFmpegError:
+        pass  # a broken tail: rank what was read
+    container.seek(0, stream=stream, backward=True)
+    ordered = sorted(stamps)
+    if len(set(ordered)) != len(ordered):
+        return None
+    return {pts: rank for rank, pts in enumerate(ordered)}
 
 
 def _interpolation(src_w: int, src_h: int, dst_w: int, dst_h: int) -> Interpolation:

@@ -61,6 +61,10 @@ class Codec(Choice):
         return "codec"
 
     @classmethod
+    def choices(cls) -> list[str]:
+        return ["h264", "h265", "h264_nvenc", "ffv1", "png"]  # as --help names them, not FFmpeg's encoders
+
+    @classmethod
     def aliases(cls) -> dict[str, "Codec"]:
         return {"h264": cls.H264, "x264": cls.H264, "h265": cls.H265, "hevc": cls.H265,
                 "x265": cls.H265, "nvenc": cls.H264_NVENC, "lossless": cls.FFV1}

@@ -18,7 +18,9 @@ from ..errors import UsageError, VidstyleError
 from ..progress import warn
 from ._audio import AudioCopier
 from ._colour import ACCURATE_FLAGS, BT709_TAG, LIMITED_RANGE_TAG
-from ._paths import CONTAINER_FORMATS, IMAGE_EXTENSIONS, atomic_output
+from ._atomic import atomic_output
+from ._paths import CONTAINER_FORMATS, IMAGE_EXTENSIONS
+from ._timeline import TimelineRepair
 from ._types import Codec
 
 DEFAULT_CRF = 18
@@ -37,6 +39,20 @@ def check_encoder_settings(codec: Codec, crf: int | None, preset: str | None) ->
         raise UsageError(f"unknown {codec.value} preset {preset!r} (choose from {', '.join(X264_PRESETS)})")
 
 
+def write_image(path: str | Path, image: np.ndarray) -> Path:
+    """Write an (H, W, 3) RGB or (H, W) grey uint8 image, format by extension (PNG, JPEG...).
+
+    Encoded in memory and written by Python, so a full disk raises OSError with its errno (which
+    :func:`atomic_output` turns into one line naming the output) instead of OpenCV's bare False."""
+    path = Path(path)
+    ok, data = cv2.imencode(path.suffix.lower() or ".png",
+                            image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise VidstyleError("could not encode the image", path)
+    path.write_bytes(data.tobytes())
+    return path
+
+
 class FrameWriter(Protocol):
     """What every writer offers: ``write`` frames, optionally ``finish`` (write
     what is still buffered; leaving the ``with`` block does it otherwise), then
@@ -50,7 +66,7 @@ class FrameWriter(Protocol):
 
 class FolderWriter:
     """Writes ``NNNNNN.png`` frames (zero-based source index) into a folder,
-    atomically: a ``DIR.partial`` folder renamed to ``DIR`` when complete."""
+    atomically: a temporary folder renamed to ``DIR`` when complete (see ``atomic_output``)."""
 
     def __init__(self, path: str | Path, *, overwrite: bool = False, digits: int = 6) -> None:
         self.path = Path(path)
@@ -66,9 +82,7 @@ class FolderWriter:
 
     def write(self, rgb: np.ndarray, *, pts: int | None = None, index: int | None = None) -> None:
         index = self.frames_written if index is None else index
-        target = self._temp / f"{index:0{self.digits}d}.png"
-        if not cv2.imwrite(str(target), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)):
-            raise VidstyleError("could not write PNG frame", target)
+        write_image(self._temp / f"{index:0{self.digits}d}.png", rgb)
         self.frames_written += 1
 
     def finish(self) -> None:
@@ -96,7 +110,7 @@ class ImageWriter:
         ok, data = cv2.imencode(self.path.suffix.lower(), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
         if not ok:
             raise VidstyleError("could not encode the image", self.path)
-        self._temp.write_bytes(data.tobytes())
+        self._temp.write_bytes(data.tobytes())  # the extension is the final name's, not the temporary's
         self.frames_written = 1
 
     def finish(self) -> None:
@@ -113,7 +127,7 @@ class VideoWriter:
     """Encode RGB frames to a video file, keeping source timestamps and audio.
 
     Args:
-        path: output file; written as ``path.partial`` and renamed when closed
+        path: output file; written under a temporary name and renamed when closed
             without error.
         width, height: frame size.
         time_base: the source's time base; every ``pts`` passed to
@@ -141,6 +155,7 @@ class VideoWriter:
         self.offset_ticks = int(round((start or 0.0) / self.time_base))
         self.frames_written = 0
         self._last_pts: int | None = None
+        self._timeline = TimelineRepair(int(round(1 / (self.rate * self.time_base))) or 1)
         self._finished = False
         fmt = CONTAINER_FORMATS.get(self.path.suffix.lower())
         if fmt is None:
@@ -225,12 +240,9 @@ class VideoWriter:
             raise VidstyleError(f"frame is {rgb.shape} {rgb.dtype}, writer expects "
                                 f"({self.height}, {self.width}, 3) uint8", self.path)
         if pts is None:  # continue the timeline at the nominal rate
-            step = int(round(1 / (self.rate * self.time_base))) or 1
-            out_pts = 0 if self._last_pts is None else self._last_pts + step
+            out_pts = 0 if self._last_pts is None else self._last_pts + self._timeline.step
         else:
             out_pts = pts - self.offset_ticks
-        if self._last_pts is not None and out_pts <= self._last_pts:
-            return  # a duplicate timestamp would make the muxer fail; drop it
         self._encode(self._yuv_frame(np.ascontiguousarray(rgb)), out_pts)
 
     @property
@@ -245,12 +257,11 @@ class VideoWriter:
             raise VidstyleError(f"frame is {frame.width}x{frame.height} {frame.format.name}, writer "
                                 f"expects {self.width}x{self.height} {self.pix_fmt}", self.path)
         out_pts = pts - self.offset_ticks
-        if self._last_pts is not None and out_pts <= self._last_pts:
-            return
         frame.colorspace, frame.color_range = BT709_TAG, LIMITED_RANGE_TAG
         self._encode(frame, out_pts)
 
     def _encode(self, frame: av.VideoFrame, out_pts: int) -> None:
+        out_pts = self._timeline(out_pts)  # a repeated or backwards timestamp: moved, never dropped
         frame.pts, frame.time_base = out_pts, self.time_base
         self._container.mux(self._stream.encode(frame))
         self._last_pts = out_pts
@@ -265,6 +276,9 @@ class VideoWriter:
         if self._finished:
             return
         self._finished = True
+        repaired = self._timeline.message(self.path)
+        if repaired:
+            warn(repaired)
         self._container.mux(self._stream.encode(None))
         if self._audio is not None:
             self._audio.finish()
@@ -290,6 +304,11 @@ def open_writer(path: str | Path, *, width: int, height: int, time_base: Fractio
     if codec not in (None, Codec.PNG) and not path.suffix:
         raise UsageError(f"a folder gets PNG frames, but --codec {codec.name.lower()} asks for a video; "
                          "give a file name such as out.mp4", path)
+    suffix = path.suffix.lower()
+    if suffix and codec is not Codec.PNG and suffix not in CONTAINER_FORMATS and suffix not in IMAGE_EXTENSIONS:
+        raise UsageError(f"unknown output extension {path.suffix!r}: give a video ({', '.join(sorted(CONTAINER_FORMATS))})"
+                         f", an image ({', '.join(sorted(IMAGE_EXTENSIONS))}), or a folder name without an "
+                         "extension (or --codec png) for PNG frames", path)
     if path.suffix.lower() in IMAGE_EXTENSIONS and codec in (None, Codec.PNG):
         return ImageWriter(path, overwrite=bool(options.get("overwrite", False)))
     if codec is Codec.PNG or path.suffix.lower() not in CONTAINER_FORMATS:

@@ -103,6 +103,9 @@ def make_masks(job: MaskJob) -> int:
     modes = bool(job.keyframes) + job.hud + (hsv is not None) + job.motion + bool(job.propagate)
     if not modes:
         raise UsageError("choose at least one mode: --from-keyframe, --hud, --color-key, --motion, --propagate")
+    for name in ("erode", "dilate", "feather"):
+        if not 0 <= getattr(job, name) < float("inf"):
+            raise UsageError(f"--{name} must be 0 or more pixels (got {getattr(job, name)})")
     output = check_output(job.output, [job.source], job.overwrite)
     preview = check_output(job.preview, [job.source], job.overwrite) if job.preview else None
     info = probe(job.source)
@@ -140,9 +143,10 @@ def make_masks(job: MaskJob) -> int:
         count = 0
         with atomic_output(output, overwrite=job.overwrite, is_dir=True) as target, \
                 progress(len(wanted), "masks") as bar:
-            frames = clip_frames(job.source, size=job.size) if hsv is not None else None
-            for index in indices:
-                rgb = next(frames).rgb if frames is not None else None
+            # Indices from the reader: after a frame that failed to decode, later frames keep theirs.
+            pairs = ((f.index, f.rgb) for f in clip_frames(job.source, size=job.size)) if hsv is not None \
+                else ((index, None) for index in indices)
+            for index, rgb in pairs:
                 if index not in wanted_set:
                     continue
                 parts = [m for m in static]

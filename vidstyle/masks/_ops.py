@@ -15,7 +15,7 @@ import numpy as np
 from scipy import ndimage
 
 from ..errors import InputError, UsageError
-from ..io import list_images
+from ..io import list_images, write_image
 
 MASK_DIGITS = 6  # 000120.png, as vidstyle.io.FolderWriter names frames
 
@@ -86,8 +86,7 @@ def read_mask(path: str | Path, size: tuple[int, int] | None = None) -> np.ndarr
 
 def write_mask(path: str | Path, mask: np.ndarray) -> None:
     """Write a mask as an 8-bit greyscale PNG (bool becomes 0/255)."""
-    if not cv2.imwrite(str(path), as_uint8(mask)):
-        raise InputError("could not write mask PNG", path)
+    write_image(path, as_uint8(mask))
 
 
 def mask_name(index: int) -> str:

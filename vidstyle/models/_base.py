@@ -13,6 +13,7 @@ can never run code.
 from __future__ import annotations
 
 import json
+import re
 import pickle
 import zipfile
 from dataclasses import asdict, dataclass, field
@@ -200,6 +201,9 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     with path.open("rb") as handle:
         head = handle.read(4)
     # torch.save writes a zip archive; very old files are a bare pickle (protocol 2+).
+    if head == b"PK\x03\x04" and not zipfile.is_zipfile(path):
+        raise InputError("damaged model file: a PyTorch checkpoint that is cut short (incomplete copy or "
+                         "download?)", path)
     if not (zipfile.is_zipfile(path) or head[:1] == b"\x80"):
         raise InputError("not a model file (not a PyTorch checkpoint)", path)
     try:
@@ -210,6 +214,14 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     except Exception as err:  # zip errors, truncation
         reason = str(err).strip().splitlines()[0][:120] if str(err).strip() else type(err).__name__
         raise InputError(f"damaged or unreadable model file ({reason})", path) from None
+
+
+def load_error_reason(err: Exception, limit: int = 160) -> str:
+    """torch's ``load_state_dict`` error in one line, keys first: its first line ("Error(s) in
+    loading state_dict for X:") says nothing, the keys come after it."""
+    text = " ".join(str(err).split())
+    text = re.sub(r"^Error\(s\) in loading state_dict for \w+:\s*", "", text)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 FOREIGN_LOADERS: list[Callable[[dict[str, Any], Path], Stylizer | None]] = []
@@ -223,8 +235,15 @@ def load_stylizer(path: str | Path, device: str | torch.device = "cpu") -> Styli
     data = read_checkpoint(path)
     model: Stylizer | None = None
     if isinstance(data, dict) and data.get("format") == CHECKPOINT_FORMAT:
-        config = ModelConfig.from_json(data["config"])
-        model = Stylizer(config)
+        try:
+            config = ModelConfig.from_json(data["config"])
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise InputError(f"damaged model file: its config is not a vidstyle model config "
+                             f"({type(err).__name__}: {str(err)[:80]})", path) from None
+        try:
+            model = Stylizer(config)
+        except InputError as err:  # e.g. an architecture this version does not know
+            raise InputError(str(err), path) from None
         try:
             model.net.load_state_dict(data["state_dict"])
             if model.fusion is not None:
@@ -232,8 +251,8 @@ def load_stylizer(path: str | Path, device: str | torch.device = "cpu") -> Styli
         except KeyError:
             raise InputError("the config names a temporal stage but the file holds no weights for it", path) from None
         except RuntimeError as err:
-            raise InputError(f"weights do not fit architecture {config.arch!r} "
-                             f"({str(err).splitlines()[0]})", path) from None
+            raise InputError(f"weights do not fit architecture {config.arch!r} ({load_error_reason(err)})",
+                             path) from None
     else:
         _load_builtin_architectures()
         for loader in FOREIGN_LOADERS:

@@ -21,7 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ._base import FOREIGN_LOADERS, Architecture, ModelConfig, Stylizer, register_architecture
+from ._base import FOREIGN_LOADERS, Architecture, ModelConfig, Stylizer, load_error_reason, register_architecture
 
 ARCH_NAME = "fast_neural_style"
 # Keys that only this layout has; all must be present to claim a state dict.
@@ -152,7 +152,7 @@ def load_fast_neural_style(data: Any, path: Path) -> Stylizer | None:
         model.net.load_state_dict(clean_state_dict(state))
     except RuntimeError as err:
         raise InputError(f"looks like a fast_neural_style model but its weights do not fit "
-                         f"({str(err).splitlines()[0]})", path) from None
+                         f"({load_error_reason(err)})", path) from None
     return model
 
 

@@ -4,7 +4,7 @@ A step's key is a SHA-256 over its name and code version, its parameters, the
 identity of its input files and the keys of the steps it depends on, so changing
 anything upstream changes every key downstream and nothing else. A cached entry
 is a folder ``WORK/<step>/<key>/`` holding the step's files and ``result.json``;
-it is written as ``<key>.partial`` and renamed when complete, so a killed run
+it is written as ``<key>.<pid>-<random>.partial`` and renamed when complete, so a killed run
 never leaves an entry that looks finished.
 """
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..io import atomic_output
+from ..io import atomic_output, remove_stale
 
 RESULT_FILE = "result.json"
 # Files up to this size are identified by content; larger ones by size and mtime.
@@ -127,7 +127,9 @@ class _EntryWriter:
 
     def __enter__(self) -> tuple[Path, Any]:
         final = self.cache.folder(self.step, self.key)
-        self._atomic = atomic_output(final, overwrite=True, is_dir=True)
+        if final.parent.is_dir():
+            remove_stale(final)  # what a killed run of this step left
+        self._atomic = atomic_output(final, overwrite=True, is_dir=True, owned=True)
         temp = self._atomic.__enter__()
 
         def finish(files: dict[str, str], data: dict[str, Any], seconds: float) -> None:

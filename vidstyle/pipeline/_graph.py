@@ -9,6 +9,7 @@ train. Calls into other vidstyle packages go through a :class:`StepApi`.
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Iterator
@@ -17,8 +18,8 @@ import cv2
 import numpy as np
 
 from ..errors import InputError, VidstyleError
-from ..io import Codec, Frame, list_images, open_video, probe, read_image_rgb, transcode
-from ..progress import progress
+from ..io import Codec, Frame, list_images, open_video, probe, read_image_rgb, transcode, write_image
+from ..progress import info, progress
 from ._report_build import build_report_data
 from ._report import write_report
 from ._runner import Step, StepContext, StepOutput
@@ -37,9 +38,7 @@ def clip_path(ctx: StepContext) -> Path:
 
 
 def _write_png(path: Path, rgb: np.ndarray) -> None:
-    image = rgb if rgb.ndim == 2 else cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
-    if not cv2.imwrite(str(path), image):
-        raise VidstyleError("could not write PNG", path)
+    write_image(path, rgb)
 
 
 def frames_at(video: Path, indices: list[int]) -> Iterator[Frame]:
@@ -143,13 +142,19 @@ def _keyframe_params(recipe: Recipe) -> dict[str, Any]:
 
 def _keyframe_check(recipe: Recipe) -> None:
     sources = _keyframe_sources(recipe)
-    if recipe.input.start is None and recipe.input.end is None:
-        count = probe(recipe.input.video).frame_count
-        late = [i for i in sources if count is not None and i >= count]
+    key = "keyframes.frames" if recipe.keyframes.paint is not None else "keyframes.dir"
+    info = probe(recipe.input.video)
+    count = info.frame_count
+    late = [i for i in sources if count is not None and i >= count]
+    if late:
+        raise InputError(f"{key}: frame {late[0]} is past the end of the clip ({count} frames)", recipe.source)
+    rate = info.average_fps or info.nominal_fps
+    end = recipe.input.end
+    if end is not None and rate and not info.is_vfr:  # frame indices are source indices: frame i is at i / rate
+        last = round(end * rate)  # duration x rate: exact to a frame at constant rate; one frame of slack
+        late = [i for i in sources if i > last]
         if late:
-            key = "keyframes.frames" if recipe.keyframes.paint is not None else "keyframes.dir"
-            raise InputError(f"{key}: frame {late[0]} is past the end of the clip ({count} frames)",
-                             recipe.source)
+            raise InputError(f"{key}: frame {late[0]} is after input.end ({end} s is frame {last})", recipe.source)
 
 
 # -- masks ------------------------------------------------------------------------
@@ -236,9 +241,16 @@ def _optional(ctx: StepContext, step: str, role: str) -> Path | None:
 
 
 def _run_train(ctx: StepContext, api: StepApi) -> StepOutput:
-    summary = api.train(clip_path(ctx), ctx.need("keyframes").path("painted"), ctx.folder / "model.pt",
+    model = ctx.folder / "model.pt"
+    kept = ctx.resume_dir / "model.pt" if ctx.resume_dir is not None else None
+    resume: dict[str, bool] = {}
+    if kept is not None and kept.is_file():  # an interrupted run of this very step saved it
+        shutil.copyfile(kept, model)
+        resume = {"resume": True}
+        info(f"train: continuing from the checkpoint an interrupted run kept in {kept.parent}")
+    summary = api.train(clip_path(ctx), ctx.need("keyframes").path("painted"), model,
                         masks=_optional(ctx, "masks", "masks"), guides=_optional(ctx, "guides", "guides"),
-                        settings=ctx.recipe.train, device=ctx.device)
+                        settings=ctx.recipe.train, device=ctx.device, **resume)
     return StepOutput(files={"model": "model.pt"}, data=asdict(summary))
 
 
@@ -360,7 +372,8 @@ def build_steps(api: StepApi | None = None) -> list[Step]:
         Step("guides", bind(_run_guides), "noise guides", needs=("clip", "keyframes", "masks"),
              params=lambda r: asdict(r.guides), enabled=lambda r: r.trains and r.guides.enabled),
         Step("train", bind(_run_train), "few-shot training", needs=("clip", "keyframes", "masks", "guides"),
-             params=lambda r: asdict(r.train), enabled=lambda r: r.trains, publish={"model": "model.pt"}),
+             params=lambda r: asdict(r.train), enabled=lambda r: r.trains, publish={"model": "model.pt"},
+             keep_on_interrupt=("model.pt",)),
         Step("render", bind(_run_render), "stylized video", needs=("clip", "train", "masks", "guides"),
              params=_render_params, files=lambda r: {"model": r.render.model},
              publish_fn=lambda r: {"video": _video_name(r, "stylized")}),

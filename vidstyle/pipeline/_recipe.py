@@ -29,7 +29,9 @@ def load_recipe(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
     if not path.is_file():
         raise RecipeError("is a folder, not a recipe file" if path.is_dir() else "no such recipe file", path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = _read_yaml(path.read_text(encoding="utf-8"), path)
+    except OSError as err:
+        raise RecipeError(f"cannot read the recipe: {err.strerror or err}", path) from None
     except (yaml.YAMLError, UnicodeDecodeError) as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -43,6 +45,45 @@ def load_recipe(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
         key, value = parse_override(override)
         set_key(data, key, value, origin=path)
     return recipe_from_dict(data, base_dir=path.parent, source=path)
+
+
+MAX_RECIPE_NODES = 10_000  # the shipped recipes have under 100 values; aliases may not blow that up
+
+
+def _read_yaml(text: str, path: Path) -> Any:
+    """``yaml.safe_load``, refusing documents whose aliases expand past :data:`MAX_RECIPE_NODES`
+    values (a 700-byte "billion laughs" recipe otherwise takes gigabytes once printed or hashed)."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node, {}) > MAX_RECIPE_NODES:
+            raise RecipeError(f"aliases (*name) expand to over {MAX_RECIPE_NODES} values (or refer to "
+                              "themselves); a recipe needs far fewer: write the values out", path)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int]) -> int:
+    """How many values ``node`` stands for with every alias written out (capped just past the limit)."""
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    memo[key] = MAX_RECIPE_NODES + 1  # a node inside itself (a recursive alias) is over the limit
+    children: list[yaml.Node] = []
+    if isinstance(node, yaml.SequenceNode):
+        children = list(node.value)
+    elif isinstance(node, yaml.MappingNode):
+        children = [part for pair in node.value for part in pair]
+    total = 1
+    for child in children:
+        total += _expanded_size(child, memo)
+        if total > MAX_RECIPE_NODES:
+            break
+    memo[key] = min(total, MAX_RECIPE_NODES + 1)
+    return memo[key]
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -96,14 +137,20 @@ def validate(recipe: Recipe) -> None:
     def fail(key: str, message: str) -> None:
         raise RecipeError(f"{key}: {message}", where)
 
+    name = recipe.name
+    if (not name.strip() or name in (".", "..") or "/" in name or "\\" in name or "\0" in name
+            or Path(name).is_absolute()):
+        fail("name", f"{_shown(name)} is used as a folder name (out/<name>): no /, \\, '..' or "
+             "absolute paths, not empty")
     if recipe.input.video is None:
         fail("input.video", "required: the clip to stylize")
     for key, text in (("input.size", recipe.input.size), ("train.size", recipe.train.size)):
         if text is not None:
             _wrap(key, parse_size, text, where)
     start, end = recipe.input.start, recipe.input.end
-    if start is not None and start < 0:
-        fail("input.start", f"must not be negative (got {start})")
+    for key, value in (("input.start", start), ("input.end", end)):
+        if value is not None and not 0 <= value < float("inf"):  # nan fails this too
+            fail(key, f"must be a finite number of seconds, not negative (got {value})")
     if start is not None and end is not None and end <= start:
         fail("input.end", f"must be after input.start ({end} <= {start})")
     if recipe.trains:
@@ -218,7 +265,7 @@ def _coerce(raw: Any, tp: Any, key: str, source: Path | None) -> Any:
             return result
     names = " or ".join(_type_name(t) for t in wanted)
     shown = raw.raw if lenient else value
-    raise RecipeError(f"{key}: expected {names}, got {_kind(value)} {shown!r}", source)
+    raise RecipeError(f"{key}: expected {names}, got {_kind(value)} {_shown(shown)}", source)
 
 
 def _try_coerce(value: Any, target: Any, lenient: bool, key: str, source: Path | None) -> tuple[bool, Any]:
@@ -236,7 +283,7 @@ def _try_coerce(value: Any, target: Any, lenient: bool, key: str, source: Path |
             if text in (member.value, member.name.lower()):
                 return True, member
         choices = ", ".join(m.value for m in target)
-        raise RecipeError(f"{key}: unknown value {value!r} (choose from {choices})", source)
+        raise RecipeError(f"{key}: unknown value {_shown(value)} (choose from {choices})", source)
     if target is bool:
         return isinstance(value, bool), value
     if isinstance(value, bool):
@@ -284,3 +331,12 @@ def _type_name(tp: Any) -> str:
 def _kind(value: Any) -> str:
     return {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list",
             dict: "a mapping", type(None): "null"}.get(type(value), type(value).__name__)
+
+
+SHOWN_CHARS = 60  # a value quoted in a message: enough to recognise it, never a screenful
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)`` cut to :data:`SHOWN_CHARS` characters (a recipe value can be huge)."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS - 15]}... ({len(text)} characters)"

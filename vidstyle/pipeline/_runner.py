@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from ..errors import StageError, VidstyleError
+from ..errors import Interrupted, StageError, VidstyleError
 from ..io import atomic_output, check_output
 from ..progress import info
 from ._cache import CacheEntry, StepCache, file_identity, step_key
@@ -47,6 +49,7 @@ class StepContext:
     device: str
     work_dir: Path
     records: list[StepRecord]
+    resume_dir: Path | None = None  # what an interrupted run of this step kept (see Step.keep_on_interrupt)
 
     def need(self, step: str) -> CacheEntry:
         """The output of an upstream step that must have run."""
@@ -79,6 +82,9 @@ class Step:
             ``publish_fn`` gives it from the recipe instead (e.g. .mkv for FFV1).
         version: bump when the step's code changes what it produces.
         cached: False for cheap steps that must reflect this run (the report).
+        keep_on_interrupt: files in ``folder`` to keep when the step is interrupted
+            (Ctrl-C, SIGTERM): moved to ``ctx.resume_dir``, where the next run of the
+            same step (same key) finds them, e.g. the trainer's checkpoint.
     """
 
     name: str
@@ -93,6 +99,7 @@ class Step:
     publish_fn: Callable[[Recipe], dict[str, str]] | None = None
     version: str = "1"
     cached: bool = True
+    keep_on_interrupt: tuple[str, ...] = ()
 
     def published(self, recipe: Recipe) -> dict[str, str]:
         return self.publish_fn(recipe) if self.publish_fn is not None else dict(self.publish)
@@ -225,15 +232,37 @@ def _compute(step: Step, key: str, cache: StepCache, recipe: Recipe, upstream: d
              device: str, work_dir: Path, records: list[StepRecord]) -> CacheEntry:
     begun = time.perf_counter()
     writer = cache.write(step.name, key)
+    resume_dir = cache.folder(step.name, key).with_name(f"{key}{RESUME_SUFFIX}")
     with writer as (folder, finish):
-        ctx = StepContext(recipe, folder, upstream, device, work_dir, records)
-        output = step.run(ctx)
+        ctx = StepContext(recipe, folder, upstream, device, work_dir, records, resume_dir)
+        try:
+            output = step.run(ctx)
+        except Interrupted as err:  # the step kept work on disk: move it out of the folder being deleted
+            raise _keep(step, folder, resume_dir, err) from None
         missing = [role for role, rel in output.files.items() if not (folder / rel).exists()]
         if missing:
             raise StageError(f"pipeline step {step.name!r} did not write its {', '.join(missing)}")
         finish(output.files, output.data, time.perf_counter() - begun)
     assert writer.entry is not None
+    shutil.rmtree(resume_dir, ignore_errors=True)  # used up
     return writer.entry
+
+
+RESUME_SUFFIX = ".resume"
+
+
+def _keep(step: Step, folder: Path, resume_dir: Path, err: Interrupted) -> BaseException:
+    """Move ``step.keep_on_interrupt`` files into ``resume_dir``; the Interrupted to raise says
+    truthfully what was kept and where (the step's own message named a folder about to go)."""
+    kept = [name for name in step.keep_on_interrupt if (folder / name).is_file()]
+    if not kept:
+        return KeyboardInterrupt()
+    resume_dir.mkdir(parents=True, exist_ok=True)
+    for name in kept:
+        os.replace(folder / name, resume_dir / name)
+    at = re.search(r"at step \d+", str(err))
+    return Interrupted(f"step {step.name}: kept {', '.join(kept)}{' ' + at[0] if at else ''} in {resume_dir}; "
+                       "run the same command again to continue from there")
 
 
 def _publish(recipe: Recipe, active: list[Step], entries: dict[str, CacheEntry],

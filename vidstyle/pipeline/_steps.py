@@ -79,8 +79,9 @@ class StepApi(Protocol):
         """Write one guide PNG per frame of ``clip`` into ``output``, named by index."""
 
     def train(self, clip: Path, keyframes: Path, model: Path, *, masks: Path | None, guides: Path | None,
-              settings: TrainSection, device: str) -> TrainingSummary:
-        """Train on ``keyframes`` of ``clip`` and write the checkpoint to ``model``."""
+              settings: TrainSection, device: str, resume: bool = False) -> TrainingSummary:
+        """Train on ``keyframes`` of ``clip`` and write the checkpoint to ``model`` (``resume``:
+        continue the training state already in ``model``)."""
 
     def render(self, clip: Path, model: Path, output: Path, *, settings: RenderSection, device: str,
                hud_mask: Path | None, guides: Path | None) -> None:
@@ -171,13 +172,13 @@ class VidstyleApi:
         guides.write_guides(clip, output, keys, radius=radius, sigma=sigma, seed=seed, seed_masks=seed_masks)
 
     def train(self, clip: Path, keyframes: Path, model: Path, *, masks: Path | None, guides: Path | None,
-              settings: TrainSection, device: str) -> TrainingSummary:
+              settings: TrainSection, device: str, resume: bool = False) -> TrainingSummary:
         train = _attr("vidstyle.train", "train", "the trainer")
         options: dict[str, Any] = {
             "masks": masks, "guides": guides, "steps": settings.steps, "seed": settings.seed,
             "minutes": None if settings.steps is not None else settings.minutes,  # steps win over minutes
             "temporal_weight": settings.temporal_weight, "texture_weight": settings.texture_weight,
-            "device": device, "overwrite": True}
+            "device": device, "overwrite": True, "resume": resume}
         if settings.arch is not None:
             options["arch"] = settings.arch
         if settings.size is not None:

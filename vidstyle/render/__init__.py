@@ -10,7 +10,7 @@ Public API::
     render_many(["a.mp4", "b.mp4"], "model.pt", "out/", use_ray=True)      # one Ray task per file
 
 The pipeline is decode thread -> model -> encode thread with bounded queues;
-output is written as ``OUTPUT.partial`` and renamed when complete.
+output is written as ``OUTPUT.<pid>-<random>.partial`` and renamed when complete.
 """
 
 from ..flow import Motion, MotionEstimator  # re-exported: the renderer streams them

@@ -37,7 +37,7 @@ class StageFailure(StageError):
     """A failure in one pipeline stage: ``stage``, ``video_time`` (seconds) and the cause."""
 
     def __init__(self, stage: Stage, video_time: float | None, cause: BaseException) -> None:
-        self.stage, self.video_time = stage, video_time
+        self.stage, self.video_time, self.cause = stage, video_time, cause
         where = "at the start" if video_time is None else f"at {format_time(video_time)}"
         reason = str(cause) if isinstance(cause, VidstyleError) else f"{type(cause).__name__}: {cause}"
         super().__init__(f"{stage.value} stage failed {where} of the video: {reason}")

@@ -115,7 +115,12 @@ def working_size(model: Stylizer, source_size: tuple[int, int],
     source_aspect = source_size[0] / source_size[1]
     if abs(trained[0] / trained[1] - source_aspect) <= 0.01 * source_aspect:
         return tuple(trained)  # type: ignore[return-value]
-    return max(2, round(trained[1] * source_aspect / 2) * 2), trained[1]
+    width, height = round(trained[1] * source_aspect / 2) * 2, trained[1]
+    area = trained[0] * trained[1]
+    if width * height > 2 * area:  # a strip (2000x16): the trained height would mean 15000x120 px of work
+        width = round((area * source_aspect) ** 0.5 / 2) * 2
+        height = round((area / source_aspect) ** 0.5 / 2) * 2
+    return max(2, width), max(2, height)
 
 
 def decode_size(work_size: tuple[int, int], out_size: tuple[int, int], *, needs_source: bool) -> tuple[int, int]:
@@ -133,7 +138,7 @@ def render(source: str | Path, model: Stylizer | str | Path, output: str | Path,
     """Stylize ``source`` with ``model`` into ``output`` (a video file, or a folder for PNGs).
 
     The output has the source's frames (or the ``start``/``end`` range) with the
-    source's timestamps and its audio copied; it is written as ``OUTPUT.partial``
+    source's timestamps and its audio copied; it is written as ``OUTPUT.<pid>-<random>.partial``
     and renamed when complete, so an interrupted render leaves nothing under the
     final name. Keyword ``overrides`` replace fields of ``options``.
     """

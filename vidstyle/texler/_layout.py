@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-import cv2
 import numpy as np
 
 from ..errors import InputError, UsageError
 from ..flow import FlowPreset, write_flo
 from ..guides import generate_guides, guide_folder_name
-from ..io import atomic_output, check_output, list_images, open_video, read_image_rgb
+from ..io import atomic_output, check_output, list_images, open_video, read_image_rgb, write_image
 from ..masks import mask_name, read_mask, read_mask_folder, write_mask
 from ..masks._clip import clip_flows
 from ..prefilter import temporal_bilateral
@@ -35,8 +34,7 @@ def texler_name(index: int) -> str:
 
 
 def _write_rgb(path: Path, rgb: np.ndarray) -> None:
-    if not cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)):
-        raise InputError("could not write PNG", path)
+    write_image(path, rgb)
 
 
 def _styled_keyframes(styled: str | Path, keys: list[int], size: tuple[int, int]) -> dict[int, Path]:

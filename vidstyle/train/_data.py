@@ -18,7 +18,7 @@ import numpy as np
 
 from .._cpu import available_memory
 from ..errors import InputError, UsageError
-from ..io import list_images, open_video, read_image_rgb
+from ..io import image_alpha, list_images, open_video, read_image_rgb
 from ..masks import read_mask
 from ..progress import progress, warn
 
@@ -176,9 +176,16 @@ def load_keyframes(source: str | Path | Mapping[int, np.ndarray], clip: Clip) ->
     if layout is not None:
         folder = layout["keyframes"]
     keyframes = {}
+    transparent = []
     for index, file in _indexed_images(folder, "keyframe", clip if layout else None).items():
         _check_index(index, clip, file, "keyframe")
         keyframes[index] = _fit(read_image_rgb(file), clip, file, "keyframe")
+        if image_alpha(file) is not None:
+            transparent.append(file.name)
+    if transparent:
+        warn(f"{folder}: keyframe(s) {', '.join(transparent[:3])}{' ...' if len(transparent) > 3 else ''} have "
+             "transparent pixels; alpha is ignored and every pixel's colour is learned (to leave parts out, "
+             "give masks: --masks DIR, white = learn here)")
     return keyframes
 
 

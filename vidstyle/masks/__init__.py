@@ -12,8 +12,8 @@ hold 8-bit PNGs named by zero-based frame index (``000120.png``). Public API::
     write_mask("000040.png", mask); read_mask_folder("masks/")
 """
 
-from ._hud import HudEvidence, HudTimeline, detect_hud, detect_hud_timeline, hud_evidence
-from ._hud_rect import Rect, apply_rects
+from ._hud import HudEvidence, detect_hud, detect_hud_timeline, hud_evidence
+from ._hud_timeline import HudTimeline, Rect
 from ._job import MaskJob, make_masks
 from ._keyframe import HsvRange, color_key_mask, mask_from_keyframe
 from ._motion import estimate_background, motion_masks
@@ -23,8 +23,8 @@ from ._preview import overlay_mask, write_mask_preview
 from ._propagate import propagate_mask, propagate_step
 
 __all__ = [
-    "HsvRange", "HudEvidence", "HudTimeline", "Rect", "apply_rects", "detect_hud_timeline", "MaskJob", "MaskOp", "make_masks", "as_bool", "as_uint8", "clean_mask", "color_key_mask",
-    "combine_masks", "detect_hud", "dilate_mask", "erode_mask", "estimate_background", "feather_mask",
+    "HsvRange", "HudEvidence", "HudTimeline", "MaskJob", "MaskOp", "Rect", "make_masks", "as_bool", "as_uint8",
+    "clean_mask", "color_key_mask", "combine_masks", "detect_hud", "detect_hud_timeline", "dilate_mask", "erode_mask", "estimate_background", "feather_mask",
     "hud_evidence", "mask_from_keyframe", "mask_iou", "mask_name", "motion_masks", "overlay_mask",
     "propagate_mask", "propagate_step", "read_mask", "read_mask_folder", "write_mask",
     "write_mask_preview",

@@ -25,7 +25,7 @@ from scipy import ndimage
 from ..io import probe
 from ..progress import progress, warn
 from ._clip import clip_frames, clip_length
-from ._hud_rect import Rect, apply_rects
+from ._hud_timeline import HudTimeline, Rect
 from ._ops import clean_mask
 
 ANALYSIS_WIDTH = 640  # wider clips are analysed downscaled: text and icons stay several pixels wide
@@ -38,34 +38,6 @@ TEXT_HEIGHT = 0.05  # a text line's glyphs: timer 4 %, credit lines 3 % of the f
 TEXT_GAP = 0.02  # widest gap between glyphs closed, of the frame's height
 SMALL_ELEMENT = 0.005  # bounding box, of the frame: icons 0.2-0.4 %, the music note 0.5 %
 HOLE_SMALL = 0.001  # of the frame: a gauge's segment is 0.05-0.08 %, a minimap's small loop 0.28 %
-
-
-@dataclass(frozen=True)
-class HudTimeline:
-    """Per-window HUD masks of a clip: ``masks[i]`` holds for frame positions
-    ``starts[i]`` up to (not including) ``starts[i + 1]`` (the last to the end).
-
-    ``masks`` is (S, H, W) bool, True = HUD, at the size the clip was analysed at
-    (the ``size`` asked for, else the source's).
-    """
-
-    starts: tuple[int, ...]
-    masks: np.ndarray
-    frames: int
-
-    def at(self, position: int) -> np.ndarray:
-        """(H, W) bool HUD mask of the frame at ``position`` (0-based, in decode order)."""
-        if not 0 <= position < self.frames:
-            raise IndexError(f"frame position {position} outside 0..{self.frames - 1}")
-        return self.masks[int(np.searchsorted(self.starts, position, side="right")) - 1]
-
-    def union(self) -> np.ndarray:
-        """(H, W) bool: pixels that are HUD in any window."""
-        return self.masks.any(axis=0)
-
-    def __iter__(self) -> Iterator[np.ndarray]:
-        for position in range(self.frames):
-            yield self.at(position)
 
 
 @dataclass(frozen=True)
@@ -86,6 +58,7 @@ class HudEvidence:
 
     @property
     def mask(self) -> np.ndarray:
+        """(H, W) bool: HUD at any time."""
         return self.timeline.union()
 
 
@@ -115,13 +88,13 @@ def detect_hud_timeline(source: str | Path, *, size: tuple[int, int] | None = No
         nearest window that moves; a clip that never moves gives empty masks and a warning.
     """
     timeline = hud_evidence(source, size=size, **options).timeline
-    return apply_rects(timeline, include=include, exclude=exclude)
+    return timeline.with_rects(include=include, exclude=exclude)
 
 
 def hud_evidence(source: str | Path, *, size: tuple[int, int] | None = None, window: float = 1.0,
                  samples: int = 10, color_tolerance: float = 14.0, edge_threshold: float = 16.0,
                  min_agreement: float = 0.8, min_persistence: float = 0.95, min_scene_motion: float = 3.0,
-                 margin: float = 0.2) -> HudEvidence:
+                 margin: float = 0.1) -> HudEvidence:
     """:func:`detect_hud_timeline` with the per-window scores it decided from.
 
     Args:
@@ -147,7 +120,9 @@ def hud_evidence(source: str | Path, *, size: tuple[int, int] | None = None, win
     step = max(1, half // max(1, samples // 2))
     full, work = _sizes(source, size)
     starts: list[int] = []
+    indices: list[int] = []
     masks: list[np.ndarray] = []
+    shape: list[int] = []
     moving: list[bool] = []
     recent: list[tuple[np.ndarray, ...]] = []  # the scores of the last three windows
     totals = [0.0, 0.0]
@@ -159,8 +134,10 @@ def hud_evidence(source: str | Path, *, size: tuple[int, int] | None = None, win
         agreement, persistence, gradient, steady = recent[index]
         for other in recent[max(0, index - 1):index + 2]:
             persistence = np.minimum(persistence, other[1])
-        masks.append(_window_mask(agreement, persistence, gradient, steady, min_agreement=min_agreement,
-                                  min_persistence=min_persistence, edge_threshold=edge_threshold, margin=margin))
+        mask = _window_mask(agreement, persistence, gradient, steady, min_agreement=min_agreement,
+                            min_persistence=min_persistence, edge_threshold=edge_threshold, margin=margin)
+        shape[:] = mask.shape
+        masks.append(np.packbits(mask, axis=None))  # 1 bit a pixel: long clips have many windows
 
     def close_window() -> None:
         # A window is two chunks; it serves the frames nearer its centre than any other's.
@@ -177,6 +154,7 @@ def hud_evidence(source: str | Path, *, size: tuple[int, int] | None = None, win
 
     with progress(count, "hud") as bar:
         for position, frame in enumerate(clip_frames(source, size=work)):
+            indices.append(frame.index)
             if position % half == 0 and chunks[-1]:
                 chunks = chunks[-1:] + [[]]
             if (position % half) % step == 0:
@@ -187,12 +165,9 @@ def hud_evidence(source: str | Path, *, size: tuple[int, int] | None = None, win
     if len(chunks) == 1 or count % half:  # a clip shorter than a window, or the last partial chunk
         close_window()
     decide(len(recent) - 1)
-    stack = _fill_still_windows(np.stack(masks), np.array(moving), source)
-    if work != full:
-        stack = np.stack([cv2.resize(m.astype(np.uint8), full, interpolation=cv2.INTER_NEAREST) > 0
-                          for m in stack])
-    return HudEvidence(HudTimeline(tuple(starts), stack, count), totals[0] / len(starts), totals[1] / len(starts),
-                       np.array(moving))
+    timeline = HudTimeline(tuple(starts), np.stack(_fill_still_windows(masks, moving, source)),
+                           (shape[0], shape[1]), full, tuple(indices))
+    return HudEvidence(timeline, totals[0] / len(starts), totals[1] / len(starts), np.array(moving))
 
 
 def _sizes(source: str | Path, size: tuple[int, int] | None) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -238,13 +213,11 @@ def _window_mask(agreement: np.ndarray, persistence: np.ndarray, gradient: np.nd
     raw = near_sharp & ((agreement >= min_agreement) | (persistence >= min_persistence))
     area = max(12, int(0.0002 * height * width))
     mask = clean_mask(raw, open_radius=0, close_radius=2, fill_holes=False, min_area=area)
-    # The scene pixels next to an overlay's edge also have an edge in every frame (the 3x3
-    # gradient straddles both, and the dilation adds one more): trim two pixels off the
-    # rim where the colour did not stay put.
+    # The scene pixel next to an overlay's edge also has an edge in every frame (the 3x3
+    # gradient straddles both): trim the rim where the colour did not stay put.
     steady = steady >= HOLE_STEADY
-    for _ in range(2):
-        rim = mask & ~(cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)
-        mask &= ~(rim & ~steady)
+    rim = mask & ~(cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)
+    mask &= ~(rim & ~steady)
     mask = _fill_steady_holes(mask, steady, int(HOLE_SMALL * height * width))
     mask |= _text_lines(mask, height)
     mask |= _flat_interiors(mask, steady, int(SMALL_ELEMENT * height * width))
@@ -306,11 +279,10 @@ def _fill_steady_holes(mask: np.ndarray, steady: np.ndarray, small: int) -> np.n
     return mask | fill[labels]
 
 
-def _fill_still_windows(masks: np.ndarray, moving: np.ndarray, source: str | Path) -> np.ndarray:
+def _fill_still_windows(masks: list[np.ndarray], moving: list[bool], source: str | Path) -> list[np.ndarray]:
     """Windows whose scene did not move take the mask of the nearest one that did."""
-    if not moving.any():
-        warn(f"{source}: the scene never moves; cannot tell a HUD from still scenery, so no HUD was detected")
-        return np.zeros_like(masks)
     good = np.flatnonzero(moving)
-    nearest = good[np.abs(np.arange(len(masks))[:, None] - good[None, :]).argmin(axis=1)]
-    return masks[nearest]
+    if len(good) == 0:
+        warn(f"{source}: the scene never moves; cannot tell a HUD from still scenery, so no HUD was detected")
+        return [np.zeros_like(m) for m in masks]  # packed zeros: an empty mask
+    return [masks[int(good[np.abs(good - i).argmin()])] for i in range(len(masks))]

@@ -149,3 +149,23 @@ def test_cli_hud_include_exclude_and_errors(chase, tmp_path, capsys):
     code = main(["masks", str(chase), "-o", str(tmp_path / "y"), "--color-key", "0-20", "--hud-include",
                  "1,1,4,4", "-q"])
     assert code == 2 and "add --hud" in capsys.readouterr().err
+
+
+def test_render_keep_hud_auto_keeps_each_frames_hud_only(chase, tmp_path):
+    import torch
+
+    from tests._fixtures_render import toy_model
+    from vidstyle.render import render
+
+    grey = toy_model("test_grey_hud", lambda x: torch.full_like(x[:, :3], 0.5))
+    out = tmp_path / "styled"
+    render(chase, grey, out, keep_hud="auto", hud_exclude=[",".join(map(str, ICON))], device="cpu")
+    source, styled = chase_clip(), [cv2.imread(str(out / f"{t:06d}.png"))[..., ::-1] for t in (5, COUNT - 5)]
+    for frame, t in zip(styled, (5, COUNT - 5)):
+        text = _drawn(TEXT)
+        assert np.abs(frame[text].astype(int) - source[t][text]).mean() < 8  # the timer came back (~70 if not)
+        for rect in (ICON, AVATAR):  # excluded, and never detected: stylized (grey)
+            assert np.abs(frame[_box(rect)].astype(int) - 128).mean() < 3
+    credit = _drawn(CREDIT)
+    assert np.abs(styled[0][credit].astype(int) - source[5][credit]).mean() < 8   # shown: kept
+    assert np.abs(styled[1][_box(CREDIT)].astype(int) - 128).mean() < 3          # gone: stylized

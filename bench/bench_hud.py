@@ -161,7 +161,8 @@ def main() -> None:
         print(f"\n{clip.name} ({truth.size[0]}x{truth.size[1]}, {truth.frames} frames)")
         for name, recall in result["recall"].items():
             print(f"  recall {name:<16} {recall:6.3f}  {'ok' if recall >= 0.5 else 'MISSED (< 0.5)'}")
-        print(f"  precision             {result['precision']:6.3f}  {'ok' if result['precision'] >= 0.95 else 'BELOW 0.95'}")
+        precision = result["precision"]
+        print(f"  precision             {precision:6.3f}  {'ok' if precision >= 0.95 else 'BELOW 0.95'}")
         print(f"  avatar covered        {result['avatar']:6.3f}  {'ok' if result['avatar'] <= 0.02 else 'ABOVE 0.02'}")
         print(f"  detection             {detect_wall:6.2f} s wall, {detect_cpu:.2f} s CPU")
         if not args.no_render:

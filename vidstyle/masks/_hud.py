@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 import cv2
 import numpy as np
@@ -62,8 +62,8 @@ class HudEvidence:
         return self.timeline.union()
 
 
-def detect_hud(source: str | Path, *, size: tuple[int, int] | None = None, include: Iterable[Rect] = (),
-               exclude: Iterable[Rect] = (), **options: float) -> np.ndarray:
+def detect_hud(source: str | Path, *, size: tuple[int, int] | None = None, include: Iterable[Rect | str] = (),
+               exclude: Iterable[Rect | str] = (), **options: float) -> np.ndarray:
     """Pixels that are HUD at any time of the clip: (H, W) bool, True = HUD.
 
     See :func:`detect_hud_timeline` for the per-frame masks and the options.
@@ -72,7 +72,7 @@ def detect_hud(source: str | Path, *, size: tuple[int, int] | None = None, inclu
 
 
 def detect_hud_timeline(source: str | Path, *, size: tuple[int, int] | None = None,
-                        include: Iterable[Rect] = (), exclude: Iterable[Rect] = (),
+                        include: Iterable[Rect | str] = (), exclude: Iterable[Rect | str] = (),
                         **options: float) -> HudTimeline:
     """Detect screen overlays (timer, minimap, gauges, icons, credits) frame by frame.
 

@@ -162,7 +162,7 @@ def hud_evidence(source: str | Path, *, size: tuple[int, int] | None = None, win
             if position % half == half - 1 and len(chunks) > 1:
                 close_window()
             bar.update(1)
-    if len(chunks) == 1 or count % half:  # a clip shorter than a window, or the last partial chunk
+    if len(chunks) == 1 or len(indices) % half:  # a clip shorter than a window, or a last partial chunk
         close_window()
     decide(len(recent) - 1)
     timeline = HudTimeline(tuple(starts), np.stack(_fill_still_windows(masks, moving, source)),

@@ -287,13 +287,13 @@ def test_render_options_are_a_dataclass_with_user_defaults():
 def test_keep_hud_auto_detects_the_hud_of_real_footage(tmp_path):
     import cv2
 
-    from vidstyle.masks import detect_hud
+    from vidstyle.masks import detect_hud_timeline
 
     sample = Path(__file__).resolve().parent.parent / "samples" / "hacienda_320x240.mp4"
     grey = toy_model("test_grey_auto", lambda x: torch.full_like(x[:, :3], 0.5))
     out = tmp_path / "auto.mp4"
     render(sample, grey, out, keep_hud="auto", end=0.25)
-    hud = detect_hud(sample, size=(320, 240)).astype(np.uint8)
+    hud = detect_hud_timeline(sample, size=(320, 240)).at(0).astype(np.uint8)  # the first frame's HUD
     assert 0.01 < hud.mean() < 0.3
     inside = cv2.erode(hud, np.ones((5, 5), np.uint8)).astype(bool)
     outside = ~cv2.dilate(hud, np.ones((9, 9), np.uint8)).astype(bool)

@@ -10,6 +10,7 @@ from ._options import add_common, add_encoder, add_size, count_arg, number_arg
 
 if TYPE_CHECKING:
     from ..flow import FlowCache
+    from ..masks import Rect
 
 
 def index_list(text: str) -> list[int]:
@@ -25,6 +26,17 @@ def keyframe_pair(text: str) -> tuple[str, str]:
         raise argparse.ArgumentTypeError(f"bad --from-keyframe {text!r}: expected FRAME=PAINTED.png")
     frame, painted = text.split("=", 1)
     return frame, painted
+
+
+def rect_arg(text: str) -> "Rect":
+    """``"x,y,w,h"`` -> :class:`vidstyle.masks.Rect` (argparse type)."""
+    from ..errors import UsageError
+    from ..masks import Rect
+
+    try:
+        return Rect.parse(text)
+    except UsageError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def propagate_arg(text: str) -> tuple[str, int]:
@@ -60,7 +72,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--from-keyframe", action="append", type=keyframe_pair, default=[], metavar="FRAME=PAINTED",
                    help="region the artist changed; FRAME is a frame index or the frame's PNG "
                    "(named by index); a painted PNG with alpha uses its alpha (repeatable)")
-    p.add_argument("--hud", action="store_true", help="static screen overlays (white = HUD)")
+    p.add_argument("--hud", action="store_true", help="screen overlays: timer, minimap, gauges, icons, credits "
+                   "(white = HUD; per frame, so elements that come and go are followed)")
+    p.add_argument("--hud-include", action="append", type=rect_arg, default=[], metavar="X,Y,W,H",
+                   help="with --hud: a rectangle always marked HUD, in output pixels (repeatable)")
+    p.add_argument("--hud-exclude", action="append", type=rect_arg, default=[], metavar="X,Y,W,H",
+                   help="with --hud: a rectangle never marked HUD, e.g. the player's kart (repeatable)")
     p.add_argument("--color-key", metavar="HSV", help="HSV box H1-H2[,S1-S2[,V1-V2]], hue in degrees, "
                    "saturation/value in percent, e.g. 90-150,40-100,20-100")
     p.add_argument("--motion", action="store_true", help="moving objects over a static camera")
@@ -152,6 +169,7 @@ def run_masks(args: argparse.Namespace) -> int:
     from ..progress import info
 
     job = MaskJob(source=args.input, output=args.output, keyframes=args.from_keyframe, hud=args.hud,
+                  hud_include=args.hud_include, hud_exclude=args.hud_exclude,
                   color_key=args.color_key, motion=args.motion, motion_threshold=args.motion_threshold,
                   propagate=args.propagate, combine=args.combine, invert=args.invert, erode=args.erode,
                   dilate=args.dilate, feather=args.feather, frames=args.frames, preview=args.preview,

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ._options import add_common, add_encoder, add_range, number_arg, size_arg
+from .mask_commands import rect_arg
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,7 +38,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_encoder(p, preset_default="veryfast for h264 on CPU, where the encoder shares the cores with the "
                 "model; medium for h265; p4 for NVENC")
     p.add_argument("--keep-hud", metavar="MASK|auto",
-                   help="composite the source's HUD back: a mask image (white = HUD) or 'auto' to detect it")
+                   help="composite the source's HUD back: a mask image (white = HUD) or 'auto' to detect it "
+                   "frame by frame")
+    p.add_argument("--hud-include", action="append", type=rect_arg, default=[], metavar="X,Y,W,H",
+                   help="with --keep-hud: a rectangle always kept from the source, in output pixels (repeatable)")
+    p.add_argument("--hud-exclude", action="append", type=rect_arg, default=[], metavar="X,Y,W,H",
+                   help="with --keep-hud: a rectangle never kept, e.g. the player's kart (repeatable)")
     p.add_argument("--stabilize", type=number_arg, default=0.0, metavar="S",
                    help="blend each frame with the flow-warped previous output, 0 (off) to <1 (default 0)")
     p.add_argument("--stabilize-flow", default="ultrafast", choices=["ultrafast", "fast", "medium"],
@@ -56,7 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "ray://host:10001, auto); none = a local Ray instance on this machine")
     p.add_argument("--ray-workers", type=int, metavar="N",
                    help="Ray actors for one input (default: one per GPU of the cluster, else one per CPU)")
-    p.add_argument("--chunk-seconds", type=float, metavar="S",
+    p.add_argument("--chunk-seconds", type=number_arg, metavar="S",
                    help="chunk length with --ray (default: about 4 chunks per worker, at most 60 s; snapped to "
                    "source keyframes)")
     p.add_argument("--warmup", type=int, metavar="N",
@@ -104,7 +110,8 @@ def run_render(args: argparse.Namespace) -> int:
         device=args.device, precision=args.precision,
         batch=args.batch, threads=args.threads, workers=args.workers, size=args.size,
         output_size=args.output_size, start=args.start, end=args.end, codec=args.codec, crf=args.crf,
-        preset=args.preset, audio=not args.no_audio, keep_hud=args.keep_hud, stabilize=args.stabilize,
+        preset=args.preset, audio=not args.no_audio, keep_hud=args.keep_hud,
+        hud_include=args.hud_include, hud_exclude=args.hud_exclude, stabilize=args.stabilize,
         stabilize_flow=args.stabilize_flow, temporal=not args.per_frame, guides=args.guides, cuts=cuts,
         compile=args.compile,
         hw_decode=not args.no_hw_decode, allow_hdr=args.allow_hdr, overwrite=args.overwrite)

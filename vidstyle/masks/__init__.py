@@ -3,7 +3,8 @@
 A mask is an (H, W) uint8 array (255 = use, white) or a bool array; mask folders
 hold 8-bit PNGs named by zero-based frame index (``000120.png``). Public API::
 
-    hud = detect_hud("clip.mp4")                         # (H, W) bool, True = HUD
+    hud = detect_hud("clip.mp4")                         # (H, W) bool, True = HUD at any time
+    per_frame = detect_hud_timeline("clip.mp4", exclude=["270,230,100,90"]).at(120)
     painted = mask_from_keyframe(frame_rgb, painted_rgba) # what the artist changed
     keyed = color_key_mask(rgb, "90-150,40-100,20-100")  # HSV box
     for index, mask in motion_masks("clip.mp4"): ...     # moving objects, static camera
@@ -12,7 +13,8 @@ hold 8-bit PNGs named by zero-based frame index (``000120.png``). Public API::
     write_mask("000040.png", mask); read_mask_folder("masks/")
 """
 
-from ._hud import HudEvidence, detect_hud, hud_evidence
+from ._hud import HudEvidence, detect_hud, detect_hud_timeline, hud_evidence
+from ._hud_timeline import HudTimeline, Rect
 from ._job import MaskJob, make_masks
 from ._keyframe import HsvRange, color_key_mask, mask_from_keyframe
 from ._motion import estimate_background, motion_masks
@@ -22,8 +24,9 @@ from ._preview import overlay_mask, write_mask_preview
 from ._propagate import propagate_mask, propagate_step
 
 __all__ = [
-    "HsvRange", "HudEvidence", "MaskJob", "MaskOp", "make_masks", "as_bool", "as_uint8", "clean_mask", "color_key_mask",
-    "combine_masks", "detect_hud", "dilate_mask", "erode_mask", "estimate_background", "feather_mask",
+    "HsvRange", "HudEvidence", "HudTimeline", "MaskJob", "MaskOp", "Rect", "make_masks", "as_bool", "as_uint8",
+    "clean_mask", "color_key_mask", "combine_masks", "detect_hud", "detect_hud_timeline", "dilate_mask",
+    "erode_mask", "estimate_background", "feather_mask",
     "hud_evidence", "mask_from_keyframe", "mask_iou", "mask_name", "motion_masks", "overlay_mask",
     "propagate_mask", "propagate_step", "read_mask", "read_mask_folder", "write_mask",
     "write_mask_preview",

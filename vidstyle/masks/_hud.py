@@ -1,143 +1,297 @@
-"""HUD detection: screen overlays that stay put while the scene moves under them."""
+"""HUD detection: overlays that keep sharp, unchanged edges while the scene moves under them.
+
+The clip is cut into windows (``window`` seconds). In each window where the scene
+moves, a pixel is an overlay candidate when its window median has a clear edge
+nearby and either its colour stays at that median (opaque HUD) or its edge is
+there in nearly every frame (translucent HUD, whose colour follows the scene).
+Candidates are closed, small holes filled, specks dropped, and a region is kept
+only when it reaches the screen margin: a chase camera's own kart and driver stay
+put on screen just like a HUD, but in the middle of it (see docs/masks-and-guides.md
+for the measurements behind every threshold). Each window has its own mask, so
+elements that appear for a few seconds (a music credit) or move now and then
+(position icons) are followed.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Iterable
 
 import cv2
 import numpy as np
 from scipy import ndimage
 
-from ..flow import DisFlow, FlowPreset
+from ..io import probe
 from ..progress import progress, warn
 from ._clip import clip_frames, clip_length
+from ._hud_timeline import HudTimeline, Rect
 from ._ops import clean_mask
+
+ANALYSIS_WIDTH = 640  # wider clips are analysed downscaled: text and icons stay several pixels wide
+# A hole is filled when HOLE_FILL_FRACTION of its pixels stayed within half the colour tolerance
+# in HOLE_STEADY of the frames. Measured on the Hacienda clip (1 s window): flat icon interiors
+# 0.87-1.0 of the frames, the road seen through the gauge and the minimap's loop 0.36-0.48.
+HOLE_STEADY = 0.75
+HOLE_FILL_FRACTION = 0.6
+TEXT_HEIGHT = 0.05  # a text line's glyphs: timer 4 %, credit lines 3 % of the frame's height
+TEXT_GAP = 0.02  # widest gap between glyphs closed, of the frame's height
+SMALL_ELEMENT = 0.005  # bounding box, of the frame: icons 0.2-0.4 %, the music note 0.5 %
+HOLE_SMALL = 0.001  # of the frame: a gauge's segment is 0.05-0.08 %, a minimap's small loop 0.28 %
 
 
 @dataclass(frozen=True)
 class HudEvidence:
     """What :func:`detect_hud` measured, for reports and tuning.
 
-    ``still_score`` and ``steady_score`` are (H, W) float32 fractions in [0, 1]:
-    of the sampled pairs where the scene moved, how often the pixel kept its colour
-    (and did not move or is textured); and of the sampled frames, how often the
-    pixel matched its long-term median colour.
+    ``agreement`` and ``edge_persistence`` are (H, W) float32 fractions at the analysis
+    size, averaged over the windows: of a window's sampled frames, how many were within
+    ``color_tolerance`` of the window's median colour; and how many had an edge (luma
+    gradient >= ``edge_threshold``) at the pixel. ``moving`` says per window whether
+    the scene moved.
     """
 
-    mask: np.ndarray
-    still_score: np.ndarray
-    steady_score: np.ndarray
-    moving_pairs: int
-    sampled_pairs: int
+    timeline: HudTimeline
+    agreement: np.ndarray
+    edge_persistence: np.ndarray
+    moving: np.ndarray
+
+    @property
+    def mask(self) -> np.ndarray:
+        """(H, W) bool: HUD at any time."""
+        return self.timeline.union()
 
 
-def detect_hud(source: str | Path, *, size: tuple[int, int] | None = None, samples: int = 40,
-               color_tolerance: float = 10.0, flow_tolerance: float = 0.5,
-               min_scene_motion: float = 1.0, min_score: float = 0.7, min_steady: float = 0.3,
-               min_area: int | None = None, preset: FlowPreset | str = FlowPreset.FAST) -> np.ndarray:
-    """Detect static screen overlays (timer, minimap, gauges) of a clip.
+def detect_hud(source: str | Path, *, size: tuple[int, int] | None = None, include: Iterable[Rect | str] = (),
+               exclude: Iterable[Rect | str] = (), **options: float) -> np.ndarray:
+    """Pixels that are HUD at any time of the clip: (H, W) bool, True = HUD.
 
-    A pixel is HUD when, over pairs of consecutive frames in which the scene moves
-    (median flow at least ``min_scene_motion`` px), it keeps its colour and either
-    has no flow of its own or is textured (a textured scene pixel could not stay
-    unchanged while moving), and when over the whole clip it stays at its median
-    colour. Enclosed holes up to 5% of the frame (flat HUD interiors, changing
-    digits) are filled. A chase camera's own car also stays put on screen and may
-    be partly detected.
+    See :func:`detect_hud_timeline` for the per-frame masks and the options.
+    """
+    return detect_hud_timeline(source, size=size, include=include, exclude=exclude, **options).union()
+
+
+def detect_hud_timeline(source: str | Path, *, size: tuple[int, int] | None = None,
+                        include: Iterable[Rect | str] = (), exclude: Iterable[Rect | str] = (),
+                        **options: float) -> HudTimeline:
+    """Detect screen overlays (timer, minimap, gauges, icons, credits) frame by frame.
 
     Args:
         source: video file or image folder.
-        size: (width, height) to analyse at; the mask has this size.
-        samples: frame pairs analysed, spread evenly over the clip.
-        color_tolerance: largest per-channel change (0-255) counted as "same colour".
-        flow_tolerance: largest flow (px) counted as "not moving".
-        min_score: fraction of the moving pairs in which a HUD pixel must look still.
-        min_steady: fraction of the sampled frames in which a HUD pixel must be near its
-            median colour (low, because translucent HUD parts take colour from the scene).
-        min_area: smallest HUD region in pixels (default 0.05% of the frame).
+        size: (width, height) of the masks (default: the source's).
+        include: rectangles (at ``size``) always marked HUD.
+        exclude: rectangles never marked HUD (applied after ``include``).
+        options: thresholds of :func:`hud_evidence` (``window``, ``color_tolerance``, ...).
 
     Returns:
-        (H, W) bool mask, True = HUD. Empty (with a warning) when the scene never
-        moves, since a still scene cannot be told from an overlay.
+        A :class:`HudTimeline`. Windows whose scene does not move take the mask of the
+        nearest window that moves; a clip that never moves gives empty masks and a warning.
     """
-    return hud_evidence(source, size=size, samples=samples, color_tolerance=color_tolerance,
-                        flow_tolerance=flow_tolerance, min_scene_motion=min_scene_motion,
-                        min_score=min_score, min_steady=min_steady, min_area=min_area, preset=preset).mask
+    timeline = hud_evidence(source, size=size, **options).timeline
+    return timeline.with_rects(include=include, exclude=exclude)
 
 
-def hud_evidence(source: str | Path, *, size: tuple[int, int] | None = None, samples: int = 40,
-                 color_tolerance: float = 10.0, flow_tolerance: float = 0.5,
-                 min_scene_motion: float = 1.0, min_score: float = 0.7, min_steady: float = 0.3,
-                 min_area: int | None = None, preset: FlowPreset | str = FlowPreset.FAST) -> HudEvidence:
-    """:func:`detect_hud` with the per-pixel scores it decided from."""
+def hud_evidence(source: str | Path, *, size: tuple[int, int] | None = None, window: float = 1.0,
+                 samples: int = 10, color_tolerance: float = 14.0, edge_threshold: float = 16.0,
+                 min_agreement: float = 0.8, min_persistence: float = 0.95, min_scene_motion: float = 3.0,
+                 margin: float = 0.1) -> HudEvidence:
+    """:func:`detect_hud_timeline` with the per-window scores it decided from.
+
+    Args:
+        window: seconds per window (a HUD element must stay put this long to be found).
+        samples: frames sampled per window.
+        color_tolerance: largest per-channel change (0-255) from the window median that
+            counts as "unchanged".
+        edge_threshold: luma gradient (0-255 per px) that counts as an edge.
+        min_agreement: fraction of sampled frames at the median colour (opaque HUD).
+        min_persistence: fraction of sampled frames with the edge (translucent HUD).
+        min_scene_motion: mean luma change (0-255) between sampled frames below which
+            a window's scene counts as still (no evidence).
+        margin: a region is kept only when it reaches this fraction of the frame's width
+            or height from an edge.
+    """
     count = clip_length(source)
     if count < 2:
-        raise_short(source)
-    starts = set(np.unique(np.linspace(0, count - 2, min(samples, count - 1)).round().astype(int)).tolist())
-    dis = DisFlow(preset)
-    still = None
-    moving = 0
-    kept: list[np.ndarray] = []
-    previous = None
+        from ..errors import InputError
+
+        raise InputError("needs at least 2 frames to tell moving scenery from a static overlay", source)
+    fps = probe(source).nominal_fps or 20.0
+    half = max(1, int(round(window * fps / 2)))  # windows overlap by half: chunks of half a window
+    step = max(1, half // max(1, samples // 2))
+    full, work = _sizes(source, size)
+    starts: list[int] = []
+    indices: list[int] = []
+    masks: list[np.ndarray] = []
+    shape: list[int] = []
+    moving: list[bool] = []
+    recent: list[tuple[np.ndarray, ...]] = []  # the scores of the last three windows
+    totals = [0.0, 0.0]
+    chunks: list[list[np.ndarray]] = [[]]
+
+    def decide(index: int) -> None:
+        # Translucent parts: the edge must persist in the neighbouring windows too (scenery
+        # edges that stay put while the kart drives straight last about a second).
+        agreement, persistence, gradient, steady = recent[index]
+        for other in recent[max(0, index - 1):index + 2]:
+            persistence = np.minimum(persistence, other[1])
+        mask = _window_mask(agreement, persistence, gradient, steady, min_agreement=min_agreement,
+                            min_persistence=min_persistence, edge_threshold=edge_threshold, margin=margin)
+        shape[:] = mask.shape
+        masks.append(np.packbits(mask, axis=None))  # 1 bit a pixel: long clips have many windows
+
+    def close_window() -> None:
+        # A window is two chunks; it serves the frames nearer its centre than any other's.
+        starts.append(0 if not starts else (len(starts) * half + half // 2))
+        *scores, motion = _window_scores(chunks[-2] + chunks[-1] if len(chunks) > 1 else chunks[-1],
+                                         color_tolerance, edge_threshold)
+        moving.append(motion >= min_scene_motion)
+        totals[0] += scores[0]
+        totals[1] += scores[1]
+        recent.append(tuple(scores))
+        del recent[:-3]
+        if len(recent) > 1:
+            decide(len(recent) - 2)
+
     with progress(count, "hud") as bar:
-        for position, frame in enumerate(clip_frames(source, size=size)):
-            rgb = frame.rgb
-            if position in starts:
-                kept.append(rgb)
-            if previous is not None:
-                flow = dis(previous, rgb)
-                magnitude = np.linalg.norm(flow, axis=2)
-                if float(np.median(magnitude)) >= min_scene_motion:
-                    moving += 1
-                    same_colour = np.abs(rgb.astype(np.int16) - previous.astype(np.int16)).max(axis=2) \
-                        <= color_tolerance
-                    evidence = same_colour & ((magnitude <= flow_tolerance) | _textured(previous))
-                    still = evidence.astype(np.float32) if still is None else still + evidence
-            previous = rgb if position in starts else None
+        for position, frame in enumerate(clip_frames(source, size=work)):
+            indices.append(frame.index)
+            if position % half == 0 and chunks[-1]:
+                chunks = chunks[-1:] + [[]]
+            if (position % half) % step == 0:
+                chunks[-1].append(frame.rgb)
+            if position % half == half - 1 and len(chunks) > 1:
+                close_window()
             bar.update(1)
-    height, width = kept[0].shape[:2]
-    steady = _steady_score(kept, color_tolerance)
-    if moving == 0 or still is None:
-        warn(f"{source}: the scene never moves in the sampled frames; cannot tell a HUD from still "
-             "scenery, so no HUD was detected")
-        empty = np.zeros((height, width), dtype=bool)
-        return HudEvidence(empty, np.zeros_like(steady), steady, 0, len(starts))
-    still /= moving
-    raw = (still >= min_score) & (steady >= min_steady)
-    area = max(16, int(0.0005 * height * width)) if min_area is None else min_area
-    mask = clean_mask(raw, open_radius=1, close_radius=3, fill_holes=False, min_area=area)
-    mask = _fill_small_holes(mask, int(0.05 * height * width))
-    return HudEvidence(mask, still, steady, moving, len(starts))
+    if len(chunks) == 1 or len(indices) % half:  # a clip shorter than a window, or a last partial chunk
+        close_window()
+    decide(len(recent) - 1)
+    timeline = HudTimeline(tuple(starts), np.stack(_fill_still_windows(masks, moving, source)),
+                           (shape[0], shape[1]), full, tuple(indices))
+    return HudEvidence(timeline, totals[0] / len(starts), totals[1] / len(starts), np.array(moving))
 
 
-def _fill_small_holes(mask: np.ndarray, max_area: int) -> np.ndarray:
-    """Fill enclosed background regions up to ``max_area`` pixels (not a minimap's loop)."""
-    holes = ndimage.binary_fill_holes(mask) & ~mask
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(holes.astype(np.uint8), connectivity=4)
-    small = np.zeros(count, dtype=bool)
-    small[1:] = stats[1:, cv2.CC_STAT_AREA] <= max_area
-    return mask | small[labels]
+def _sizes(source: str | Path, size: tuple[int, int] | None) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(mask size, analysis size): clips wider than ANALYSIS_WIDTH are analysed downscaled."""
+    info = probe(source)
+    full = tuple(size) if size is not None else (info.width, info.height)
+    if full[0] <= ANALYSIS_WIDTH:
+        return full, full  # type: ignore[return-value]
+    scale = ANALYSIS_WIDTH / full[0]
+    return full, (ANALYSIS_WIDTH, max(2, int(round(full[1] * scale / 2)) * 2))  # type: ignore[return-value]
 
 
-def _textured(rgb: np.ndarray, threshold: float = 12.0) -> np.ndarray:
-    """Pixels near a clear edge (Sobel magnitude of luma over ``threshold``)."""
+def _luma_gradient(rgb: np.ndarray) -> np.ndarray:
+    """Sobel gradient magnitude of the luma, in levels per pixel."""
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
     gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3) / 4.0
     gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3) / 4.0
-    edges = (np.hypot(gx, gy) >= threshold).astype(np.uint8)
-    return cv2.dilate(edges, np.ones((3, 3), np.uint8)) > 0
+    return cv2.magnitude(gx, gy)
 
 
-def _steady_score(frames: list[np.ndarray], tolerance: float) -> np.ndarray:
-    """Fraction of frames in which each pixel is within ``tolerance`` of its median colour."""
-    stack = np.stack(frames).astype(np.int16)  # (N, H, W, 3), N <= samples
-    median = np.median(stack, axis=0).astype(np.int16)
-    near = np.abs(stack - median).max(axis=3) <= 2 * tolerance
-    return near.mean(axis=0).astype(np.float32)
+def _window_scores(frames: list[np.ndarray], tolerance: float, edge: float) -> tuple[Any, ...]:
+    """(agreement, edge persistence, median's gradient, agreement at half the tolerance,
+    scene motion) of one window. Per-frame work is done with OpenCV (numpy reductions over
+    the colour axis cost 4x as much)."""
+    median = np.median(np.stack(frames), axis=0).astype(np.uint8)
+    height, width = median.shape[:2]
+    agree = np.zeros((height, width), np.uint16)
+    steady = np.zeros((height, width), np.uint16)
+    edges = np.zeros((height, width), np.uint16)
+    motion, previous = 0.0, None
+    for rgb in frames:
+        change = cv2.absdiff(rgb, median)
+        worst = cv2.max(cv2.max(change[..., 0], change[..., 1]), change[..., 2])
+        agree += worst <= tolerance
+        steady += worst <= tolerance / 2
+        edges += _luma_gradient(rgb) >= edge
+        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        if previous is not None:
+            motion += cv2.mean(cv2.absdiff(gray, previous))[0] / (len(frames) - 1)
+        previous = gray
+    count = np.float32(len(frames))
+    return agree / count, edges / count, _luma_gradient(median), steady / count, motion
 
 
-def raise_short(source: str | Path) -> None:
-    from ..errors import InputError
+def _window_mask(agreement: np.ndarray, persistence: np.ndarray, gradient: np.ndarray, steady: np.ndarray, *,
+                 min_agreement: float, min_persistence: float, edge_threshold: float, margin: float) -> np.ndarray:
+    """One window's HUD: sharp median edges that kept their colour or persisted, closed,
+    trimmed, steady holes filled, specks and regions away from the screen margins dropped."""
+    height, width = agreement.shape
+    sharp = gradient >= edge_threshold
+    near_sharp = cv2.dilate(sharp.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    raw = near_sharp & ((agreement >= min_agreement) | (persistence >= min_persistence))
+    area = max(12, int(0.0002 * height * width))
+    mask = clean_mask(raw, open_radius=0, close_radius=2, fill_holes=False, min_area=area)
+    # The scene pixel next to an overlay's edge also has an edge in every frame (the 3x3
+    # gradient straddles both): trim the rim where the colour did not stay put.
+    steady = steady >= HOLE_STEADY
+    rim = mask & ~(cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)
+    mask &= ~(rim & ~steady)
+    mask = _fill_steady_holes(mask, steady, int(HOLE_SMALL * height * width))
+    mask |= _text_lines(mask, height)
+    mask |= _flat_interiors(mask, steady, int(SMALL_ELEMENT * height * width))
+    return _at_margins(mask, margin)
 
-    raise InputError("needs at least 2 frames to tell moving scenery from a static overlay", source)
+
+def _flat_interiors(mask: np.ndarray, steady: np.ndarray, largest: int) -> np.ndarray:
+    """Steady pixels inside the bounding box of each small region: flat-coloured parts of
+    icons whose outline does not close (a music note), which have no edge of their own."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    out = np.zeros_like(mask)
+    for x, y, w, h, _ in stats[1:][stats[1:, cv2.CC_STAT_WIDTH] * stats[1:, cv2.CC_STAT_HEIGHT] <= largest]:
+        out[y:y + h, x:x + w] |= steady[y:y + h, x:x + w]
+    return out
+
+
+def _text_lines(mask: np.ndarray, height: int) -> np.ndarray:
+    """Boxes of text lines: regions no taller than TEXT_HEIGHT of the frame, closed along
+    the line (the gaps between glyphs); a result at least twice as wide as tall is a line
+    of text and is marked as its bounding box (glyph tops and gaps included)."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    low = np.zeros(count, dtype=bool)
+    low[1:] = stats[1:, cv2.CC_STAT_HEIGHT] <= TEXT_HEIGHT * height
+    glyphs = low[labels].astype(np.uint8)
+    gap = max(3, int(round(TEXT_GAP * height)))
+    joined = cv2.morphologyEx(glyphs, cv2.MORPH_CLOSE, np.ones((1, gap), np.uint8))
+    joined = cv2.morphologyEx(joined, cv2.MORPH_CLOSE, np.ones((3, 1), np.uint8))
+    out = ndimage.binary_fill_holes(joined)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    for x, y, w, h, _ in stats[1:]:
+        if w >= 2 * h and h <= TEXT_HEIGHT * height:
+            out[y:y + h, x:x + w] = True
+    return out
+
+
+def _at_margins(mask: np.ndarray, margin: float) -> np.ndarray:
+    """Drop regions with no pixel within ``margin`` of the frame's width/height from an edge."""
+    height, width = mask.shape
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    mx, my = margin * width, margin * height
+    x0, y0 = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    x1, y1 = x0 + stats[:, cv2.CC_STAT_WIDTH], y0 + stats[:, cv2.CC_STAT_HEIGHT]
+    keep = (x0 < mx) | (y0 < my) | (x1 > width - mx) | (y1 > height - my)
+    keep[0] = False
+    return keep[labels]
+
+
+def _fill_steady_holes(mask: np.ndarray, steady: np.ndarray, small: int) -> np.ndarray:
+    """Fill enclosed regions up to ``small`` pixels (translucent gauge segments) or that
+    kept their colour (flat icon interiors), not larger ones the moving scene shows
+    through (a gauge's centre, a minimap's loops)."""
+    holes = ndimage.binary_fill_holes(mask) & ~mask
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(holes.astype(np.uint8), connectivity=4)
+    if count <= 1:
+        return mask
+    fraction = np.asarray(ndimage.mean(steady, labels, np.arange(count)))
+    fill = (fraction >= HOLE_FILL_FRACTION) | (stats[:, cv2.CC_STAT_AREA] <= small)
+    fill[0] = False
+    return mask | fill[labels]
+
+
+def _fill_still_windows(masks: list[np.ndarray], moving: list[bool], source: str | Path) -> list[np.ndarray]:
+    """Windows whose scene did not move take the mask of the nearest one that did."""
+    good = np.flatnonzero(moving)
+    if len(good) == 0:
+        warn(f"{source}: the scene never moves; cannot tell a HUD from still scenery, so no HUD was detected")
+        return [np.zeros_like(m) for m in masks]  # packed zeros: an empty mask
+    return [masks[int(good[np.abs(good - i).argmin()])] for i in range(len(masks))]

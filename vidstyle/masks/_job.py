@@ -12,7 +12,8 @@ from ..errors import InputError, UsageError
 from ..io import atomic_output, check_output, probe, read_image_rgb
 from ..progress import progress
 from ._clip import clip_frames, clip_indices
-from ._hud import detect_hud
+from ._hud import detect_hud_timeline
+from ._hud_timeline import HudTimeline, Rect
 from ._keyframe import HsvRange, color_key_mask, mask_from_keyframe
 from ._motion import motion_masks
 from ._ops import (MaskOp, as_bool, combine_masks, dilate_mask, erode_mask, feather_mask, mask_name,
@@ -29,6 +30,8 @@ class MaskJob:
     output: str | Path
     keyframes: list[tuple[str, str]] = field(default_factory=list)  # (frame index or PNG, painted PNG)
     hud: bool = False
+    hud_include: list[str | Rect] = field(default_factory=list)  # "x,y,w,h": always HUD
+    hud_exclude: list[str | Rect] = field(default_factory=list)  # never HUD
     color_key: str | None = None
     motion: bool = False
     motion_threshold: int = 30
@@ -106,10 +109,15 @@ def make_masks(job: MaskJob) -> int:
     for name in ("erode", "dilate", "feather"):
         if not 0 <= getattr(job, name) < float("inf"):
             raise UsageError(f"--{name} must be 0 or more pixels (got {getattr(job, name)})")
+    if (job.hud_include or job.hud_exclude) and not job.hud:
+        raise UsageError("--hud-include and --hud-exclude adjust --hud: add --hud")
+    include, exclude = [Rect.parse(r) for r in job.hud_include], [Rect.parse(r) for r in job.hud_exclude]
     output = check_output(job.output, [job.source], job.overwrite)
     preview = check_output(job.preview, [job.source], job.overwrite) if job.preview else None
     info = probe(job.source)
     size = job.size or (info.width, info.height)
+    for rect in include + exclude:
+        rect.check_inside(size, "--hud-include" if rect in include else "--hud-exclude")
     indices = clip_indices(job.source)
     wanted = job.frames or (sorted({int(r) if r.isdigit() else int(Path(r).stem) for r, _ in job.keyframes})
                             if job.keyframes else indices)
@@ -127,11 +135,11 @@ def make_masks(job: MaskJob) -> int:
         propagated_inputs.append((mask, key))
     with tempfile.TemporaryDirectory(prefix="vidstyle-masks-") as scratch:
         folders: list[Path] = []
-        static: list[np.ndarray] = []
+        hud: HudTimeline | None = None
         if keyed:
             folders.append(_store(Path(scratch) / "keyframes", keyed.items()))
         if job.hud:
-            static.append(detect_hud(job.source, size=job.size))
+            hud = detect_hud_timeline(job.source, size=size, include=include, exclude=exclude)
         if job.motion:
             folders.append(_store(Path(scratch) / "motion", motion_masks(
                 job.source, size=job.size, threshold=job.motion_threshold)))
@@ -149,7 +157,7 @@ def make_masks(job: MaskJob) -> int:
             for index, rgb in pairs:
                 if index not in wanted_set:
                     continue
-                parts = [m for m in static]
+                parts = [] if hud is None else [hud.for_index(index)]
                 if rgb is not None:
                     parts.append(color_key_mask(rgb, hsv))
                 for folder in folders:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
 
 import cv2
 import numpy as np
 import torch
 
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    from ..masks import HudTimeline, Rect
 
 AUTO = "auto"
 
@@ -26,30 +30,72 @@ def load_hud_mask(path: str | Path, size: tuple[int, int]) -> np.ndarray:
     return mask.astype(np.float32) / 255.0
 
 
-def detect_hud_mask(source: Path, size: tuple[int, int]) -> np.ndarray:
-    """The HUD of ``source`` found by :func:`vidstyle.masks.detect_hud` (static
-    overlays over moving scenery), as a float mask at ``size``."""
-    from ..masks import detect_hud
+def detect_hud_mask(source: Path, size: tuple[int, int], *, include: Sequence["Rect | str"] = (),
+                    exclude: Sequence["Rect | str"] = ()) -> "HudTimeline":
+    """The HUD of ``source`` frame by frame, found by :func:`vidstyle.masks.detect_hud_timeline`
+    (overlays that keep sharp, unchanged edges over moving scenery), at ``size``."""
+    from ..masks import detect_hud_timeline
     from ..progress import info, warn
 
     info(f"detecting the HUD of {source.name} (--keep-hud auto) ...")
-    mask = np.asarray(detect_hud(source, size=tuple(size)), dtype=np.float32)
-    if mask.shape[::-1] != tuple(size):
-        mask = cv2.resize(mask, tuple(size), interpolation=cv2.INTER_AREA)
-    if not mask.any():
+    timeline = detect_hud_timeline(source, size=tuple(size), include=include, exclude=exclude)
+    union = timeline.union()
+    if not union.any():
         warn(f"{source}: no HUD found; --keep-hud auto keeps nothing (give a mask image instead)")
     else:
-        info(f"HUD covers {mask.mean():.1%} of the frame")
+        info(f"HUD covers up to {union.mean():.1%} of the frame")
+    return timeline
+
+
+def resolve_hud_mask(spec: str | Path | None, source: Path, size: tuple[int, int], *,
+                     include: Sequence["Rect | str"] = (),
+                     exclude: Sequence["Rect | str"] = ()) -> "np.ndarray | HudTimeline | None":
+    """``--keep-hud`` value -> a float mask at ``size``, or per-frame masks for ``auto``
+    (None when not asked for). ``include``/``exclude`` rectangles adjust either."""
+    if spec is None:
+        if include or exclude:
+            from ..errors import UsageError
+
+            raise UsageError("--hud-include and --hud-exclude adjust --keep-hud: add --keep-hud auto or a mask")
+        return None
+    if str(spec).lower() == AUTO:
+        return detect_hud_mask(source, size, include=include, exclude=exclude)
+    from ..masks import Rect
+
+    mask = load_hud_mask(spec, size)
+    for text, value in [(r, 1.0) for r in include] + [(r, 0.0) for r in exclude]:
+        rect = Rect.parse(text)
+        rect.check_inside(size, "--hud-include" if value else "--hud-exclude")
+        mask[rect.y:rect.y + rect.h, rect.x:rect.x + rect.w] = value
     return mask
 
 
-def resolve_hud_mask(spec: str | Path | None, source: Path, size: tuple[int, int]) -> np.ndarray | None:
-    """``--keep-hud`` value -> mask at ``size`` (None when not asked for)."""
-    if spec is None:
-        return None
-    if str(spec).lower() == AUTO:
-        return detect_hud_mask(source, size)
-    return load_hud_mask(spec, size)
+class HudMasks:
+    """The ``--keep-hud`` masks a renderer composites with: one fixed mask, or a
+    :class:`~vidstyle.masks.HudTimeline`'s per-frame masks (each window's uploaded once)."""
+
+    def __init__(self, hud: "np.ndarray | HudTimeline", device: torch.device) -> None:
+        self.device = device
+        self.timeline = None if isinstance(hud, np.ndarray) else hud
+        self.fixed = None
+        if self.timeline is None:
+            self.fixed = torch.from_numpy(np.ascontiguousarray(hud, dtype=np.float32))[None, None].to(device)
+        self._window = -1
+        self._tensor: torch.Tensor | None = None
+
+    def for_frames(self, indices: Sequence[int]) -> torch.Tensor:
+        """(1 or B, 1, H, W) float mask for the frames ``indices`` (in order)."""
+        if self.timeline is None:
+            return self.fixed  # type: ignore[return-value]
+        return torch.cat([self._mask(index) for index in indices], dim=0)
+
+    def _mask(self, index: int) -> torch.Tensor:
+        window = self.timeline.window_of_index(index)  # type: ignore[union-attr]
+        if window != self._window or self._tensor is None:  # frames come in order: windows change rarely
+            mask = self.timeline.window_mask(window).astype(np.float32)  # type: ignore[union-attr]
+            self._tensor = torch.from_numpy(mask)[None, None].to(self.device)
+            self._window = window
+        return self._tensor
 
 
 def composite_hud(stylized: torch.Tensor, source: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

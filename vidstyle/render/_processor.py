@@ -14,6 +14,7 @@ it (half the download, no swscale), RGB otherwise.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -22,11 +23,14 @@ import torch.nn.functional as F
 from ..flow import Motion
 from ..models import Stylizer, TemporalFusion
 from ._fusion import FusionRunner
-from ._hud import composite_hud
+from ._hud import HudMasks, composite_hud
 from ._model import ModelRunner, Numerics
 from ._runtime import RuntimePlan
 from ._stabilize import Stabilizer
 from ._yuv import rgb_to_yuv420
+
+if TYPE_CHECKING:
+    from ..masks import HudTimeline
 
 
 @dataclass
@@ -82,7 +86,8 @@ class FrameProcessor:
     """Callable model stage for :class:`~vidstyle.render._pipeline.Pipeline`."""
 
     def __init__(self, model: Stylizer, plan: RuntimePlan, *, work_size: tuple[int, int],
-                 out_size: tuple[int, int], hud_mask: np.ndarray | None = None, stabilize: float = 0.0,
+                 out_size: tuple[int, int], hud_mask: "np.ndarray | HudTimeline | None" = None,
+                 stabilize: float = 0.0,
                  yuv_output: bool = False, compile_model: bool = False, ring_size: int = 4,
                  temporal: bool = True) -> None:
         self.plan = plan
@@ -92,10 +97,7 @@ class FrameProcessor:
         self.yuv_output = yuv_output
         self.runner = ModelRunner(model, plan, compile_model=compile_model)
         self.memory_format = self.runner.memory_format
-        self.hud = None
-        if hud_mask is not None:
-            self.hud = torch.from_numpy(np.ascontiguousarray(hud_mask, dtype=np.float32))[None, None]
-            self.hud = self.hud.to(self.device)
+        self.hud = None if hud_mask is None else HudMasks(hud_mask, self.device)
         self.stabilizer = Stabilizer(stabilize) if stabilize > 0 else None
         self.fusion: TemporalFusion | None = model.fusion if temporal else None  # the stage, if it runs
         self._fusion_runner: FusionRunner | None = None
@@ -178,7 +180,7 @@ class FrameProcessor:
             styled = torch.cat([self.stabilizer(styled[i:i + 1], frame.motion)
                                 for i, frame in enumerate(batch)], dim=0)
         if self.hud is not None:
-            styled = composite_hud(styled, generated.source, self.hud)
+            styled = composite_hud(styled, generated.source, self.hud.for_frames([f.index for f in batch]))
         if self.yuv_output:
             pixels = rgb_to_yuv420(styled)
         else:

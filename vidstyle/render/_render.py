@@ -63,6 +63,8 @@ class RenderOptions:
     preset: str | None = None
     audio: bool = True
     keep_hud: str | Path | None = None
+    hud_include: Sequence[str] = ()  # "x,y,w,h" rectangles always kept from the source (with keep_hud)
+    hud_exclude: Sequence[str] = ()  # never kept (the player's kart, if auto detection took it)
     stabilize: float = 0.0
     stabilize_flow: FlowPreset | str = FlowPreset.ULTRAFAST
     temporal: bool = True
@@ -159,7 +161,8 @@ def render(source: str | Path, model: Stylizer | str | Path, output: str | Path,
     out_size = options.output_size or (source_info.width, source_info.height)
     work_size = working_size(stylizer, (source_info.width, source_info.height), options.size)
     guides = _guide_source(stylizer, options.guides, source, work_size)
-    hud_mask = resolve_hud_mask(options.keep_hud, source, out_size)
+    hud_mask = resolve_hud_mask(options.keep_hud, source, out_size, include=options.hud_include,
+                                exclude=options.hud_exclude)
     hwaccel = None
     if plan.is_cuda and options.hw_decode and source_info.kind is SourceKind.VIDEO:
         hwaccel = nvdec_hwaccel(source)

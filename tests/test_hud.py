@@ -1,0 +1,171 @@
+"""HUD detection on a generated chase-camera clip: overlays found, the player's avatar not."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from tests._fixtures_masks import texture, write_folder
+from vidstyle.cli import main
+from vidstyle.errors import UsageError
+from vidstyle.masks import HudTimeline, Rect, detect_hud_timeline, read_mask
+
+pytestmark = pytest.mark.usefixtures("quiet")
+
+W, H, COUNT, SHOWN = 256, 192, 60, 30  # 2 s at the image-folder rate (30 fps); the credit for 1 s
+TEXT, ICON, CREDIT, AVATAR = (6, 4, 90, 20), (214, 6, 34, 34), (70, 160, 120, 22), (100, 78, 56, 48)
+
+
+def _put_text(rgb: np.ndarray, text: str, box: tuple[int, int, int, int], scale: float) -> None:
+    x, y, w, h = box
+    cv2.putText(rgb, text, (x + 2, y + h - 5), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 4, cv2.LINE_AA)
+    cv2.putText(rgb, text, (x + 2, y + h - 5), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA)
+
+
+def chase_clip(overlays: bool = True) -> list[np.ndarray]:
+    """A textured world scrolling under a timer, an icon and a credit shown for the first
+    SHOWN frames, with a centred 'kart' that stays put but changes shading and jitters."""
+    rng = np.random.default_rng(3)
+    world = texture(H + 200, W + 400, seed=5, blur=1.5)
+    avatar = np.zeros((AVATAR[3], AVATAR[2], 3), np.uint8)
+    cv2.rectangle(avatar, (4, 20), (51, 43), (200, 30, 30), -1)          # body
+    cv2.rectangle(avatar, (4, 20), (51, 43), (20, 20, 20), 2)
+    cv2.circle(avatar, (28, 12), 9, (30, 30, 30), -1)                      # driver's helmet
+    cv2.circle(avatar, (28, 12), 9, (230, 230, 230), 1)
+    frames = []
+    for t in range(COUNT):
+        x0, y0 = 5 + 6 * t, 40 + int(round(30 * np.sin(t / 7)))
+        rgb = world[y0:y0 + H, x0:x0 + W].copy()
+        shade = 0.75 + 0.25 * np.sin(t / 4)                               # lighting along the track
+        dx, dy = rng.integers(-1, 2, size=2)                                # bumps: a pixel each way
+        x, y, w, h = AVATAR
+        patch = (avatar.astype(np.float32) * shade).astype(np.uint8)
+        region = rgb[y + 4 + dy:y + 4 + dy + h - 8, x + 4 + dx:x + 4 + dx + w - 8]
+        inside = patch[4:-4, 4:-4].any(axis=2)
+        region[inside] = patch[4:-4, 4:-4][inside]
+        if not overlays:
+            frames.append(rgb)
+            continue
+        _put_text(rgb, "01:23.45", TEXT, 0.6)
+        cx, cy = ICON[0] + ICON[2] // 2, ICON[1] + ICON[3] // 2
+        cv2.circle(rgb, (cx, cy), 15, (20, 20, 20), -1)
+        cv2.circle(rgb, (cx, cy), 13, (60, 200, 60), -1)
+        cv2.circle(rgb, (cx - 4, cy - 3), 3, (255, 255, 255), -1)
+        if t < SHOWN:
+            _put_text(rgb, "Song by Someone", CREDIT, 0.45)
+        frames.append(rgb)
+    return frames
+
+
+@pytest.fixture(scope="module")
+def chase(tmp_path_factory):
+    return write_folder(tmp_path_factory.mktemp("chase") / "clip", chase_clip())
+
+
+@pytest.fixture(scope="module")
+def timeline(chase) -> HudTimeline:
+    return detect_hud_timeline(chase)
+
+
+def _box(rect: tuple[int, int, int, int]) -> np.ndarray:
+    mask = np.zeros((H, W), bool)
+    x, y, w, h = rect
+    mask[y:y + h, x:x + w] = True
+    return mask
+
+
+def _drawn(rect: tuple[int, int, int, int]) -> np.ndarray:
+    """The pixels an overlay in ``rect`` covers: where the first frame differs from the same
+    frame drawn without overlays (the avatar's box: where its shapes are)."""
+    return _box(rect) & (np.abs(chase_clip()[0].astype(int) - _bare()[0].astype(int)).max(axis=2) > 0)
+
+
+def _bare() -> list[np.ndarray]:
+    return chase_clip(overlays=False)
+
+
+def _covered(timeline: HudTimeline, rect: tuple[int, int, int, int], frames: range) -> float:
+    """Fraction of the element's own pixels marked HUD, over ``frames``."""
+    pixels = _drawn(rect) if rect != AVATAR else _box(rect)
+    return float(np.mean([timeline.at(t)[pixels].mean() for t in frames]))
+
+
+def test_overlays_are_found_and_the_avatar_is_not(timeline):
+    assert timeline.frames == COUNT and timeline.at(0).shape == (H, W)
+    assert _covered(timeline, TEXT, range(COUNT)) >= 0.8
+    assert _covered(timeline, ICON, range(COUNT)) >= 0.8
+    assert _covered(timeline, AVATAR, range(COUNT)) <= 0.02
+    scene = ~(_box(TEXT) | _box(ICON) | _box(CREDIT) | _box(AVATAR))
+    assert np.mean([timeline.at(t)[cv2.erode(scene.astype(np.uint8), np.ones((5, 5))) > 0].mean()
+                    for t in range(COUNT)]) <= 0.01
+
+
+def test_an_overlay_shown_for_a_while_is_found_only_while_shown(timeline):
+    assert _covered(timeline, CREDIT, range(0, SHOWN - 8)) >= 0.8
+    assert np.mean([timeline.at(t)[_box(CREDIT)].mean() for t in range(SHOWN + 8, COUNT)]) <= 0.02
+
+
+def test_include_and_exclude_rectangles(timeline):
+    adjusted = timeline.with_rects(include=["120,100,10,10"], exclude=[Rect(*ICON)])
+    for t in (0, COUNT - 1):
+        assert adjusted.at(t)[100:110, 120:130].all()
+        assert not adjusted.at(t)[ICON[1]:ICON[1] + ICON[3], ICON[0]:ICON[0] + ICON[2]].any()
+        assert (adjusted.at(t)[_box(TEXT)] == timeline.at(t)[_box(TEXT)]).all()  # the rest is unchanged
+    assert adjusted.union()[100:110, 120:130].all() and adjusted.for_index(5)[100:110, 120:130].all()
+
+
+@pytest.mark.parametrize("text", ["1,2,3", "a,b,c,d", "1,2,0,5", "-1,2,3,4"])
+def test_bad_rectangles_are_refused(text):
+    with pytest.raises(UsageError, match="bad rectangle"):
+        Rect.parse(text)
+
+
+def test_timeline_is_packed_and_sized(chase):
+    small = detect_hud_timeline(chase, size=(128, 96))
+    assert small.at(0).shape == (96, 128) and small.packed.dtype == np.uint8
+    assert small.packed.shape[1] == (96 * 128 + 7) // 8
+
+
+def _main(argv: list[str]) -> int:
+    try:
+        return main(argv)
+    except SystemExit as exit_:  # argparse refuses a malformed value itself
+        return int(exit_.code or 0)
+
+
+def test_cli_hud_include_exclude_and_errors(chase, tmp_path, capsys):
+    out = tmp_path / "masks"
+    code = main(["masks", str(chase), "-o", str(out), "--hud", "--frames", "0,59", "-q",
+                 "--hud-exclude", ",".join(map(str, ICON)), "--hud-include", "120,100,10,10"])
+    assert code == 0
+    first = read_mask(out / "000000.png") >= 128
+    assert first[100:110, 120:130].all() and not first[_box(ICON)].any() and first[_drawn(TEXT)].mean() > 0.8
+    for bad, words in ((["--hud-include", "1,2,3"], "bad rectangle"),
+                       (["--hud-exclude", "250,0,20,20"], "outside the 256x192 frame")):
+        code = _main(["masks", str(chase), "-o", str(tmp_path / "x"), "--hud", "-q"] + bad)
+        err = capsys.readouterr().err.strip()
+        assert code == 2 and words in err and len(err.splitlines()) == 1
+    code = main(["masks", str(chase), "-o", str(tmp_path / "y"), "--color-key", "0-20", "--hud-include",
+                 "1,1,4,4", "-q"])
+    assert code == 2 and "add --hud" in capsys.readouterr().err
+
+
+def test_render_keep_hud_auto_keeps_each_frames_hud_only(chase, tmp_path):
+    import torch
+
+    from tests._fixtures_render import toy_model
+    from vidstyle.render import render
+
+    grey = toy_model("test_grey_hud", lambda x: torch.full_like(x[:, :3], 0.5))
+    out = tmp_path / "styled"
+    render(chase, grey, out, keep_hud="auto", hud_exclude=[",".join(map(str, ICON))], device="cpu")
+    source, styled = chase_clip(), [cv2.imread(str(out / f"{t:06d}.png"))[..., ::-1] for t in (5, COUNT - 5)]
+    for frame, t in zip(styled, (5, COUNT - 5)):
+        text = _drawn(TEXT)
+        assert np.abs(frame[text].astype(int) - source[t][text]).mean() < 8  # the timer came back (~70 if not)
+        for rect in (ICON, AVATAR):  # excluded, and never detected: stylized (grey)
+            assert np.abs(frame[_box(rect)].astype(int) - 128).mean() < 3
+    credit = _drawn(CREDIT)
+    assert np.abs(styled[0][credit].astype(int) - source[5][credit]).mean() < 8   # shown: kept
+    assert np.abs(styled[1][_box(CREDIT)].astype(int) - 128).mean() < 3          # gone: stylized

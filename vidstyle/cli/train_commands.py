@@ -34,7 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--pair-weight", type=number_arg, metavar="W",
                    help="warping loss between the outputs of frame pairs (default 0 for fast)")
     p.add_argument("--fusion-weight", type=number_arg, metavar="W",
-                   help="the learned temporal stage's warping loss; 0 = no stage (default per design: 4 for fast, 2 "
+                   help="the learned temporal stage's warping loss; 0 = no stage (default per design: 6 for fast, 2 "
                         "for texler)")
     p.add_argument("--compound-weight", type=number_arg, metavar="W",
                    help="flow-free regulariser (random smooth warp + noise) weight (default 0 = off)")

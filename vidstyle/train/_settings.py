@@ -25,16 +25,18 @@ DEFAULT_TEMPORAL_WEIGHT = 1.0
 # temporal stage alone: at 5 CPU minutes on real footage, adding keyframe
 # propagation (0.125) or the pair loss cost more PSNR than they saved flicker
 # (docs/BENCHMARKS.md, "Temporal terms"). It keeps the painted texture with the
-# patch-distribution loss (x20): L1 alone painted a blur (detail ratio 0.52 of a
-# neural style's, 1500 steps); x20 kept 0.89 and, with the temporal stage's lambda
-# raised from 2 to 4, flickered no more than L1 alone (E_warp 0.64x vs 0.63x the
-# source's). Its gradients are clipped at norm 5 (typical norms 2-4): without,
-# one run in four at lr 3e-3 blew up at step ~450 (docs/BENCHMARKS.md, "Texture").
+# patch-distribution loss (x20): at 5 CPU minutes on SuperTuxKart with neural
+# styles, L1 alone kept 0.55-0.58 of the painting's gradient energy, x20 0.68-0.75.
+# The texture costs flicker, which the temporal stage takes back with its lambda
+# raised from 2 to 6: E_warp +12 % and -11 % against L1 alone at 2 on the two
+# cases measured (at lambda 4: +42 % and 0 %). Its gradients are clipped at norm 5
+# (typical norms 2-4): without, a run at lr 3e-3 blew up at step ~450
+# (docs/BENCHMARKS.md, "Texture").
 ARCH_DEFAULTS: dict[str, dict[str, Any]] = {
     "texler": {"lr": 4e-4, "patch_size": 32, "batch_size": 40, "gan_weight": 0.125, "lr_decay_start": 1.0},
     "fast": {"lr": 2e-3, "patch_size": 32, "batch_size": 8, "gan_weight": 0.0, "lr_decay_start": 0.3,
              "temporal_every": 4, "temporal_start": 0.5, "pair_weight": 0.0, "propagation_weight": 0.0,
-             "texture_weight": 20.0, "fusion_weight": 4.0, "grad_clip": 5.0},
+             "texture_weight": 20.0, "fusion_weight": 6.0, "grad_clip": 5.0},
 }
 FALLBACK_DEFAULTS = {"lr": 1e-3, "patch_size": 32, "batch_size": 40}
 

@@ -8,6 +8,8 @@ Public API::
     plot_flicker(report, "flicker.png")
     e_t = warping_error(o_t, o_t1, forward, mask)      # one pair, numpy
     e = warping_error_torch(o_t, o_t1, forward, mask)  # batched, differentiable
+    d = detail_ratio(output, reference)                # texture kept: gradient energy ratio
+    t = texture_distance(output, reference)            # multi-scale sliced Wasserstein over patches
 """
 
 from ._flicker import flicker
@@ -15,9 +17,10 @@ from ._pair import (LUMA_WEIGHTS, STILL_LUMA_LEVELS, STILL_MOTION_PX, WarpingErr
                     static_flicker, still_mask, to_unit, warping_error, warping_error_torch)
 from ._plot import plot_flicker
 from ._report import ClipScores, FlickerReport, FlowOrigin, Spike
+from ._texture import detail_ratio, gradient_energy, texture_distance
 
 __all__ = [
     "ClipScores", "FlickerReport", "FlowOrigin", "LUMA_WEIGHTS", "STILL_LUMA_LEVELS", "STILL_MOTION_PX",
-    "Spike", "WarpingError", "flicker", "flow_difference", "luma", "plot_flicker", "static_flicker",
-    "still_mask", "to_unit", "warping_error", "warping_error_torch",
+    "Spike", "WarpingError", "detail_ratio", "flicker", "flow_difference", "gradient_energy", "luma",
+    "plot_flicker", "static_flicker", "still_mask", "texture_distance", "to_unit", "warping_error", "warping_error_torch",
 ]

@@ -81,7 +81,7 @@ def test_missing_input_and_keyframes(tmp_path: Path) -> None:
     with pytest.raises(RecipeError, match="render.model: no model to render with"):
         load_recipe(write(tmp_path, f"input: {{video: {SAMPLE}}}\n"))
     both = BASE.replace("paint: toon", f"paint: toon, dir: {tmp_path}")
-    with pytest.raises(RecipeError, match="not both"):
+    with pytest.raises(RecipeError, match="not keyframes.dir and keyframes.paint"):
         load_recipe(write(tmp_path, both))
 
 

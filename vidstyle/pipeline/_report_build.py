@@ -37,7 +37,7 @@ def build_report_data(ctx: "StepContext", clip: Path, reference: Path | None) ->
         return {} if video is None else {f.index: f.rgb for f in frames_at(video, indices)}
 
     inputs, outputs, refs = grab(clip), grab(stylized), grab(reference)
-    ref_label = f"reference ({recipe.reference_style})" if recipe.reference_style else "reference"
+    ref_label = f"reference ({_painter_label(recipe.reference_style)})" if recipe.reference_style else "reference"
 
     overview = None
     if key_indices:
@@ -78,6 +78,12 @@ def build_report_data(ctx: "StepContext", clip: Path, reference: Path | None) ->
     if recipe.render.model is not None:
         data.notes.append(f"Rendered with the existing model {recipe.render.model} (no training in this run).")
     return data
+
+
+def _painter_label(spec: str) -> str:
+    from ..styles import painter_label
+
+    return painter_label(spec)
 
 
 def _output_links(ctx: "StepContext") -> dict[str, str]:

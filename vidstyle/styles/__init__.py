@@ -24,7 +24,7 @@ from ._model import INPUT_RANGES, OnnxPainter, TorchModelPainter, load_model_pai
 from ._neural import NEURAL_INSTALL, NEURAL_STYLES, NeuralStyle, StyleImage, neural_available
 from ._paint import paint_frames, paint_video
 from ._painter import (Painter, cached_painter, check_painter_spec, load_painter, painter_label,
-                       painter_spec)
+                       painter_spec, spec_files)
 
 
 class ReferenceStyle(Choice):
@@ -67,4 +67,4 @@ def stylize(rgb: np.ndarray, style: "str | ReferenceStyle" = ReferenceStyle.TOON
 __all__ = ["INPUT_RANGES", "NEURAL_INSTALL", "NEURAL_STYLES", "NeuralStyle", "OnnxPainter", "PICO8_PALETTE",
            "Painter", "ReferenceStyle", "STYLES", "StyleImage", "TorchModelPainter", "cached_painter",
            "check_painter_spec", "load_model_painter", "load_painter", "neural_available", "paint_frames",
-           "paint_video", "painter_label", "painter_spec", "pixel_art", "stylize", "toon", "watercolor"]
+           "paint_video", "painter_label", "painter_spec", "pixel_art", "spec_files", "stylize", "toon", "watercolor"]

@@ -26,7 +26,7 @@ needs_onnx = pytest.mark.skipif(
 
 @pytest.fixture
 def frames_dir(tmp_path):
-    return write_frames(tmp_path / "in", moving_scene(4, 40, 32), digits=3)
+    return write_frames(tmp_path / "in", moving_scene(3, 32, 24), digits=3)
 
 
 @pytest.fixture
@@ -53,11 +53,11 @@ def test_paint_frames_with_a_fast_neural_style_state_dict(tmp_path, frames_dir, 
 
 
 def test_paint_video_with_a_model_keeps_frames_and_audio(tmp_path, fns_model):
-    clip = make_clip(tmp_path / "clip.mp4", frames=6, size=(48, 32))
+    clip = make_clip(tmp_path / "clip.mp4", frames=4, size=(32, 24))
     out = tmp_path / "painted.mp4"
     assert main(["paint", str(clip), "-o", str(out), "--model", str(fns_model), "--device", "cpu", "-q"]) == 0
     info = probe(out)
-    assert info.frame_count == 6 and (info.width, info.height) == (48, 32) and info.audio
+    assert info.frame_count == 4 and (info.width, info.height) == (32, 24) and info.audio
     with open_video(clip) as a, open_video(out) as b:
         diff = [np.abs(x.rgb.astype(int) - y.rgb).mean() for x, y in zip(a, b)]
     assert min(diff) > 5  # every frame was painted

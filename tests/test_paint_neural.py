@@ -13,7 +13,7 @@ import torch
 from vidstyle.cli import main
 from vidstyle.errors import UsageError
 from vidstyle.io import read_image_rgb
-from vidstyle.models.fast_neural_style import TransformerNet
+from vidstyle.models import ModelConfig, build_stylizer, save_checkpoint
 from vidstyle.pipeline import RecipeError, VidstyleApi, build_steps, load_recipe, run_pipeline
 from vidstyle.pipeline._graph import every_n_seconds
 from vidstyle.styles import (NEURAL_INSTALL, NeuralStyle, StyleImage, load_painter, neural_available,
@@ -113,8 +113,7 @@ class _RealPaint(FakeApi):
 
 def test_from_painting_recipe_paints_keyframes_and_the_baseline_with_a_model(tmp_path, tiny_clip):
     torch.manual_seed(0)
-    model = tmp_path / "mosaic.pth"
-    torch.save(TransformerNet().state_dict(), model)
+    model = save_checkpoint(tmp_path / "mosaic.pt", build_stylizer(ModelConfig("fast")))  # random weights
     recipe = load_recipe(ROOT / "pipelines" / "from-painting.yaml",
                          [f"input.video={tiny_clip}", f"keyframes.model={model}", "keyframes.every=0.25",
                           "train.steps=5", "render.preset=ultrafast", "report.stills=2"])
@@ -128,9 +127,9 @@ def test_from_painting_recipe_paints_keyframes_and_the_baseline_with_a_model(tmp
     assert np.array_equal(painted, painter(source[8]))
     reference = read_frames(result.entries["reference"].path("video"))  # lossless: exactly the painter's
     assert len(reference) == 10 and np.array_equal(reference[5], painter(source[5]))
-    assert "model mosaic.pth" in (tmp_path / "out" / "report.html").read_text()
+    assert "model mosaic.pt" in (tmp_path / "out" / "report.html").read_text()
     # Moving the model keeps every cache entry (its content is the key, not its path).
-    moved = tmp_path / "moved.pth"
+    moved = tmp_path / "moved.pt"
     model.rename(moved)
     again = run_pipeline(load_recipe(ROOT / "pipelines" / "from-painting.yaml",
                                      [f"input.video={tiny_clip}", f"keyframes.model={moved}",

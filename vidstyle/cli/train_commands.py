@@ -1,4 +1,4 @@
-"""``vidstyle train`` and ``vidstyle paint`` (apply a reference stylizer)."""
+"""``vidstyle train`` and ``vidstyle paint`` (paint frames with a per-frame stylizer)."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ is shared, so wall time depends on the neighbours; CPU time / cores is what an i
 would need at best).
 
     PYTHONPATH=$PWD python3 bench/bench_from_painting.py [--styles 7,1] [-o /tmp/bench-painting] [--set ...]
+        [--clip ../shared/footage/stk_hacienda_640x480_audio.mp4]   # (from a git worktree elsewhere)
 """
 
 from __future__ import annotations
@@ -56,10 +57,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--styles", default="7", help="neural styles to run, from 0-12 (default 7)")
     parser.add_argument("-o", "--output", type=Path, help="work folder (default: a temporary one)")
+    parser.add_argument("--clip", type=Path, default=HACIENDA, help="the 12 s 640x480 clip (default: %(default)s)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="more recipe overrides for every style")
     args = parser.parse_args()
-    require_footage()
+    if args.clip == HACIENDA:
+        require_footage()
     styles = [int(s) for s in args.styles.split(",")]
     if any(not 0 <= s <= 12 for s in styles):
         sys.exit("the target is stated for neural styles 0-12")
@@ -75,7 +78,7 @@ def main() -> int:
         load = os.getloadavg()[0]
         started, cpu = time.perf_counter(), cpu_seconds()
         result = run_recipe(recipe, output_dir=root / f"neural{style}", overwrite=True, force=True,
-                            overrides=[f"input.video={HACIENDA}", f"keyframes.paint=neural:{style}",
+                            overrides=[f"input.video={args.clip.absolute()}", f"keyframes.paint=neural:{style}",
                                        *args.overrides])
         wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu
         clips = result.entries["flicker"].data["clips"]
@@ -86,7 +89,7 @@ def main() -> int:
         rows.append((style, e, detail, texture, wall, cpu, load, os.getloadavg()[0], steps))
         print(f"neural:{style}: done in {wall:.0f} s", flush=True)
 
-    print(f"machine: {os.cpu_count()} CPU cores, {machine()}; clip {HACIENDA.name} (12 s, 640x480, 240 frames)")
+    print(f"machine: {os.cpu_count()} CPU cores, {machine()}; clip {args.clip.name} (12 s, 640x480, 240 frames)")
     print(f"{'style':<10} {'E source':>9} {'E per-frame':>12} {'E vidstyle':>11} {'vid/per-frame':>14} "
           f"{'detail':>7} {'texture':>8} {'wall s':>7} {'cpu s':>7} {'load':>10}")
     for style, e, detail, texture, wall, cpu, load0, load1, _ in rows:

@@ -77,7 +77,26 @@ def build_report_data(ctx: "StepContext", clip: Path, reference: Path | None) ->
     )
     if recipe.render.model is not None:
         data.notes.append(f"Rendered with the existing model {recipe.render.model} (no training in this run).")
+    texture = _texture_note(outputs, refs, ref_label)
+    if texture:
+        data.notes.append(texture)
     return data
+
+
+def _texture_note(outputs: dict[int, np.ndarray], refs: dict[int, np.ndarray], ref_label: str) -> str | None:
+    """Detail ratio and texture distance of the output against the reference over the stills
+    (vidstyle.metrics): E_warp and PSNR both reward blur, these do not."""
+    from ..metrics import detail_ratio, texture_distance
+
+    shared = [i for i in sorted(outputs) if i in refs and outputs[i].shape == refs[i].shape]
+    if not shared:
+        return None
+    ratios = [detail_ratio(outputs[i], refs[i]) for i in shared]
+    distances = [texture_distance(outputs[i], refs[i]) for i in shared]
+    return (f"Texture of the output against the {ref_label}, mean over the {len(shared)} stills below: detail "
+            f"ratio {np.nanmean(ratios):.2f} (mean Sobel gradient magnitude of luma, output / reference; 1 = as "
+            f"much detail, < 1 blurrier), texture distance {np.mean(distances):.1f} (multi-scale sliced "
+            "Wasserstein distance of 7x7 patches, 0 = the same texture).")
 
 
 def _painter_label(spec: str) -> str:

@@ -107,10 +107,13 @@ class OnnxPainter:
         if spec.type not in ("tensor(float)", "tensor(float16)"):
             raise InputError(f"the ONNX model's input {spec.name!r} is {spec.type}; vidstyle needs float "
                              "(N, 3, H, W)", self.path)
-        if len(shape) != 4 or shape[1] != 3:
+        if len(shape) != 4 or (isinstance(shape[1], int) and shape[1] != 3) or (shape[1] != 3 and shape[3] == 3):
             layout = " (this looks like NHWC: export it channels-first)" if len(shape) == 4 and shape[3] == 3 else ""
             raise InputError(f"the ONNX model's input {spec.name!r} has shape {shape}; vidstyle needs "
                              f"(N, 3, H, W) RGB{layout}", self.path)
+        if isinstance(shape[0], int) and shape[0] != 1:
+            raise InputError(f"the ONNX model's input {spec.name!r} has a fixed batch of {shape[0]}; vidstyle "
+                             "paints one frame at a time (export it with batch 1 or a dynamic batch)", self.path)
         out = list(outputs[0].shape or [])
         if out and (len(out) != 4 or (isinstance(out[1], int) and out[1] != 3)):
             raise InputError(f"the ONNX model's output {outputs[0].name!r} has shape {out}; vidstyle needs "
@@ -125,7 +128,12 @@ class OnnxPainter:
         frame = rgb if self._fixed_size in (None, (width, height)) else cv2.resize(
             rgb, self._fixed_size, interpolation=cv2.INTER_AREA)
         x = frame.transpose(2, 0, 1)[None].astype(np.float32) * (self.scale / 255.0)
-        out: Any = self._session.run(None, {self._input_name: x.astype(np.float16) if self._half else x})[0]
+        try:
+            out: Any = self._session.run(None, {self._input_name: x.astype(np.float16) if self._half else x})[0]
+        except Exception as err:  # noqa: BLE001 - onnxruntime's own exception types
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0][:160]
+            raise InputError(f"the ONNX model failed on a {frame.shape[1]}x{frame.shape[0]} frame ({first})",
+                             self.path) from None
         out = np.asarray(out, dtype=np.float32)
         if out.ndim != 4 or out.shape[:2] != (1, 3):
             raise InputError(f"the ONNX model returned shape {tuple(out.shape)}; vidstyle needs (1, 3, H, W)",

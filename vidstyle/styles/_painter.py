@@ -74,9 +74,7 @@ def check_painter_spec(spec: str) -> None:
     elif spec.startswith((MODEL_PREFIX, MODEL_255_PREFIX)):
         _existing(spec.split(":", 1)[1], "model file")
     else:
-        from . import ReferenceStyle
-
-        ReferenceStyle.parse(spec)
+        _reference_style(spec)
 
 
 def load_painter(spec: "str | Painter", *, device: str = "auto") -> Painter:
@@ -94,9 +92,7 @@ def load_painter(spec: "str | Painter", *, device: str = "auto") -> Painter:
         return load_model_painter(spec[len(MODEL_255_PREFIX):], input_range=255, device=device)
     if spec.startswith(MODEL_PREFIX):
         return load_model_painter(spec[len(MODEL_PREFIX):], device=device)
-    from . import ReferenceStyle
-
-    style = ReferenceStyle.parse(spec)
+    style = _reference_style(spec)
     return _Filter(style.value, style.filter)
 
 
@@ -120,6 +116,16 @@ def painter_label(spec: str) -> str:
         kind, path = spec.split(":", 1)
         return f"{'style image' if kind == 'style-image' else 'model'} {Path(path).name}"
     return spec
+
+
+def _reference_style(spec: str):  # type: ignore[no-untyped-def]
+    from . import ReferenceStyle
+    from ._neural import NEURAL_INSTALL, NEURAL_STYLES
+
+    try:
+        return ReferenceStyle.parse(spec)
+    except UsageError as err:
+        raise UsageError(f"{err}, or neural:0 to neural:{NEURAL_STYLES - 1} ({NEURAL_INSTALL})") from None
 
 
 def _neural_index(spec: str, count: int) -> int:

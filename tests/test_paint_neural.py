@@ -138,3 +138,16 @@ def test_from_painting_recipe_paints_keyframes_and_the_baseline_with_a_model(tmp
                                       "report.stills=2"]),
                          build_steps(api), output_dir=tmp_path / "out", overwrite=True)
     assert again.computed == ["report"]
+
+
+def test_demo_with_a_style_image_runs_the_from_painting_recipe(tmp_path, painting):
+    from vidstyle.pipeline import demo_recipe, run_demo
+
+    recipe = demo_recipe(style_image=painting)
+    assert recipe.source.name == "from-painting.yaml" and recipe.keyframes.style_image == painting.absolute()
+    assert recipe.reference_style == f"style-image:{painting.absolute()}" and recipe.keyframes.every == 3
+    api = FakeApi()
+    result = run_demo(tmp_path / "demo", style_image=painting, api=api,
+                      overrides=["input.end=0.5", "train.steps=2", "report.stills=2", "render.preset=ultrafast"])
+    assert result.entries["keyframes"].data["indices"] == [5]  # a 10-frame clip shorter than 3 s: its middle
+    assert "reference" in result.computed and (tmp_path / "demo" / "report.html").exists()

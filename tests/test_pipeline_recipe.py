@@ -31,6 +31,10 @@ def test_shipped_recipes_parse(path: Path) -> None:
         model = path.parent.parent / "samples" / "hacienda_320x240.mp4"  # any existing file will do
         recipe = load_recipe(path, [f"render.model={model}"])
         assert not recipe.trains
+    elif "from-painting" in path.name:  # needs the painting (or another painter) from the user
+        painting = path.parent.parent / "samples" / "hacienda_320x240.mp4"  # any existing file will do
+        recipe = load_recipe(path, [f"keyframes.style_image={painting}"])
+        assert recipe.trains and recipe.reference_style == f"style-image:{painting.resolve()}"
     else:
         recipe = load_recipe(path)
         assert recipe.trains and recipe.keyframes.paint

@@ -127,6 +127,8 @@ def main() -> None:
 
 def _number_or_text(value: str) -> float | str:
     """A run option's value: ``0.5`` for weights, ``fp32`` for ``precision``."""
+    if value.isdigit():  # steps=1500
+        return int(value)
     try:
         return float(value)
     except ValueError:

@@ -95,7 +95,7 @@ class FakeApi:
                   audio=settings.audio, overwrite=True, desc="fake render")
 
     def flicker(self, video: Path, source: Path, *, reference: Path | None, preset: str,
-                max_frames: int | None, flow_cache: Path) -> FlickerNumbers:
+                max_frames: int | None, flow_cache: Path, keyframes: Path | None = None) -> FlickerNumbers:
         self.calls["flicker"] += 1
         from vidstyle.io import read_frames
 

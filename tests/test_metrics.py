@@ -11,7 +11,8 @@ import torch
 
 from vidstyle.errors import InputError
 from vidstyle.flow import compute_flow, flow_to_tensor, validity_mask
-from vidstyle.metrics import (FlowOrigin, flicker, plot_flicker, static_flicker, still_mask, warping_error,
+from vidstyle.metrics import (TEXTURE_PANEL, FlowOrigin, flicker, plot_flicker, static_flicker, still_mask,
+                              warping_error,
                               warping_error_torch)
 from vidstyle.progress import set_quiet
 
@@ -132,8 +133,10 @@ def test_report_json_csv_plot_and_resampling(tmp_path):
     assert "resampled" in " ".join(data["notes"]) and "RGB in [0,1]" in data["protocol"]["warp_error"]
     rows = report.write_csv(tmp_path / "r.csv").read_text().splitlines()
     assert len(rows) == 5 and rows[0].startswith("frame,next_frame,time_s,ewarp_stylized,ewarp_source")
+    assert data["texture"]["reference"]["size"] == [128, 96] and data["texture"]["keyframes"] is None
+    assert len(data["texture"]["reference"]["per_frame"]["detail_ratio"]) == 5 and 0 < data["detail_ratio"]
     png = plot_flicker(report, tmp_path / "r.png")
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and cv2.imread(str(png)).shape == (520, 1200, 3)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and cv2.imread(str(png)).shape == (520 + TEXTURE_PANEL, 1200, 3)
     assert "E_warp" in report.table() and "weaker" not in report.table().lower()
 
 

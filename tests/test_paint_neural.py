@@ -127,8 +127,7 @@ def test_from_painting_recipe_paints_keyframes_and_the_baseline_with_a_model(tmp
     assert np.array_equal(painted, painter(source[8]))
     reference = read_frames(result.entries["reference"].path("video"))  # lossless: exactly the painter's
     assert len(reference) == 10 and np.array_equal(reference[5], painter(source[5]))
-    html = (tmp_path / "out" / "report.html").read_text()
-    assert "model mosaic.pt" in html and "detail ratio" in html  # texture figures beside E_warp
+    assert "model mosaic.pt" in (tmp_path / "out" / "report.html").read_text()
     # Moving the model keeps every cache entry (its content is the key, not its path).
     moved = tmp_path / "moved.pt"
     model.rename(moved)

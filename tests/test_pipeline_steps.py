@@ -6,6 +6,7 @@ hits the cache (no training); changing a render setting re-renders only.
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import av
@@ -167,10 +168,17 @@ def test_report_from_the_run_is_complete(tmp_path: Path, tiny_clip: Path) -> Non
 
     parsed = Collect()
     parsed.feed(page)
-    assert parsed.ids == ["overview", "frames", "flicker", "training", "timings", "environment", "recipe"]
+    assert parsed.ids == ["overview", "frames", "flicker", "texture", "training", "timings", "environment",
+                          "recipe"]
     assert "Not part of this run" not in page
-    # overview: input, keyframe, output; 3 stills rows of input, reference, output
-    assert len(parsed.images) == 3 + 3 * 3
+    # overview: input, keyframe, output; 3 stills rows of input, reference, output; crops at 100 %:
+    # keyframe | output | far output, then reference | output on the far frame
+    crops = [img for img in parsed.images if img.get("class") == "crop"]
+    assert len(parsed.images) == 3 + 3 * 3 + len(crops) and len(crops) == 3 + 2
+    for img in crops:  # shown pixel for pixel: the PNG is as wide as the width attribute
+        png = cv2.imdecode(np.frombuffer(base64.b64decode(img["src"].split(",", 1)[1]), np.uint8), cv2.IMREAD_COLOR)
+        assert png.shape[1] == int(img["width"]) and png.shape[0] == int(img["height"])
+    assert "away)" in page and "100 %" in page
     assert all(img["src"].startswith("data:image/png;base64,") for img in parsed.images)
     assert "fake: mean squared frame difference" in page  # the protocol is shown with the numbers
     assert page.count('class="series"') >= 3 + 2  # flicker: source, reference, output; losses: 2
@@ -202,6 +210,14 @@ def test_real_flow_and_flicker_through_the_adapter(tmp_path: Path, tiny_clip: Pa
     assert numbers.clips["output"].e_warp < 1e-6 < numbers.clips["source"].e_warp
     assert numbers.clips["reference"].e_warp == pytest.approx(numbers.clips["source"].e_warp, rel=1e-3)
     assert numbers.psnr is not None and numbers.psnr < 30 and "E_warp" in numbers.protocol[0]
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    cv2.imwrite(str(keys / "000003.png"), cv2.cvtColor(read_frames(tiny_clip)[3], cv2.COLOR_RGB2BGR))
+    numbers = api.flicker(still, tiny_clip, reference=None, preset="fast", max_frames=None, flow_cache=cache,
+                          keyframes=keys)
+    drift = numbers.texture["keyframes"]
+    assert "reference" not in numbers.texture and drift["keyframes"] == [3] and drift["detail_ratio"] == 0
+    assert any("nearest in time" in line for line in numbers.protocol)
 
 
 def test_moved_input_keeps_the_cache(tmp_path: Path, tiny_clip: Path) -> None:

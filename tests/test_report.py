@@ -61,11 +61,16 @@ def full_report() -> ReportData:
                Series("output", [0.002, 0.003, float("nan"), 0.002, 0.002, 0.002, 0.002, 0.002, 0.01], times)],
               marks=[(2.0, "keyframe")]),
         Table(["video", "E_warp", "× source"], [["source", 0.001, 1.0], ["output", 0.0025, 2.5]]),
-        ["DIS medium on the source frames; Lai et al. mask; RGB in [0, 1]", "PSNR: RGB 0-255"])
+        ["DIS medium on the source frames; Lai et al. mask; RGB in [0, 1]", "PSNR: RGB 0-255"],
+        texture=Table(["output compared with", "detail ratio", "texture distance"],
+                      [["painted keyframe nearest in time", 0.42, 17.5]]),
+        texture_chart=Chart("Texture distance per frame", "time (s)", "d", [Series("vs keyframe", [5.0, 9.0])]))
+    crops = [StillRow("Painted keyframe and output far from it, 100 %",
+                      [Still("painted keyframe 40", still(120)), Still("output, frame 0", still(7))])]
     training = TrainingSection(Chart("Losses", "step", "loss", [Series("l1", [1.0, 0.5, 0.25], [0, 10, 20])],
                                      log_y=True), Table(["", "value"], [["design", "fast"]]))
     return ReportData(
-        title="vidstyle: demo <&>", subtitle="test", overview=overview, frames=frames, flicker=flicker,
+        title="vidstyle: demo <&>", subtitle="test", overview=overview, frames=frames, crops=crops, flicker=flicker,
         training=training, timings=[Timing("train", "few-shot training", 0.0, True, 88.0),
                                     Timing("render", "stylized video", 3.5, False, 3.5)],
         environment={"torch": "2.x", "device": "cpu"}, outputs={"stylized video": "stylized.mp4"},
@@ -77,7 +82,8 @@ def test_all_sections_and_images_present() -> None:
     page = Page(text)
     assert page.sections == list(SECTION_IDS)
     assert "Not part of this run" not in text
-    assert len(page.images) == 3 + 2 + 2
+    assert len(page.images) == 3 + 2 + 2 + 2
+    assert [img.get("class") for img in page.images].count("crop") == 2
     for img in page.images:
         prefix = "data:image/png;base64,"
         assert img["src"].startswith(prefix)
@@ -89,7 +95,8 @@ def test_all_sections_and_images_present() -> None:
     decoded = cv2.imdecode(np.frombuffer(base64.b64decode(first), np.uint8), cv2.IMREAD_COLOR)
     assert decoded[0, -1, 2] == 10 and decoded[0, 0, 1] == 255
     # The output curve has a NaN gap, so it is two polylines; plus source, reference and the loss curve.
-    assert len(page.polylines) == 1 + 1 + 2 + 1
+    assert len(page.polylines) == 1 + 1 + 2 + 1 + 1  # and the texture distance
+    assert "texture distance" in text and "0.42" in text and "17.5" in text
     assert "keyframe" in text and "Lai et al. mask" in text and "88.00" in text and "cached" in text
 
 
@@ -157,3 +164,15 @@ def test_report_renders_headless_to_a_screenshot(tmp_path: Path) -> None:
     # Something was drawn: the page is not one flat colour, and the stills' green shows.
     assert image.std() > 10
     assert ((image[:, :, 1] > 200) & (image[:, :, 0] < 50) & (image[:, :, 2] < 80)).sum() > 500
+
+
+def test_crops_are_shown_at_100_percent() -> None:
+    wide = still(9, size=(640, 120))
+    data = ReportData(title="crops", crops=[StillRow("100 %", [Still("painted keyframe", wide)])],
+                      overview=StillRow("x", [Still("wide", wide)]))
+    still_img, crop_img = Page(render_report(data)).images
+    for img, width in ((still_img, 480), (crop_img, 640)):
+        png = cv2.imdecode(np.frombuffer(base64.b64decode(img["src"].split(",", 1)[1]), np.uint8),
+                           cv2.IMREAD_COLOR)
+        assert png.shape[1] == width and int(img["width"]) == width
+    assert crop_img["class"] == "crop"

@@ -49,8 +49,9 @@ def test_loss_falls_and_keyframe_is_reproduced(scene, trained):
         out = (trained.model(x)[0].clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
     keyframe_psnr = psnr(out, simple_style(frames[2]))
     print(f"keyframe PSNR {keyframe_psnr:.2f} dB after {STEPS} steps")
-    assert keyframe_psnr >= 30
-    assert trained.losses == ["l1"]  # fast: propagated keyframes and a temporal stage, no pair loss
+    # The texture loss trades some PSNR for texture: 27.7 dB here at 160 steps (L1 alone: 30+).
+    assert keyframe_psnr >= 26.5
+    assert trained.losses == ["l1", "texture"]  # fast: texture loss and a temporal stage, no pair loss
     assert trained.model.fusion is not None
     assert trained.temporal_stage["steps"] == 29  # 15 % of the run: ceil(160 * 0.15 / 0.85)
     assert trained.steps == STEPS and len(trained.history) == STEPS

@@ -47,14 +47,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_flow)
 
     p = subparsers.add_parser(
-        "flicker", help="measure flicker: warping error (Lai et al. 2018), static flicker, tOF, PSNR/SSIM",
+        "flicker", help="measure flicker: warping error (Lai et al. 2018), static flicker, tOF, PSNR/SSIM, "
+        "and texture (detail ratio, texture distance) against a reference or the painted keyframes",
         description="Warping error by Lai et al.'s protocol with flow on the SOURCE frames, the source's "
         "own warping error (the floor) and the ratio; static-region flicker; tOF; and with --reference "
-        "PSNR/SSIM per frame. Without --source the flow comes from the stylized video itself, a weaker "
-        "variant that is labelled as such.")
+        "PSNR/SSIM, detail ratio and texture distance per frame; with --keyframes the same texture figures "
+        "against the painted keyframes (style drift). Without --source the flow comes from the stylized "
+        "video itself, a weaker variant that is labelled as such.")
     p.add_argument("stylized", help="the stylized video or image folder")
     p.add_argument("--source", metavar="INPUT", help="the unstylized input (gives the flow; recommended)")
-    p.add_argument("--reference", metavar="REF", help="e.g. a per-frame stylization or ground truth")
+    p.add_argument("--reference", metavar="REF", help="e.g. a per-frame stylization or ground truth: also "
+                   "PSNR/SSIM, detail ratio and texture distance per frame")
+    p.add_argument("--keyframes", metavar="DIR", help="painted keyframes (PNGs named by frame index, as for "
+                   "vidstyle train): detail ratio and texture distance of each frame against the nearest "
+                   "keyframe, no reference needed (style drift), with the worst stretches")
+    p.add_argument("--texture-every", type=int, metavar="K", default=None,
+                   help="texture distance on every K-th frame (default 5; detail ratio on every frame)")
     _add_flow_options(p)
     p.add_argument("--max-frames", type=int, metavar="N", help="use only the first N frames")
     p.add_argument("--allow-trim", action="store_true", help="compare the common frames of clips of "
@@ -90,7 +98,7 @@ def run_flicker(args: argparse.Namespace) -> int:
     from ..metrics import flicker, plot_flicker
     from ..progress import info
 
-    inputs = [p for p in (args.stylized, args.source, args.reference) if p]
+    inputs = [p for p in (args.stylized, args.source, args.reference, args.keyframes) if p]
     outputs = [p for p in (args.json, args.csv, args.plot) if p]
     if len({Path(p).resolve() for p in outputs}) < len(outputs):
         raise UsageError("--json, --csv and --plot must be different files")
@@ -98,7 +106,9 @@ def run_flicker(args: argparse.Namespace) -> int:
         check_output(output, inputs, args.overwrite)
     if args.plot and Path(args.plot).suffix.lower() != ".png":
         raise UsageError(f"--plot writes a PNG; give a .png path (got {args.plot})")
-    report = flicker(args.stylized, source=args.source, reference=args.reference, preset=args.preset,
+    texture = {} if args.texture_every is None else {"texture_every": args.texture_every}
+    report = flicker(args.stylized, source=args.source, reference=args.reference, keyframes=args.keyframes,
+                     preset=args.preset, **texture,
                      max_frames=args.max_frames, allow_trim=args.allow_trim,
                      exclude_outside=args.exclude_outside, tof=not args.no_tof,
                      cache=FlowCache(args.cache) if args.cache else None)

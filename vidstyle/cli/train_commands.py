@@ -34,10 +34,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--pair-weight", type=float, metavar="W",
                    help="warping loss between the outputs of frame pairs (default 0 for fast)")
     p.add_argument("--fusion-weight", type=float, metavar="W",
-                   help="the learned temporal stage's warping loss; 0 = no stage (default 2)")
+                   help="the learned temporal stage's warping loss; 0 = no stage (default per design: 4 for fast, 2 "
+                        "for texler)")
     p.add_argument("--compound-weight", type=float, metavar="W",
                    help="flow-free regulariser (random smooth warp + noise) weight (default 0 = off)")
-    p.add_argument("--gan-weight", type=float, metavar="W", help="PatchGAN loss weight (default 0.125; 0 = off)")
+    p.add_argument("--gan-weight", type=float, metavar="W",
+                   help="PatchGAN loss weight (default per design: 0 for fast, 0.125 for texler; 0 = off)")
+    p.add_argument("--texture-weight", type=float, metavar="W",
+                   help="patch-distribution (sliced Wasserstein) loss that keeps brush texture "
+                        "(default per design: 20 for fast, 0 for texler; 0 = L1 alone, a blur)")
     p.add_argument("--vgg-weights", metavar="FILE",
                    help="torchvision VGG19 state dict for the perceptual loss (also looked up in the "
                         "torch hub cache); without it the perceptual loss is off")
@@ -105,7 +110,8 @@ def run_train(args: argparse.Namespace) -> int:
           steps=args.steps,
           temporal_weight=args.temporal_weight, compound_weight=args.compound_weight,
           propagation_weight=args.propagation_weight, pair_weight=args.pair_weight,
-          fusion_weight=args.fusion_weight, gan_weight=args.gan_weight, arch=args.arch, device=args.device,
+          fusion_weight=args.fusion_weight, gan_weight=args.gan_weight,
+          texture_weight=args.texture_weight, arch=args.arch, device=args.device,
           precision=args.precision, seed=args.seed,
           resume=args.resume, preview_every=args.preview_every, preview_frames=args.preview_frames,
           vgg_weights=args.vgg_weights, overwrite=args.overwrite, lr=args.lr, patch_size=args.patch_size,

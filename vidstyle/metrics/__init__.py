@@ -10,17 +10,22 @@ Public API::
     e = warping_error_torch(o_t, o_t1, forward, mask)  # batched, differentiable
     d = detail_ratio(output, reference)                # texture kept: gradient energy ratio
     t = texture_distance(output, reference)            # multi-scale sliced Wasserstein over patches
+    report = flicker("stylized.mp4", source="input.mp4", keyframes="painted/")  # style drift, no reference
+    report.drift.detail_ratio, report.drift.stretches()  # per frame vs the nearest keyframe; worst runs
 """
 
 from ._flicker import flicker
 from ._pair import (LUMA_WEIGHTS, STILL_LUMA_LEVELS, STILL_MOTION_PX, WarpingError, flow_difference, luma,
                     static_flicker, still_mask, to_unit, warping_error, warping_error_torch)
-from ._plot import plot_flicker
+from ._plot import TEXTURE_PANEL, plot_flicker
 from ._report import ClipScores, FlickerReport, FlowOrigin, Spike
-from ._texture import detail_ratio, gradient_energy, texture_distance
+from ._texture import detail_ratio, gradient_energy, signature_distance, texture_distance, texture_signature
+from ._texture_scores import TEXTURE_EVERY, Stretch, TextureAgainst, TextureScores
 
 __all__ = [
     "ClipScores", "FlickerReport", "FlowOrigin", "LUMA_WEIGHTS", "STILL_LUMA_LEVELS", "STILL_MOTION_PX",
-    "Spike", "WarpingError", "detail_ratio", "flicker", "flow_difference", "gradient_energy", "luma",
-    "plot_flicker", "static_flicker", "still_mask", "texture_distance", "to_unit", "warping_error", "warping_error_torch",
+    "Spike", "Stretch", "TEXTURE_EVERY", "TEXTURE_PANEL", "TextureAgainst", "TextureScores", "WarpingError",
+    "detail_ratio", "flicker", "flow_difference", "gradient_energy", "luma", "plot_flicker", "signature_distance",
+    "static_flicker", "still_mask", "texture_distance", "texture_signature", "to_unit", "warping_error",
+    "warping_error_torch",
 ]

@@ -1,4 +1,4 @@
-"""``flicker``: warping error, static-region flicker, tOF and fidelity of a stylized clip, streamed."""
+"""``flicker``: warping error, static-region flicker, tOF, fidelity and texture of a stylized clip, streamed."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from ..io import open_video, probe
 from ..progress import progress
 from ._pair import flow_difference, static_flicker, still_mask, warping_error
 from ._report import ClipScores, FlickerReport, FlowOrigin
+from ._texture_frames import FrameTexture, PaintedKeyframes, assemble_texture
+from ._texture_scores import TEXTURE_EVERY
 
 @dataclass
 class _PairResult:
@@ -28,6 +30,7 @@ class _PairResult:
     tof: float
     psnr: float
     ssim: float
+    texture: dict[str, tuple[float, float, int]]  # of frame t, see FrameTexture
 
 
 def _fidelity(frame: np.ndarray, reference: np.ndarray) -> tuple[float, float]:
@@ -40,8 +43,8 @@ def _fidelity(frame: np.ndarray, reference: np.ndarray) -> tuple[float, float]:
 class _PairScorer:
     """Scores one pair; runs in worker threads (numpy, OpenCV and DIS release the GIL)."""
 
-    def __init__(self, preset: FlowPreset, exclude_outside: bool, tof: bool) -> None:
-        self.preset, self.exclude_outside, self.tof = preset, exclude_outside, tof
+    def __init__(self, preset: FlowPreset, exclude_outside: bool, tof: bool, texture: FrameTexture) -> None:
+        self.preset, self.exclude_outside, self.tof, self.texture = preset, exclude_outside, tof, texture
         self._local = threading.local()
 
     def _dis(self) -> DisFlow:
@@ -50,7 +53,8 @@ class _PairScorer:
             estimator = self._local.dis = DisFlow(self.preset)
         return estimator
 
-    def __call__(self, pair: FlowPair, clips: dict[str, tuple[np.ndarray, np.ndarray]]) -> _PairResult:
+    def __call__(self, pair: FlowPair, clips: dict[str, tuple[np.ndarray, np.ndarray]],
+                 position: int) -> _PairResult:
         assert pair.backward is not None
         valid = validity_mask(pair.forward, pair.backward, exclude_outside=self.exclude_outside)
         still = still_mask(pair.image, pair.next_image, pair.forward, valid)
@@ -63,7 +67,8 @@ class _PairScorer:
         psnr = ssim = float("nan")
         if "reference" in clips:
             psnr, ssim = _fidelity(clips["stylized"][0], clips["reference"][0])
-        return _PairResult(warp, static, float(valid.mean()), float(still.mean()), tof, psnr, ssim)
+        texture = self.texture(pair.index, position, clips["stylized"][0], clips.get("reference", (None,))[0])
+        return _PairResult(warp, static, float(valid.mean()), float(still.mean()), tof, psnr, ssim, texture)
 
 
 def _frames(clip: object, size: tuple[int, int], max_frames: int | None) -> Iterator[np.ndarray]:
@@ -98,6 +103,7 @@ def _describe(clip: object) -> str | None:
 
 def flicker(stylized: "str | Path | list[np.ndarray]", source: "str | Path | list[np.ndarray] | None" = None,
             reference: "str | Path | list[np.ndarray] | None" = None, *,
+            keyframes: "str | Path | None" = None, texture_every: int = TEXTURE_EVERY,
             preset: FlowPreset | str = FlowPreset.MEDIUM, max_frames: int | None = None,
             allow_trim: bool = False, exclude_outside: bool = False, tof: bool = True,
             cache: FlowCache | None = None, workers: int | None = None,
@@ -111,7 +117,12 @@ def flicker(stylized: "str | Path | list[np.ndarray]", source: "str | Path | lis
     Args:
         stylized: the clip to measure (video, image folder, or a list of RGB arrays).
         source: the input it was made from; gives the flow, the floor E_warp and tOF.
-        reference: e.g. a per-frame stylization or ground truth: PSNR/SSIM per frame and its E_warp.
+        reference: e.g. a per-frame stylization or ground truth: PSNR/SSIM, detail ratio and texture
+            distance per frame, and its E_warp.
+        keyframes: a folder of painted keyframes named by frame index (as ``vidstyle train``
+            takes them): detail ratio and texture distance of each frame against the keyframe
+            nearest in time, without any reference ("style drift").
+        texture_every: texture distance on every k-th frame (0, k, 2k, ...); detail ratio on all.
         preset: DIS preset for the flow.
         max_frames: use only the first N frames of each clip.
         allow_trim: clips of different lengths are compared over the shortest
@@ -126,6 +137,8 @@ def flicker(stylized: "str | Path | list[np.ndarray]", source: "str | Path | lis
     preset = FlowPreset.parse(preset)
     if max_frames is not None and max_frames < 2:
         raise UsageError(f"max_frames must be at least 2 (got {max_frames})")
+    if texture_every < 1:
+        raise UsageError(f"texture_every must be at least 1 (got {texture_every})")
     workers = default_workers() if workers is None else workers
     clips = {"stylized": stylized, "source": source, "reference": reference}
     clips = {role: clip for role, clip in clips.items() if clip is not None}
@@ -147,6 +160,11 @@ def flicker(stylized: "str | Path | list[np.ndarray]", source: "str | Path | lis
             notes.append(f"{role} is {sizes[role][0]}x{sizes[role][1]}; resampled to the {flow_role}'s "
                          f"{size[0]}x{size[1]} (swscale area/bicubic)")
     _check_counts(counts, max_frames, allow_trim)
+    painted = None
+    if keyframes is not None:  # read (and refuse a bad folder) before minutes of work
+        painted = PaintedKeyframes.load(keyframes, size, counts[flow_role][0] if counts[flow_role][1] else None,
+                                        _describe(clips[flow_role]))
+    texture = FrameTexture(texture_every, "reference" in clips, painted)
     known = [c for c, exact in counts.values() if c is not None]
     total_pairs = max(0, min(known + ([max_frames] if max_frames else [])) - 1) if known else None
 
@@ -155,7 +173,7 @@ def flicker(stylized: "str | Path | list[np.ndarray]", source: "str | Path | lis
     for role, frame in previous.items():
         if frame is None:
             raise InputError(f"the {role} clip has no frames", _describe(clips[role]))
-    scorer = _PairScorer(preset, exclude_outside, tof and source is not None)
+    scorer = _PairScorer(preset, exclude_outside, tof and source is not None, texture)
     results: list[tuple[FlowPair, _PairResult]] = []
     pending: deque[tuple[FlowPair, Future]] = deque()
     last_frames: dict[str, np.ndarray] = {}
@@ -180,7 +198,7 @@ def flicker(stylized: "str | Path | list[np.ndarray]", source: "str | Path | lis
                                      "pass --allow-trim to compare the common frames", None)
                 break
             last_frames = {role: frames[1] for role, frames in pair_frames.items()}
-            pending.append((pair, pool.submit(scorer, pair, pair_frames)))
+            pending.append((pair, pool.submit(scorer, pair, pair_frames, len(results) + len(pending))))
             if len(pending) > 2 * workers:
                 done_pair, future = pending.popleft()
                 results.append((_strip(done_pair), future.result()))
@@ -199,7 +217,7 @@ def flicker(stylized: "str | Path | list[np.ndarray]", source: "str | Path | lis
     if not results:
         raise InputError("fewer than two frames to compare; flicker needs at least one pair",
                          _describe(clips[flow_role]))
-    return _assemble(results, last_frames, clips, flow_role, preset, exclude_outside, size, notes)
+    return _assemble(results, last_frames, clips, flow_role, preset, exclude_outside, size, notes, texture)
 
 
 def _strip(pair: FlowPair) -> FlowPair:
@@ -222,7 +240,7 @@ def _check_counts(counts: dict[str, tuple[int | None, bool]], max_frames: int | 
 
 def _assemble(results: list[tuple[FlowPair, _PairResult]], last_frames: dict[str, np.ndarray],
               clips: dict, flow_role: str, preset: FlowPreset, exclude_outside: bool,
-              size: tuple[int, int], notes: list[str]) -> FlickerReport:
+              size: tuple[int, int], notes: list[str], texture: FrameTexture) -> FlickerReport:
     def series(pick) -> np.ndarray:  # type: ignore[no-untyped-def]
         return np.array([pick(result) for _, result in results], dtype=np.float64)
 
@@ -236,12 +254,25 @@ def _assemble(results: list[tuple[FlowPair, _PairResult]], last_frames: dict[str
     empty = int(np.isnan(scores["stylized"].warp_error).sum())
     if empty:
         notes.append(f"{empty} pair(s) had no valid pixel (everything occluded) and are left out of the means")
+    times = np.array([np.nan if pair.time is None else pair.time for pair, _ in results])
+    frames = np.array([pair.index for pair, _ in results] + [results[-1][0].next_index], dtype=np.int64)
+    last = texture(int(frames[-1]), len(results), last_frames["stylized"], last_frames.get("reference"))
+    textures = assemble_texture([r.texture for _, r in results] + [last], frames, _frame_times(times), texture,
+                                _describe(clips.get("reference")), size)
     tof = series(lambda r: r.tof) if flow_role == "source" and not np.isnan(series(lambda r: r.tof)).all() else None
     return FlickerReport(
         stylized=scores["stylized"], source=scores.get("source"), reference=scores.get("reference"),
         flow_origin=FlowOrigin(flow_role), preset=preset, exclude_outside=exclude_outside, size=size,
         frames=len(results) + 1,
         indices=np.array([pair.index for pair, _ in results], dtype=np.int64),
-        times=np.array([np.nan if pair.time is None else pair.time for pair, _ in results]),
+        times=times,
         valid_fraction=series(lambda r: r.valid_fraction), still_fraction=series(lambda r: r.still_fraction),
-        tof=tof, psnr=psnr, ssim=ssim, notes=tuple(notes))
+        tof=tof, psnr=psnr, ssim=ssim, texture=textures.get("reference"), drift=textures.get("keyframes"),
+        notes=tuple(notes))
+
+
+def _frame_times(pair_times: np.ndarray) -> np.ndarray:
+    """Times of every frame: each pair's frame t, and the last frame one median frame step later."""
+    steps = np.diff(pair_times)
+    step = float(np.median(steps)) if steps.size and np.isfinite(steps).all() else float("nan")
+    return np.append(pair_times, pair_times[-1] + step)

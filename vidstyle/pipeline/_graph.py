@@ -321,7 +321,8 @@ def _run_flicker(ctx: StepContext, api: StepApi) -> StepOutput:
     report = ctx.recipe.report
     numbers = api.flicker(ctx.need("render").path("video"), clip_path(ctx), reference=reference_video(ctx),
                           preset=report.flow_preset, max_frames=report.max_frames,
-                          flow_cache=ctx.work_dir / FLOW_CACHE_FOLDER)
+                          flow_cache=ctx.work_dir / FLOW_CACHE_FOLDER,
+                          keyframes=_optional(ctx, "keyframes", "painted"))
     data = asdict(numbers)
     (ctx.folder / "flicker.json").write_text(json.dumps(data, indent=1, default=str))
     return StepOutput(files={"json": "flicker.json"}, data=data)
@@ -403,7 +404,7 @@ def build_steps(api: StepApi | None = None) -> list[Step]:
              params=lambda r: {"style": _painter_param(r.reference_style)},
              files=lambda r: _painter_files(r.reference_style), enabled=has_reference),
         Step("flicker", bind(_run_flicker), "flicker (E_warp) of output and reference",
-             needs=("clip", "render", "reference"),
+             needs=("clip", "keyframes", "render", "reference"),
              params=lambda r: {"preset": r.report.flow_preset, "max_frames": r.report.max_frames},
              files=lambda r: {"reference": r.report.reference_video},
              enabled=lambda r: r.report.flicker, publish={"json": "flicker.json"}),

@@ -135,8 +135,10 @@ def validate(recipe: Recipe) -> None:
             fail("train.minutes", f"must be positive (got {recipe.train.minutes})")
         if recipe.train.steps is not None and recipe.train.steps < 1:
             fail("train.steps", f"must be at least 1 (got {recipe.train.steps})")
-        if recipe.train.temporal_weight is not None and recipe.train.temporal_weight < 0:
-            fail("train.temporal_weight", "must not be negative")
+        for key in ("temporal_weight", "texture_weight"):
+            value = getattr(recipe.train, key)
+            if value is not None and value < 0:
+                fail(f"train.{key}", "must not be negative")
     codec = _wrap("render.codec", Codec.parse, recipe.render.codec, where)
     if codec is Codec.PNG:
         fail("render.codec", "the pipeline writes videos; choose h264, h265, h264_nvenc or ffv1")

@@ -17,7 +17,7 @@ import numpy as np
 from ..io import atomic_output
 from ._report_data import Chart, ReportData, Still, StillRow, Table
 
-SECTION_IDS = ("overview", "frames", "flicker", "training", "timings", "environment", "recipe")
+SECTION_IDS = ("overview", "frames", "flicker", "texture", "training", "timings", "environment", "recipe")
 # Widest still embedded; larger frames are shrunk to keep the file small.
 MAX_STILL_WIDTH = 480
 _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2")
@@ -28,7 +28,7 @@ padding:24px;color:#222;background:#fafafa}
 h1{margin:0 0 4px}h2{margin-top:36px;border-bottom:1px solid #ddd;padding-bottom:4px}
 .sub{color:#666;margin:0 0 16px}.row{display:flex;flex-wrap:wrap;gap:10px;margin:8px 0 18px}
 figure{margin:0;background:#fff;border:1px solid #ddd;padding:6px}
-figure img{display:block;max-width:100%;image-rendering:auto}
+figure img{display:block;max-width:100%;image-rendering:auto}figure img.crop{max-width:none}
 figcaption{font-size:13px;color:#555;text-align:center;padding-top:4px}
 .caption{font-weight:600;margin:14px 0 2px}
 table{border-collapse:collapse;margin:8px 0;background:#fff}
@@ -57,7 +57,9 @@ def render_report(data: ReportData) -> str:
                           _still_row(data.overview) if data.overview else None))
     parts.append(_section("frames", "Frames from across the clip",
                           "".join(_still_row(row) for row in data.frames) if data.frames else None))
-    parts.append(_section("flicker", "Flicker (warping error)", _flicker(data)))
+    parts.append(_section("flicker", "Flicker (warping error) and texture", _flicker(data)))
+    parts.append(_section("texture", "Texture at 100 % (same region, not downscaled)",
+                          "".join(_still_row(row, crop=True) for row in data.crops) if data.crops else None))
     parts.append(_section("training", "Training", _training(data)))
     parts.append(_section("timings", "Timings per step", _timings(data)))
     parts.append(_section("environment", "Versions and device",
@@ -99,14 +101,19 @@ def _section(ident: str, title: str, body: str | None) -> str:
     return f'<section id="{ident}"><h2>{_e(title)}</h2>{content}</section>'
 
 
-def _figure(still: Still) -> str:
+def _figure(still: Still, crop: bool = False) -> str:
+    """A still, shrunk to ``MAX_STILL_WIDTH``; a ``crop`` is embedded and shown pixel for pixel."""
     height, width = still.rgb.shape[:2]
+    if crop:
+        return (f'<figure><img class="crop" src="{png_data_uri(still.rgb, max_width=width)}" '
+                f'alt="{_e(still.label)}" width="{width}" height="{height}">'
+                f'<figcaption>{_e(still.label)}</figcaption></figure>')
     return (f'<figure><img src="{png_data_uri(still.rgb)}" alt="{_e(still.label)}" '
             f'width="{min(width, MAX_STILL_WIDTH)}"><figcaption>{_e(still.label)}</figcaption></figure>')
 
 
-def _still_row(row: StillRow) -> str:
-    figures = "".join(_figure(still) for still in row.stills)
+def _still_row(row: StillRow, crop: bool = False) -> str:
+    figures = "".join(_figure(still, crop) for still in row.stills)
     return f'<div class="caption">{_e(row.caption)}</div><div class="row">{figures}</div>'
 
 
@@ -115,8 +122,12 @@ def _flicker(data: ReportData) -> str | None:
     if section is None:
         return None
     lines = "".join(f"<li>{_e(line)}</li>" for line in section.protocol)
-    parts = [_chart(section.chart), _table(section.table),
-             f'<div class="protocol"><b>Protocol</b><ul>{lines}</ul></div>']
+    parts = [_chart(section.chart), _table(section.table)]
+    if section.texture is not None:
+        parts.append(_table(section.texture))
+    if section.texture_chart is not None:
+        parts.append(_chart(section.texture_chart))
+    parts.append(f'<div class="protocol"><b>Protocol</b><ul>{lines}</ul></div>')
     parts += [f'<p class="note">{_e(note)}</p>' for note in section.notes]
     return "".join(parts)
 

@@ -90,6 +90,8 @@ class FlickerSection:
     table: Table
     protocol: list[str]   # one line per figure: flow, mask, scale, normalisation
     notes: list[str] = field(default_factory=list)
+    texture: Table | None = None          # detail ratio and texture distance vs reference / keyframes
+    texture_chart: Chart | None = None    # texture distance per frame
 
 
 @dataclass
@@ -119,6 +121,7 @@ class ReportData:
     subtitle: str = ""
     overview: StillRow | None = None           # input | keyframe | output
     frames: list[StillRow] = field(default_factory=list)  # frames from across the clip
+    crops: list[StillRow] = field(default_factory=list)   # same region at 100 %: keyframe | far output
     flicker: FlickerSection | None = None
     training: TrainingSection | None = None
     timings: list[Timing] = field(default_factory=list)

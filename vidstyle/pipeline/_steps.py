@@ -48,6 +48,9 @@ class FlickerNumbers:
     ssim: float | None
     protocol: list[str]                   # one line per figure: how it was measured
     raw: dict[str, Any] = field(default_factory=dict)  # the metric's full JSON record
+    # Detail ratio and texture distance of the output, "reference": per frame against the reference,
+    # "keyframes": against the nearest painted keyframe (TextureScores.to_dict()); absent if not measured.
+    texture: dict[str, Any] = field(default_factory=dict)
 
 
 class StepApi(Protocol):
@@ -85,9 +88,9 @@ class StepApi(Protocol):
         """Stylize every frame of ``clip`` into the video ``output`` (audio kept)."""
 
     def flicker(self, video: Path, source: Path, *, reference: Path | None, preset: str,
-                max_frames: int | None, flow_cache: Path) -> FlickerNumbers:
+                max_frames: int | None, flow_cache: Path, keyframes: Path | None = None) -> FlickerNumbers:
         """E_warp of ``video``, ``source`` and ``reference`` with flow from ``source``;
-        PSNR/SSIM of ``video`` against ``reference``."""
+        PSNR/SSIM and texture of ``video`` against ``reference``, texture against ``keyframes``."""
 
 
 def _module(name: str, feature: str) -> Any:
@@ -178,7 +181,8 @@ class VidstyleApi:
         options: dict[str, Any] = {
             "masks": masks, "guides": guides, "steps": settings.steps, "seed": settings.seed,
             "minutes": None if settings.steps is not None else settings.minutes,  # steps win over minutes
-            "temporal_weight": settings.temporal_weight, "device": device, "overwrite": True}
+            "temporal_weight": settings.temporal_weight, "texture_weight": settings.texture_weight,
+            "device": device, "overwrite": True}
         if settings.arch is not None:
             options["arch"] = settings.arch
         if settings.size is not None:
@@ -203,11 +207,11 @@ class VidstyleApi:
                batch=settings.batch, keep_hud=hud_mask, guides=guides, overwrite=True)
 
     def flicker(self, video: Path, source: Path, *, reference: Path | None, preset: str,
-                max_frames: int | None, flow_cache: Path) -> FlickerNumbers:
+                max_frames: int | None, flow_cache: Path, keyframes: Path | None = None) -> FlickerNumbers:
         metrics = _module("vidstyle.metrics", "the flicker metric")
         flow = _module("vidstyle.flow", "streaming flow")
-        report = metrics.flicker(video, source, reference, preset=preset, max_frames=max_frames,
-                                 cache=flow.FlowCache(flow_cache))
+        report = metrics.flicker(video, source, reference, keyframes=keyframes, preset=preset,
+                                 max_frames=max_frames, cache=flow.FlowCache(flow_cache))
         data = report.to_dict()
         clips = {}
         for role, scores in (("source", report.source), ("reference", report.reference),
@@ -219,8 +223,12 @@ class VidstyleApi:
         lines = [protocol["warp_error"], protocol["static_flicker"]]
         if reference is not None:
             lines += [protocol["psnr"], protocol["ssim"]]
+        texture = {role: scores for role, scores in data["texture"].items() if scores is not None}
+        for scores in texture.values():
+            lines += list(scores["protocol"].values())
         return FlickerNumbers(times=_maybe_list(report.times) or [], clips=clips, psnr=data.get("psnr"),
-                              ssim=data.get("ssim"), protocol=lines + list(report.notes), raw=data)
+                              ssim=data.get("ssim"), protocol=lines + list(report.notes), raw=data,
+                              texture=texture)
 
 
 # Loss curves are kept at this many points at most (bins averaged): enough for a chart.

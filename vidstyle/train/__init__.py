@@ -4,6 +4,7 @@
     result = train("clip.mp4", "keyframes/", "model.pt", minutes=2)
     result.model          # Stylizer, eval mode: (B, 3 + guides, H, W) in [0, 1] -> (B, 3, H, W)
     result.history        # one loss record per step (for a loss curve)
+    loss = patch_sliced_wasserstein(out, target)  # the texture loss, (B, 3, H, W) each
 
 The checkpoint loads with :func:`vidstyle.models.load_stylizer`.
 """
@@ -15,9 +16,10 @@ from ._settings import (DEFAULT_MINUTES, DEFAULT_TEMPORAL_WEIGHT, TrainResult, T
 from ._propagate import PROPAGATION_OFFSETS, PropagatedKeyframe, propagate_keyframes, propagation_positions
 from ._temporal import (ClipFlows, TrainingPair, TemporalLoss, choose_pairs, compound_regularization, masked_l1,
                         random_smooth_flow, temporal_loss)
+from ._texture import PatchSlicedWasserstein, patch_sliced_wasserstein
 from ._trainer import train
 
-__all__ = ["Clip", "ClipFlows", "PROPAGATION_OFFSETS", "PropagatedKeyframe", "propagate_keyframes",
+__all__ = ["Clip", "ClipFlows", "PROPAGATION_OFFSETS", "PatchSlicedWasserstein", "patch_sliced_wasserstein", "PropagatedKeyframe", "propagate_keyframes",
            "propagation_positions", "DEFAULT_MINUTES", "DEFAULT_TEMPORAL_WEIGHT", "TrainingPair", "PatchSampler", "TemporalLoss",
            "TrainResult", "TrainSettings", "choose_pairs", "compound_regularization", "eroded_mask",
            "load_clip", "load_guides", "load_keyframes", "load_masks", "make_settings", "masked_l1",

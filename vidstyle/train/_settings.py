@@ -24,11 +24,17 @@ DEFAULT_TEMPORAL_WEIGHT = 1.0
 # 400-step run on the 100-frame sample. Its temporal work is done by the learned
 # temporal stage alone: at 5 CPU minutes on real footage, adding keyframe
 # propagation (0.125) or the pair loss cost more PSNR than they saved flicker
-# (docs/BENCHMARKS.md, "Temporal terms").
+# (docs/BENCHMARKS.md, "Temporal terms"). It keeps the painted texture with the
+# patch-distribution loss (x20): L1 alone painted a blur (detail ratio 0.52 of a
+# neural style's, 1500 steps); x20 kept 0.89 and, with the temporal stage's lambda
+# raised from 2 to 4, flickered no more than L1 alone (E_warp 0.64x vs 0.63x the
+# source's). Its gradients are clipped at norm 5 (typical norms 2-4): without,
+# one run in four at lr 3e-3 blew up at step ~450 (docs/BENCHMARKS.md, "Texture").
 ARCH_DEFAULTS: dict[str, dict[str, Any]] = {
     "texler": {"lr": 4e-4, "patch_size": 32, "batch_size": 40, "gan_weight": 0.125, "lr_decay_start": 1.0},
     "fast": {"lr": 2e-3, "patch_size": 32, "batch_size": 8, "gan_weight": 0.0, "lr_decay_start": 0.3,
-             "temporal_every": 4, "temporal_start": 0.5, "pair_weight": 0.0, "propagation_weight": 0.0},
+             "temporal_every": 4, "temporal_start": 0.5, "pair_weight": 0.0, "propagation_weight": 0.0,
+             "texture_weight": 20.0, "fusion_weight": 4.0, "grad_clip": 5.0},
 }
 FALLBACK_DEFAULTS = {"lr": 1e-3, "patch_size": 32, "batch_size": 40}
 
@@ -47,6 +53,8 @@ class TrainSettings:
     batch_size: int = 40
     gan_weight: float = 0.0
     vgg_weight: float = 1.5
+    texture_weight: float = 0.0     # patch sliced Wasserstein loss (vidstyle.train._texture), x L1
+    grad_clip: float = 0.0          # clip the generator's gradient norm to this (0 = never)
     temporal_weight: float = DEFAULT_TEMPORAL_WEIGHT  # scales both temporal terms (0 = off)
     pair_weight: float = 1.0        # output-pair warping loss, x temporal_weight
     compound_weight: float = 0.0
@@ -80,7 +88,7 @@ def make_settings(arch: str, **overrides: Any) -> TrainSettings:
     settings = TrainSettings(arch=arch, **defaults)
     weights = {"temporal": settings.temporal_weight, "compound": settings.compound_weight,
                "propagation": settings.propagation_weight, "pair": settings.pair_weight,
-               "fusion": settings.fusion_weight, "gan": settings.gan_weight}
+               "fusion": settings.fusion_weight, "gan": settings.gan_weight, "texture": settings.texture_weight}
     for name, weight in weights.items():
         if weight < 0:
             raise UsageError(f"--{name}-weight must not be negative (got {weight:g})")

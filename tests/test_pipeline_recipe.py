@@ -31,6 +31,10 @@ def test_shipped_recipes_parse(path: Path) -> None:
         model = path.parent.parent / "samples" / "hacienda_320x240.mp4"  # any existing file will do
         recipe = load_recipe(path, [f"render.model={model}"])
         assert not recipe.trains
+    elif "from-painting" in path.name:  # needs the painting (or another painter) from the user
+        painting = path.parent.parent / "samples" / "hacienda_320x240.mp4"  # any existing file will do
+        recipe = load_recipe(path, [f"keyframes.style_image={painting}"])
+        assert recipe.trains and recipe.reference_style == f"style-image:{painting.resolve()}"
     else:
         recipe = load_recipe(path)
         assert recipe.trains and recipe.keyframes.paint
@@ -82,7 +86,7 @@ def test_missing_input_and_keyframes(tmp_path: Path) -> None:
     with pytest.raises(RecipeError, match="render.model: no model to render with"):
         load_recipe(write(tmp_path, f"input: {{video: {SAMPLE}}}\n"))
     both = BASE.replace("paint: toon", f"paint: toon, dir: {tmp_path}")
-    with pytest.raises(RecipeError, match="not both"):
+    with pytest.raises(RecipeError, match="not keyframes.dir and keyframes.paint"):
         load_recipe(write(tmp_path, both))
 
 

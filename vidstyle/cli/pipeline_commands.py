@@ -32,11 +32,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "demo", help="stylize the bundled sample clip end to end (few-shot recipe)",
         description="Runs pipelines/fewshot.yaml on samples/hacienda_320x240.mp4: paints one keyframe "
         "with a reference stylizer, trains, renders with audio, writes a side-by-side video and "
-        "report.html. About 2 minutes on 2 idle CPU cores (budget 5), less on a GPU.")
+        "report.html. About 2 minutes on 2 idle CPU cores (budget 5), less on a GPU. With --style-image, "
+        "runs pipelines/from-painting.yaml instead: keyframes painted with your picture as the style, and "
+        'the report beside that painter applied to every frame (needs pip install "vidstyle[neural]").')
     p.add_argument("-o", "--output", metavar="DIR", default="vidstyle-demo",
                    help="output folder (default: vidstyle-demo)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a value of the few-shot recipe, e.g. --set keyframes.paint=watercolor")
+    p.add_argument("--style-image", metavar="IMAGE",
+                   help="a painting to use as the style (from-painting recipe; the neural extra)")
     p.add_argument("--force", action="store_true", help="recompute every step, ignoring the cache")
     add_common(p)
     p.set_defaults(func=run_demo_command)
@@ -61,7 +65,8 @@ def run_recipe_command(args: argparse.Namespace) -> int:
 def run_demo_command(args: argparse.Namespace) -> int:
     from ..pipeline import run_demo
 
-    result = run_demo(args.output, overrides=args.overrides, overwrite=args.overwrite, force=args.force)
+    result = run_demo(args.output, overrides=args.overrides, style_image=args.style_image,
+                      overwrite=args.overwrite, force=args.force)
     _summary(result)
     return 0
 

@@ -1,4 +1,4 @@
-"""``vidstyle train`` and ``vidstyle paint`` (apply a reference stylizer)."""
+"""``vidstyle train`` and ``vidstyle paint`` (paint frames with a per-frame stylizer)."""
 
 from __future__ import annotations
 
@@ -65,13 +65,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_train)
 
     p = subparsers.add_parser(
-        "paint", help="apply a reference stylizer (toon, pixel-art, watercolor) to frames",
-        description="Deterministic painterly filters standing in for an artist. With --frames, writes "
-                    "those frames as PNGs named by frame index (a keyframe folder for vidstyle train); "
-                    "without, stylizes every frame to a video or PNG folder (a per-frame ground truth).")
+        "paint", help="paint frames with a per-frame stylizer (reference, neural, style image, model)",
+        description="Paint keyframes for vidstyle train with a per-frame stylizer: a deterministic reference "
+                    "filter (toon, pixel-art, watercolor), a neural style (neural:0 to neural:25) or any "
+                    "picture as the style (--style-image), both from the optional neural extra "
+                    '(pip install "vidstyle[neural]"), or a model file (--model: a vidstyle checkpoint, a '
+                    "fast_neural_style .pth, or an ONNX image-to-image model taking (N, 3, H, W) float RGB). "
+                    "With --frames, writes those frames as PNGs named by frame index (a keyframe folder); "
+                    "without, paints every frame to a video with the source's audio, or a PNG folder (the "
+                    "per-frame baseline a trained model is compared with).")
     p.add_argument("input", help="video file or frame folder")
     p.add_argument("-o", "--output", required=True, metavar="OUTPUT", help="video file or folder")
-    p.add_argument("--style", default="toon", help="toon (default), pixel-art or watercolor")
+    p.add_argument("--style", help="toon (default), pixel-art, watercolor, or neural:N (N 0-25; neural extra)")
+    p.add_argument("--style-image", metavar="IMAGE", help="use this picture as the style (neural extra)")
+    p.add_argument("--model", metavar="FILE",
+                   help="per-frame model: vidstyle .pt, fast_neural_style .pth, or .onnx (onnxruntime)")
+    p.add_argument("--model-range", type=int, default=1, choices=[1, 255],
+                   help="an ONNX model's input and output scale: 1 = [0, 1] (default, what vidstyle export "
+                        "writes), 255 = [0, 255]")
+    p.add_argument("--device", default="auto", help="auto (default), cpu or cuda, for neural styles and models")
     p.add_argument("--frames", type=_index_list, metavar="LIST", help="only these frame indices, e.g. 0,60")
     add_size(p, scale=False)
     add_range(p)
@@ -110,8 +122,10 @@ def run_train(args: argparse.Namespace) -> int:
 def run_paint(args: argparse.Namespace) -> int:
     from ..progress import info
     from ..errors import UsageError
-    from ..styles import paint_frames, paint_video
+    from ..styles import check_painter_spec, paint_frames, paint_video, painter_spec
 
+    spec = painter_spec(args.style, style_image=args.style_image, model=args.model, model_range=args.model_range)
+    check_painter_spec(spec)
     if args.frames is not None:
         ignored = [flag for flag, value in (("--start", args.start), ("--end", args.end), ("--codec", args.codec),
                                             ("--crf", args.crf), ("--preset", args.preset),
@@ -119,12 +133,12 @@ def run_paint(args: argparse.Namespace) -> int:
         if ignored:
             raise UsageError(f"--frames writes PNGs of the frames named; {', '.join(ignored)} only apply to a "
                              "whole-clip paint (drop --frames)")
-        written = paint_frames(args.input, args.output, args.frames, args.style, size=args.size,
+        written = paint_frames(args.input, args.output, args.frames, spec, size=args.size, device=args.device,
                                overwrite=args.overwrite)
         info(f"painted frames {', '.join(map(str, written))} into {args.output}")
     else:
-        result = paint_video(args.input, args.output, args.style, size=args.size, start=args.start,
+        result = paint_video(args.input, args.output, spec, size=args.size, start=args.start,
                              end=args.end, codec=args.codec, crf=args.crf, preset=args.preset,
-                             audio=not args.no_audio, overwrite=args.overwrite)
+                             audio=not args.no_audio, device=args.device, overwrite=args.overwrite)
         info(f"painted {result.frames} frames into {result.output}")
     return 0

@@ -85,10 +85,15 @@ def _clip_params(recipe: Recipe) -> dict[str, Any]:
 
 # -- keyframes --------------------------------------------------------------------
 
-def _keyframe_sources(recipe: Recipe) -> dict[int, Path | None]:
-    """Source frame index -> painted file (None when a reference stylizer paints it)."""
-    if recipe.keyframes.paint is not None:
-        return {index: None for index in recipe.keyframes.frames}
+def _keyframe_sources(recipe: Recipe, clip: Path | None = None, first_index: int = 0) -> dict[int, Path | None]:
+    """Source frame index -> painted file (None when a painter paints it). ``clip`` (the
+    working clip) places ``keyframes.every``; without it those are not known yet."""
+    if recipe.keyframes.painter is not None:
+        if recipe.keyframes.every is None:
+            return {index: None for index in recipe.keyframes.frames}
+        if clip is None:
+            return {}
+        return {first_index + index: None for index in every_n_seconds(clip, recipe.keyframes.every)}
     folder = recipe.keyframes.dir
     files = list_images(folder)
     if not files:
@@ -101,10 +106,22 @@ def _keyframe_sources(recipe: Recipe) -> dict[int, Path | None]:
     return found
 
 
+def every_n_seconds(clip: Path, seconds: float) -> list[int]:
+    """Frame indices of ``clip`` in the middle of each whole span of ``seconds`` (at least one):
+    a 12 s clip at 20 fps with 4 s spans gets frames 40, 120 and 200."""
+    info = probe(clip)
+    step = seconds * (info.average_fps or info.nominal_fps or 30.0)
+    count = info.frame_count or 1
+    spans = int(count // step + 1e-6)
+    if spans == 0:
+        return [count // 2]
+    return sorted({min(count - 1, int(round((k + 0.5) * step))) for k in range(spans)})
+
+
 def _run_keyframes(ctx: StepContext, api: StepApi) -> StepOutput:
     recipe = ctx.recipe
     clip = ctx.need("clip").data
-    sources = _keyframe_sources(recipe)
+    sources = _keyframe_sources(recipe, clip_path(ctx), clip["first_index"])
     offset, count = clip["first_index"], clip["frames"]
     by_clip_index = {}
     for source_index, file in sources.items():
@@ -120,7 +137,7 @@ def _run_keyframes(ctx: StepContext, api: StepApi) -> StepOutput:
     for frame in frames_at(clip_path(ctx), sorted(by_clip_index)):
         file = by_clip_index[frame.index]
         if file is None:
-            painted = api.paint(frame.rgb, recipe.keyframes.paint)
+            painted = api.paint(frame.rgb, recipe.keyframes.painter)
         else:
             painted = read_image_rgb(file)
             if painted.shape[1::-1] != size:
@@ -136,13 +153,30 @@ def _run_keyframes(ctx: StepContext, api: StepApi) -> StepOutput:
 
 
 def _keyframe_params(recipe: Recipe) -> dict[str, Any]:
-    return {"paint": recipe.keyframes.paint,
-            "frames": recipe.keyframes.frames if recipe.keyframes.paint else None}
+    k = recipe.keyframes
+    painted = k.painter is not None
+    return {"paint": _painter_param(k.painter), "frames": k.frames if painted and k.every is None else None,
+            "every": k.every if painted else None}
+
+
+def _painter_param(spec: str | None) -> str | None:
+    """A painter spec without its file's path (the file's identity enters the key instead,
+    so a moved style image or model keeps its cache entries)."""
+    from ..styles import spec_files
+
+    return spec.split(":", 1)[0] if spec is not None and spec_files(spec) else spec
+
+
+def _painter_files(spec: str | None) -> dict[str, Path | None]:
+    from ..styles import spec_files
+
+    files = spec_files(spec) if spec is not None else []
+    return {"painter": files[0] if files else None}
 
 
 def _keyframe_check(recipe: Recipe) -> None:
     sources = _keyframe_sources(recipe)
-    key = "keyframes.frames" if recipe.keyframes.paint is not None else "keyframes.dir"
+    key = "keyframes.frames" if recipe.keyframes.painter is not None else "keyframes.dir"
     info = probe(recipe.input.video)
     count = info.frame_count
     late = [i for i in sources if count is not None and i >= count]
@@ -283,9 +317,11 @@ def _run_reference(ctx: StepContext, api: StepApi) -> StepOutput:
         for frame in frames:
             yield Frame(frame.index, frame.pts, frame.time_base, api.paint(frame.rgb, style))
 
+    from ..styles import painter_label
+
     # Lossless, so the reference's flicker is the stylizer's, not the encoder's.
     transcode(clip_path(ctx), ctx.folder / "reference.mkv", transform=paint_all, codec=Codec.FFV1,
-              audio=False, overwrite=True, desc=f"reference ({style})")
+              audio=False, overwrite=True, desc=f"reference ({painter_label(style)})")
     return StepOutput(files={"video": "reference.mkv"})
 
 
@@ -363,7 +399,7 @@ def build_steps(api: StepApi | None = None) -> list[Step]:
         Step("clip", _run_clip, "working clip (trim, resize)", params=_clip_params,
              files=lambda r: {"video": r.input.video}, check=api.check),
         Step("keyframes", bind(_run_keyframes), "painted keyframes", needs=("clip",),
-             params=_keyframe_params, files=lambda r: {"dir": r.keyframes.dir},
+             params=_keyframe_params, files=lambda r: {"dir": r.keyframes.dir, **_painter_files(r.keyframes.painter)},
              enabled=lambda r: r.trains, check=_keyframe_check),
         Step("masks", bind(_run_masks), "training masks", needs=("clip", "keyframes"), params=_masks_params,
              files=lambda r: {"dir": r.masks.dir}, enabled=_masks_enabled),
@@ -378,7 +414,8 @@ def build_steps(api: StepApi | None = None) -> list[Step]:
              params=_render_params, files=lambda r: {"model": r.render.model},
              publish_fn=lambda r: {"video": _video_name(r, "stylized")}),
         Step("reference", bind(_run_reference), "per-frame reference stylization", needs=("clip",),
-             params=lambda r: {"style": r.reference_style}, enabled=has_reference),
+             params=lambda r: {"style": _painter_param(r.reference_style)},
+             files=lambda r: _painter_files(r.reference_style), enabled=has_reference),
         Step("flicker", bind(_run_flicker), "flicker (E_warp) of output and reference",
              needs=("clip", "keyframes", "render", "reference"),
              params=lambda r: {"preset": r.report.flow_preset, "max_frames": r.report.max_frames},

@@ -154,15 +154,26 @@ def validate(recipe: Recipe) -> None:
     if start is not None and end is not None and end <= start:
         fail("input.end", f"must be after input.start ({end} <= {start})")
     if recipe.trains:
-        has_dir, has_paint = recipe.keyframes.dir is not None, recipe.keyframes.paint is not None
-        if not has_dir and not has_paint:
+        k = recipe.keyframes
+        given = [f"keyframes.{name}" for name, value in (("dir", k.dir), ("paint", k.paint),
+                                                         ("style_image", k.style_image), ("model", k.model))
+                 if value is not None]
+        if not given:
             fail("render.model", "no model to render with: give render.model=FILE (e.g. --set "
-                 "render.model=model.pt), or keyframes.dir / keyframes.paint to train one")
-        if has_dir and has_paint:
-            fail("keyframes", "give keyframes.dir (your paintings) or keyframes.paint (a reference "
-                 "stylizer), not both (set the other to null)")
-        if has_paint and not recipe.keyframes.frames:
+                 "render.model=model.pt), or keyframes.dir, keyframes.paint, keyframes.style_image or "
+                 "keyframes.model to train one")
+        if len(given) > 1:
+            fail("keyframes", f"give one of keyframes.dir (your paintings), keyframes.paint, keyframes.style_image "
+                 f"and keyframes.model, not {' and '.join(given)} (set the others to null)")
+        has_paint = k.dir is None
+        if has_paint and not k.frames and k.every is None:
             fail("keyframes.frames", "list at least one frame index to paint")
+        if k.every is not None and k.every <= 0:
+            fail("keyframes.every", f"must be a positive number of seconds (got {k.every})")
+        if k.model_range not in (1, 255):
+            fail("keyframes.model_range", f"must be 1 or 255 (got {k.model_range})")
+        if k.model_range != 1 and k.model is None:
+            fail("keyframes.model_range", "goes with keyframes.model (an ONNX model)")
         if any(index < 0 for index in recipe.keyframes.frames):
             fail("keyframes.frames", "frame indices are zero-based and not negative")
         if recipe.train.minutes is None and recipe.train.steps is None:

@@ -11,6 +11,7 @@ import numpy as np
 import yaml
 
 from ..io import probe, read_image_rgb
+from ..styles import painter_label
 from ._recipe import recipe_to_dict
 from ._report_data import (Chart, FlickerSection, ReportData, Series, Still, StillRow, Table, Timing,
                            TrainingSection, collect_environment)
@@ -39,7 +40,7 @@ def build_report_data(ctx: "StepContext", clip: Path, reference: Path | None) ->
         return {} if video is None else {f.index: f.rgb for f in frames_at(video, indices)}
 
     inputs, outputs, refs = grab(clip), grab(stylized), grab(reference)
-    ref_label = f"reference ({recipe.reference_style})" if recipe.reference_style else "reference"
+    ref_label = f"reference ({painter_label(recipe.reference_style)})" if recipe.reference_style else "reference"
 
     overview = None
     if key_indices:

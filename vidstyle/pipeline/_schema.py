@@ -68,11 +68,31 @@ class InputSection:
 @dataclass
 class KeyframesSection:
     """Painted keyframes: a folder of PNGs named by source frame index, or frames of the
-    clip painted by a reference stylizer (``paint``) -- exactly one of the two."""
+    clip painted by a per-frame stylizer -- a reference filter or neural style (``paint``),
+    a style image or a model file -- exactly one of the four. The frames painted are
+    ``frames``, or with ``every`` one keyframe in the middle of each span of that many
+    seconds."""
 
     dir: Path | None = _path(PathKind.DIR, "folder of painted keyframes (PNG named by frame index)")
-    paint: str | None = _opt(None, "reference stylizer that paints the keyframes (vidstyle.styles)")
-    frames: list[int] = _opt([0], "source frame indices to paint when 'paint' is set")
+    paint: str | None = _opt(None, "stylizer that paints the keyframes: toon, pixel-art, watercolor or "
+                             "neural:N (vidstyle.styles)")
+    style_image: Path | None = _path(PathKind.FILE, "paint the keyframes with this picture as the style "
+                                     "(the neural extra)")
+    model: Path | None = _path(PathKind.FILE, "paint the keyframes with this per-frame model (vidstyle .pt, "
+                               "fast_neural_style .pth, .onnx)")
+    model_range: int = _opt(1, "an ONNX keyframes.model's input and output scale: 1 = [0, 1], 255 = [0, 255]")
+    frames: list[int] = _opt([0], "source frame indices to paint")
+    every: float | None = _opt(None, "paint one keyframe per this many seconds instead of 'frames'")
+
+    @property
+    def painter(self) -> str | None:
+        """The painter spec (vidstyle.styles) that paints the keyframes, if any."""
+        if self.paint is None and self.style_image is None and self.model is None:
+            return None
+        from ..styles import painter_spec
+
+        return painter_spec(self.paint, style_image=self.style_image, model=self.model,
+                            model_range=self.model_range)
 
 
 @dataclass
@@ -130,7 +150,7 @@ class ReportSection:
     flicker: bool = _opt(True, "measure E_warp of source, reference and output")
     flow_preset: str = _opt("medium", "DIS preset for the flicker flow (ultrafast, fast, medium)")
     max_frames: int | None = _opt(None, "measure only the first N frames")
-    reference_style: str | None = _opt(None, "per-frame reference stylizer (default: keyframes.paint)")
+    reference_style: str | None = _opt(None, "per-frame reference stylizer (default: the keyframes' painter)")
     reference_video: Path | None = _path(PathKind.FILE, "a per-frame reference video to compare with")
     html: bool = _opt(True, "write report.html")
     stills: int = _opt(5, "frames from across the clip shown in the report")
@@ -159,8 +179,8 @@ class Recipe:
 
     @property
     def reference_style(self) -> str | None:
-        """The stylizer that gives per-frame ground truth, if any."""
-        return self.report.reference_style or self.keyframes.paint
+        """The painter spec that gives the per-frame reference (ground truth or baseline), if any."""
+        return self.report.reference_style or self.keyframes.painter
 
     @property
     def working_size(self) -> tuple[int, int] | None:

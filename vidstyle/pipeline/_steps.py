@@ -60,7 +60,8 @@ class StepApi(Protocol):
         """Raise a one-line VidstyleError if the recipe needs something unavailable."""
 
     def paint(self, rgb: np.ndarray, style: str) -> np.ndarray:
-        """A frame painted by a reference stylizer, (H, W, 3) uint8 in and out."""
+        """A frame painted by the painter ``style`` names (a vidstyle.styles spec: ``toon``,
+        ``neural:7``, ``style-image:PATH``, ``model:PATH``), (H, W, 3) uint8 in and out."""
 
     def compute_flows(self, clip: Path, cache_dir: Path, preset: str) -> dict[str, Any]:
         """Fill the flow cache with the clip's forward and backward flows; return a summary."""
@@ -115,7 +116,7 @@ class VidstyleApi:
     def check(self, recipe: Recipe) -> None:
         needs: list[tuple[str, str, str]] = [("vidstyle.render", "render", "the renderer")]
         if recipe.reference_style is not None:
-            needs.append(("vidstyle.styles", "stylize", "reference stylizers"))
+            needs.append(("vidstyle.styles", "stylize", "per-frame stylizers"))
         if recipe.trains:
             needs.append(("vidstyle.train", "train", "the trainer"))
             if recipe.masks.hud.value != "ignore":
@@ -132,10 +133,14 @@ class VidstyleApi:
         for module, attr, feature in needs:
             _attr(module, attr, feature)
         where = recipe.source
-        if recipe.reference_style is not None:
-            _checked("report.reference_style" if recipe.report.reference_style else "keyframes.paint",
-                     _module("vidstyle.styles", "reference stylizers").ReferenceStyle.parse,
-                     recipe.reference_style, where)
+        check_spec = _module("vidstyle.styles", "per-frame stylizers").check_painter_spec
+        if recipe.report.reference_style is not None:
+            _checked("report.reference_style", check_spec, recipe.report.reference_style, where)
+        k = recipe.keyframes
+        if k.painter is not None:
+            key = next(f"keyframes.{name}" for name, value in (("style_image", k.style_image), ("model", k.model),
+                                                                 ("paint", k.paint)) if value is not None)
+            _checked(key, check_spec, k.painter, where)
         if recipe.trains and recipe.train.arch is not None:
             _checked("train.arch", _module("vidstyle.models", "models").get_architecture, recipe.train.arch, where)
         hsv = getattr(_module("vidstyle.masks", "masks"), "HsvRange", None) if recipe.masks.color_key else None
@@ -143,7 +148,7 @@ class VidstyleApi:
             _checked("masks.color_key", hsv.parse, recipe.masks.color_key, where)
 
     def paint(self, rgb: np.ndarray, style: str) -> np.ndarray:
-        return _attr("vidstyle.styles", "stylize", "reference stylizers")(rgb, style)
+        return _attr("vidstyle.styles", "stylize", "per-frame stylizers")(rgb, style)
 
     def compute_flows(self, clip: Path, cache_dir: Path, preset: str) -> dict[str, Any]:
         flow = _module("vidstyle.flow", "streaming flow")

@@ -26,10 +26,10 @@ DEFAULT_TEMPORAL_WEIGHT = 1.0
 # propagation (0.125) or the pair loss cost more PSNR than they saved flicker
 # (docs/BENCHMARKS.md, "Temporal terms"). It keeps the painted texture with the
 # patch-distribution loss (x20): at 5 CPU minutes on SuperTuxKart with neural
-# styles, L1 alone kept 0.55-0.58 of the painting's gradient energy, x20 0.68-0.75.
+# styles, L1 alone kept 0.55-0.58 of the painting's gradient energy, x20 0.65-0.72.
 # The texture costs flicker, which the temporal stage takes back with its lambda
-# raised from 2 to 6: E_warp +12 % and -11 % against L1 alone at 2 on the two
-# cases measured (at lambda 4: +42 % and 0 %). Its gradients are clipped at norm 5
+# raised from 2 to 6: E_warp -11 % to +12 % against L1 alone at 2 on the four
+# cases measured (at lambda 4: up to +42 %). Its gradients are clipped at norm 5
 # (typical norms 2-4): without, a run at lr 3e-3 blew up at step ~450
 # (docs/BENCHMARKS.md, "Texture").
 ARCH_DEFAULTS: dict[str, dict[str, Any]] = {

@@ -232,3 +232,11 @@ def test_moved_input_keeps_the_cache(tmp_path: Path, tiny_clip: Path) -> None:
     clip.rename(moved)
     again = run(path, out, api, [f"input.video={moved}", "render.crf=28"], overwrite=True)
     assert again.computed == ["render", "flicker", "compare", "report"] and api.calls["train"] == 1
+
+
+def test_loss_curves_leave_out_the_gradient_norm() -> None:
+    from vidstyle.pipeline._steps import _loss_curves
+
+    steps, curves = _loss_curves([{"l1": 0.5, "texture": 0.1, "grad_norm": 3.0, "total": 2.5, "step": 1,
+                                   "seconds": 0.1}])
+    assert steps == [1] and set(curves) == {"l1", "texture", "total"}

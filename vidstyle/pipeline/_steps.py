@@ -240,7 +240,7 @@ def _loss_curves(history: list[dict[str, float]]) -> tuple[list[int], dict[str, 
     """The trainer's per-step records as bin-averaged curves per loss."""
     if not history:
         return [], {}
-    names = [k for k in history[0] if k not in ("step", "seconds")]
+    names = [k for k in history[0] if k not in ("step", "seconds", "grad_norm")]  # grad_norm is no loss
     size = max(1, -(-len(history) // MAX_CURVE_POINTS))
     steps: list[int] = []
     curves: dict[str, list[float]] = {name: [] for name in names}

@@ -158,8 +158,8 @@ def main() -> None:
     print("\n| case | run | steps | CPU s | detail (key) | texture dist | PSNR (key) | SSIM | E_warp (x source) |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['case']} | {r['run']} | {r['steps']} | {r['train_cpu_s']} | {r['detail']} ({r['detail_key']}) | "
-              f"{r['texture']} | {r['psnr']} ({r['psnr_key']}) | {r['ssim']} | {r['e_warp']} ({r['e_warp_x_source']}x) |")
+        print(f"| {r['case']} | {r['run']} | {r['steps']} | {r['train_cpu_s']} | "
+              f"{r['detail']} ({r['detail_key']}) | {r['texture']} | {r['psnr']} ({r['psnr_key']}) | {r['ssim']} | {r['e_warp']} ({r['e_warp_x_source']}x) |")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))
 

@@ -68,3 +68,13 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: 
     assert "Traceback" not in result.stderr
     for fragment in fragments:
         assert fragment in lines[0], (fragment, lines[0])
+
+
+def run_main(args: list[str]) -> int:
+    """``vidstyle ARGS`` in this process: the exit code, whether main returns it or argparse exits with it."""
+    from vidstyle.cli import main
+
+    try:
+        return main(args)
+    except SystemExit as exit_:
+        return int(exit_.code)

@@ -11,15 +11,10 @@ import pytest
 from vidstyle.cli import main
 from vidstyle.flow import read_flo
 
+from .conftest import run_main as run
 from ._fixtures_flow import translated_sequence, write_video
 
 
-def run(args: list[str]) -> int:
-    """The exit code, whether main returns it or argparse exits with it."""
-    try:
-        return main(args)
-    except SystemExit as exit_:
-        return int(exit_.code)
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ from vidstyle.errors import UsageError
 from vidstyle.metrics import detail_ratio, flicker, texture_distance
 from vidstyle.progress import set_quiet
 
+from .conftest import run_main as run
 from ._fixtures_flow import translated_sequence, write_video
 
 FRAMES, BLURRED_FROM = 12, 8  # frames 8..11 of the output lose their texture
@@ -26,11 +27,6 @@ def _quiet():
     set_quiet(False)
 
 
-def run(args: list[str]) -> int:
-    try:
-        return main(args)
-    except SystemExit as exit_:
-        return int(exit_.code)
 
 
 @pytest.fixture(scope="module")

@@ -306,7 +306,8 @@ def open_writer(path: str | Path, *, width: int, height: int, time_base: Fractio
                          "give a file name such as out.mp4", path)
     suffix = path.suffix.lower()
     if suffix and codec is not Codec.PNG and suffix not in CONTAINER_FORMATS and suffix not in IMAGE_EXTENSIONS:
-        raise UsageError(f"unknown output extension {path.suffix!r}: give a video ({', '.join(sorted(CONTAINER_FORMATS))})"
+        videos = ", ".join(sorted(CONTAINER_FORMATS))
+        raise UsageError(f"unknown output extension {path.suffix!r}: give a video ({videos})"
                          f", an image ({', '.join(sorted(IMAGE_EXTENSIONS))}), or a folder name without an "
                          "extension (or --codec png) for PNG frames", path)
     if path.suffix.lower() in IMAGE_EXTENSIONS and codec in (None, Codec.PNG):

@@ -29,10 +29,11 @@ from ._stabilize import Stabilizer, TemporalBlend, temporal_blend
 from ._yuv import RgbToYuv420, rgb_to_yuv420
 
 __all__ = [
-    "CPU_RENDER_PRESET", "Chunk", "ChunkResult", "DEFAULT_WARMUP", "DeviceKind", "FileResult", "FrameProcessor", "FusionRunner", "ModelRunner", "Motion",
-    "MotionEstimator", "Numerics", "OnnxExport", "Pipeline", "Precision", "RayRenderResult", "RenderOptions", "RenderResult",
-    "RenderedBatch", "RgbToYuv420", "RuntimePlan", "SourceFrame", "Stabilizer", "Stage", "StageFailure",
-    "StageTimes", "TemporalBlend", "composite_hud", "cpu_has_native_bf16", "default_preset", "export_onnx",
-    "fusion_motion_estimator", "load_hud_mask", "plan_chunks", "render", "render_many", "render_on_ray", "resolve_runtime", "rgb_to_yuv420", "run_sequential", "source_keyframes",
-    "stylize_clip", "temporal_blend", "working_size",
+    "CPU_RENDER_PRESET", "Chunk", "ChunkResult", "DEFAULT_WARMUP", "DeviceKind", "FileResult", "FrameProcessor",
+    "FusionRunner", "ModelRunner", "Motion", "MotionEstimator", "Numerics", "OnnxExport", "Pipeline", "Precision",
+    "RayRenderResult", "RenderOptions", "RenderResult", "RenderedBatch", "RgbToYuv420", "RuntimePlan",
+    "SourceFrame", "Stabilizer", "Stage", "StageFailure", "StageTimes", "TemporalBlend", "composite_hud",
+    "cpu_has_native_bf16", "default_preset", "export_onnx", "fusion_motion_estimator", "load_hud_mask",
+    "plan_chunks", "render", "render_many", "render_on_ray", "resolve_runtime", "rgb_to_yuv420", "run_sequential",
+    "source_keyframes", "stylize_clip", "temporal_blend", "working_size"
 ]

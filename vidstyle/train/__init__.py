@@ -19,8 +19,10 @@ from ._temporal import (ClipFlows, TrainingPair, TemporalLoss, choose_pairs, com
 from ._texture import PatchSlicedWasserstein, patch_sliced_wasserstein
 from ._trainer import train
 
-__all__ = ["Clip", "ClipFlows", "PROPAGATION_OFFSETS", "PatchSlicedWasserstein", "patch_sliced_wasserstein", "PropagatedKeyframe", "propagate_keyframes",
-           "propagation_positions", "DEFAULT_MINUTES", "DEFAULT_TEMPORAL_WEIGHT", "TrainingPair", "PatchSampler", "TemporalLoss",
-           "TrainResult", "TrainSettings", "choose_pairs", "compound_regularization", "eroded_mask",
-           "load_clip", "load_guides", "load_keyframes", "load_masks", "make_settings", "masked_l1",
-           "random_smooth_flow", "resolve_device", "temporal_loss", "texler_layout", "train"]
+__all__ = [
+    "choose_pairs", "Clip", "ClipFlows", "compound_regularization", "DEFAULT_MINUTES", "DEFAULT_TEMPORAL_WEIGHT",
+    "eroded_mask", "load_clip", "load_guides", "load_keyframes", "load_masks", "make_settings", "masked_l1",
+    "patch_sliced_wasserstein", "PatchSampler", "PatchSlicedWasserstein", "propagate_keyframes",
+    "PropagatedKeyframe", "PROPAGATION_OFFSETS", "propagation_positions", "random_smooth_flow", "resolve_device",
+    "temporal_loss", "TemporalLoss", "texler_layout", "train", "TrainingPair", "TrainResult", "TrainSettings"
+]

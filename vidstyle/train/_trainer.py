@@ -43,7 +43,8 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
           temporal_weight: float | None = None, compound_weight: float | None = None,
           propagation_weight: float | None = None, pair_weight: float | None = None,
           fusion_weight: float | None = None,
-          gan_weight: float | None = None, texture_weight: float | None = None, arch: str = DEFAULT_ARCH, device: str = "auto",
+          gan_weight: float | None = None, texture_weight: float | None = None, arch: str = DEFAULT_ARCH,
+          device: str = "auto",
           precision: str = "auto", seed: int = 0,
           resume: bool = False, preview_every: int = 0, preview_frames: list[int] | None = None,
           vgg_weights: str | Path | None = None, overwrite: bool = False, lr: float | None = None,
@@ -75,6 +76,8 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
             generator (x ``fusion_weight``, the lambda of its warping loss;
             it takes ``fusion_share`` of the budget).
         compound_weight: weight of the flow-free compound regulariser (0 = off).
+        texture_weight: weight of the patch-distribution loss that keeps the
+            painted texture (:func:`patch_sliced_wasserstein`; 0 = L1 alone).
         arch: generator design, ``fast`` (default) or ``texler``.
         precision: ``auto`` (bf16 autocast where the GPU or CPU computes bf16
             natively, else fp32), ``fp32`` or ``bf16``; the weights stay fp32.
@@ -104,7 +107,8 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
     settings = make_settings(arch, temporal_weight=temporal_weight, compound_weight=compound_weight,
                              propagation_weight=propagation_weight, pair_weight=pair_weight,
                              fusion_weight=fusion_weight,
-                             gan_weight=gan_weight, texture_weight=texture_weight, lr=lr, patch_size=patch_size, batch_size=batch_size, seed=seed,
+                             gan_weight=gan_weight, texture_weight=texture_weight, lr=lr, patch_size=patch_size,
+                             batch_size=batch_size, seed=seed,
                              lr_decay_start=lr_decay_start)
     saved = read_checkpoint(output) if resume else None
     if saved is not None:  # the run continues with its own settings, design and size

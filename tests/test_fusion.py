@@ -9,7 +9,7 @@ import torch
 from vidstyle.flow import Motion, warp_numpy
 from vidstyle.io import Codec
 from vidstyle.metrics import flicker
-from vidstyle.models import FusionConfig, TemporalFusion, load_stylizer, save_checkpoint
+from vidstyle.models import FusionConfig, TemporalFusion, load_stylizer, restore_detail, save_checkpoint
 from vidstyle.render import render, resolve_runtime, stylize_clip
 from vidstyle.render._model import Numerics
 from vidstyle.render._processor import FrameProcessor, SourceFrame
@@ -22,7 +22,7 @@ from ._media import make_clip
 
 
 def test_untrained_stage_is_a_half_blend_and_sees_the_flow_validity():
-    fusion = TemporalFusion()
+    fusion = TemporalFusion(FusionConfig(detail_gain=1.0))  # the blend alone, no detail restoration
     styled, previous = torch.rand(2, 3, 9, 11), torch.rand(2, 3, 9, 11)
     frame, previous_frame = torch.rand(2, 3, 9, 11), torch.rand(2, 3, 9, 11)
     flow = torch.zeros(2, 2, 9, 11)
@@ -35,6 +35,54 @@ def test_untrained_stage_is_a_half_blend_and_sees_the_flow_validity():
     with pytest.raises(ValueError, match="valid must be"):
         fusion(styled, previous, frame, previous_frame, flow, valid[:, :, :5])
     assert 5_000 < fusion.flops_per_pixel() < 20_000
+
+
+def _fine_energy(image: torch.Tensor) -> float:
+    return float((image - avg_pool3(image)).square().mean())
+
+
+def avg_pool3(image: torch.Tensor) -> torch.Tensor:
+    return torch.nn.functional.avg_pool2d(image, 3, 1, 1, count_include_pad=False)
+
+
+def test_restore_detail_gives_a_blend_of_unaligned_strokes_back_their_contrast():
+    generator = torch.Generator().manual_seed(0)
+    styled, previous = torch.rand(1, 3, 64, 64, generator=generator), torch.rand(1, 3, 64, 64, generator=generator)
+    blend = 0.5 * (styled + previous)  # two unrelated textures: the average has half their energy
+    restored = restore_detail(blend, styled)
+    assert _fine_energy(blend) < 0.6 * _fine_energy(styled)
+    assert 0.85 * _fine_energy(styled) < _fine_energy(restored) < 1.15 * _fine_energy(styled)
+    # The coarse picture is the blend's: the correction only touches the fine band.
+    assert torch.allclose(torch.nn.functional.avg_pool2d(restored, 16), torch.nn.functional.avg_pool2d(blend, 16),
+                          atol=0.02)
+    # Never above the gain limit, never below 1, nothing to do on aligned or flat images.
+    assert _fine_energy(restore_detail(blend, styled, max_gain=1.2)) < 1.2 ** 2 * 1.01 * _fine_energy(blend)
+    assert torch.allclose(restore_detail(styled, styled), styled, atol=1e-5)
+    flat = torch.full((1, 3, 16, 16), 0.3)
+    assert torch.allclose(restore_detail(flat, flat * 2), flat, atol=1e-5)
+    with pytest.raises(ValueError, match="equal"):
+        restore_detail(blend, styled[..., :32])
+
+
+def test_stage_keeps_detail_held_over_frames_that_a_bilinear_blend_loses():
+    """Hold a texture still for 12 frames under a sub-pixel pan: the stage keeps it
+    (bicubic warps, restored contrast); the stage of old checkpoints (bilinear, no
+    restoration) blurs it a little more every frame."""
+    generator = torch.Generator().manual_seed(1)
+    texture = torch.rand(1, 3, 48, 64, generator=generator)
+    flow = torch.full((1, 2, 48, 64), 0.5)
+    flow[:, 1] = 0.0
+    valid = torch.ones(1, 1, 48, 64)
+    kept = {}
+    for name, config in {"new": FusionConfig(), "old": FusionConfig.from_dict({"width": 16, "flow_preset": "fast"})}.items():
+        fusion = TemporalFusion(config)
+        out = texture
+        for _ in range(12):
+            styled = torch.rand(1, 3, 48, 64, generator=generator)  # the generator's strokes boil
+            out = fusion(styled, out, texture, texture, flow, valid).clamp(0, 1)
+        kept[name] = _fine_energy(out) / _fine_energy(styled)
+    assert config.warp_mode == "bilinear" and config.detail_gain == 1.0  # old checkpoints render as trained
+    assert kept["old"] < 0.5 < 0.8 < kept["new"]
 
 
 def test_sequence_starts_spread_over_the_clip():
@@ -93,7 +141,7 @@ def test_checkpoint_keeps_the_stage_and_renders_with_and_without_it(tmp_path):
     model.attach_fusion(TemporalFusion(FusionConfig(flow_preset="ultrafast")))
     save_checkpoint(tmp_path / "m.pt", model)
     loaded = load_stylizer(tmp_path / "m.pt")
-    assert loaded.config.fusion == {"width": 16, "flow_preset": "ultrafast"}
+    assert loaded.config.fusion == {"width": 16, "flow_preset": "ultrafast", "warp_mode": "bicubic", "detail_gain": 2.0}
     for a, b in zip(loaded.fusion.parameters(), model.fusion.parameters()):
         assert torch.equal(a, b)
 

@@ -15,7 +15,7 @@ from ._base import (ARCHITECTURES, BUILTIN_ARCHITECTURE_MODULES, CHECKPOINT_FORM
 from ._discriminator import PatchDiscriminator, lsgan_loss
 from ._fast import FastGenerator
 from ._flops import flops_per_pixel
-from ._fusion import FusionConfig, TemporalFusion
+from ._fusion import FusionConfig, TemporalFusion, restore_detail
 from ._texler import GeneratorJ
 from ._vgg import VGGFeatureLoss, find_vgg_weights
 
@@ -30,4 +30,4 @@ __all__ = ["ARCHITECTURES", "Architecture", "BUILTIN_ARCHITECTURE_MODULES", "CHE
            "DEFAULT_ARCH", "FOREIGN_LOADERS", "FastGenerator", "FusionConfig", "GeneratorJ", "ModelConfig",
            "PatchDiscriminator", "Stylizer", "VGGFeatureLoss", "architecture_names", "build_stylizer",
            "find_vgg_weights", "flops_per_pixel", "flush_negligible_weights", "NEGLIGIBLE_WEIGHT", "get_architecture", "load_stylizer", "lsgan_loss",
-           "read_checkpoint", "register_architecture", "save_checkpoint", "TemporalFusion"]
+           "read_checkpoint", "register_architecture", "restore_detail", "save_checkpoint", "TemporalFusion"]

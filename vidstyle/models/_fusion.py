@@ -17,6 +17,24 @@ instead gave up a fifth of the flicker reduction on real footage
 (docs/BENCHMARKS.md, "Temporal terms"): the cheap run-time flow rejects much
 that is fine. Three 3x3 convolutions: about 9 kFLOP per pixel, an eighth of the
 ``fast`` generator.
+
+A blend of two textures that do not line up is a blur: where the generator's
+strokes differ from one frame to the next, ``out_t`` averages them, and since
+``out_{t-1}`` is itself such an average, warped (resampled) once more every
+frame, the painted detail fades with every frame held. On SuperTuxKart with a
+neural painting style the stage took the generator's detail ratio from 0.95 to
+0.73 (docs/BENCHMARKS.md, "Texture"). Two things keep it:
+
+* the previous output is warped bicubically (a bilinear resample at half-pixel
+  shifts averages neighbours, again every frame);
+* :func:`restore_detail`: the blend's fine band (above a Gaussian of
+  ``detail_sigma`` px) is scaled back to the local energy the generator's own
+  fine band has at that place, by a gain in [1, ``detail_gain``] smoothed over
+  ``detail_window`` px. This is the contrast correction of texture blending
+  (Yu et al. 2011, "Lagrangian texture advection"; Heitz & Neyret 2018): the
+  blend keeps its structure, which holds still, at the contrast of the style.
+  The stage is trained with the correction in its loop, so the blend weight it
+  learns pays for the flicker that the gain gives back.
 """
 
 from __future__ import annotations
@@ -25,11 +43,53 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
+from kornia.filters import gaussian_blur2d
 from torch import nn
 
-from ..flow import FlowPreset, warp
+from ..flow import FlowPreset, warp_fast
 
 FUSION_INPUTS = 13  # styled (3), warped previous output (3), frame (3), warped previous frame (3), valid (1)
+DETAIL_SIGMA = 1.5   # px: the fine band restore_detail keeps is above a Gaussian of this sigma
+DETAIL_WINDOW = 4.0  # px: sigma of the window its local energies are compared over
+DETAIL_GAIN = 2.0    # at most this gain on the fine band (1 = no correction)
+
+
+def _gaussian(image: torch.Tensor, sigma: float) -> torch.Tensor:
+    size = 2 * round(3 * sigma) + 1
+    return gaussian_blur2d(image, (size, size), (sigma, sigma), border_type="replicate")
+
+
+def restore_detail(blended: torch.Tensor, styled: torch.Tensor, *, sigma: float = DETAIL_SIGMA,
+                   window: float = DETAIL_WINDOW, max_gain: float = DETAIL_GAIN) -> torch.Tensor:
+    """Give a blend back the fine-band contrast of the frame it was blended from.
+
+    ``blended`` is split at a Gaussian of ``sigma`` px into a base and a fine
+    band; the fine band is multiplied by ``sqrt(E_styled / E_blended)``, the
+    ratio of the two images' fine-band energies (summed over channels, averaged
+    by a Gaussian window of ``window`` px), clamped to [1, ``max_gain``]: the
+    detail is brought back where blending averaged it away, never amplified
+    beyond what ``styled`` itself has, and never reduced.
+
+    Args:
+        blended: (B, 3, H, W) the blend of ``styled`` with the warped previous output.
+        styled: (B, 3, H, W) this frame's stylization, the reference contrast.
+
+    Returns:
+        (B, 3, H, W), not clamped.
+    """
+    if blended.shape != styled.shape or blended.ndim != 4:
+        raise ValueError(f"blended and styled must be equal (B, C, H, W) tensors, got {tuple(blended.shape)} "
+                         f"and {tuple(styled.shape)}")
+    if max_gain <= 1.0:
+        return blended
+    base = _gaussian(blended, sigma)
+    fine = blended - base
+    fine_styled = styled - _gaussian(styled, sigma)
+    energy = _gaussian(torch.cat((fine_styled.square().sum(1, keepdim=True), fine.square().sum(1, keepdim=True)),
+                                 dim=1), window)
+    target, have = energy[:, :1], energy[:, 1:]
+    gain = ((target + 1e-6) / (have + 1e-6)).sqrt().clamp(1.0, max_gain)
+    return base + gain * fine
 
 
 @dataclass(frozen=True)
@@ -38,17 +98,22 @@ class FusionConfig:
 
     ``flow_preset`` is the DIS preset the stage was trained with; the renderer
     estimates motion with the same one (:class:`vidstyle.flow.MotionEstimator`).
+    ``warp_mode`` and ``detail_gain`` say how the previous output is warped and
+    how much fine-band contrast :func:`restore_detail` may give back (1 = none);
+    checkpoints from before they existed load as trained (bilinear, 1).
     """
 
     width: int = 16
     flow_preset: str = FlowPreset.FAST.value
+    warp_mode: str = "bicubic"
+    detail_gain: float = DETAIL_GAIN
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "FusionConfig":
-        return cls(**data)
+        return cls(**{"warp_mode": "bilinear", "detail_gain": 1.0, **data})
 
 
 class TemporalFusion(nn.Module):
@@ -86,13 +151,23 @@ class TemporalFusion(nn.Module):
         """(B, 1, H, W) alpha in [0, 1] from already-warped inputs."""
         return torch.sigmoid(self.net(self.blend_inputs(styled, warped_output, frame, warped_frame, valid)))
 
+    def warp_previous(self, previous_output: torch.Tensor, previous_frame: torch.Tensor,
+                      flow: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(warped previous output, warped previous frame), each (B, 3, H, W), by ``flow`` (B, 2, H, W)."""
+        warped = warp_fast(torch.cat((previous_output, previous_frame), dim=1), flow, mode=self.config.warp_mode)
+        return warped[:, :3], warped[:, 3:]
+
+    def combine(self, styled: torch.Tensor, warped_output: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+        """The output from the blend weight: the blend, its fine band restored (not clamped)."""
+        blended = styled + alpha * (warped_output - styled)
+        return restore_detail(blended, styled, max_gain=self.config.detail_gain)
+
     def forward(self, styled: torch.Tensor, previous_output: torch.Tensor, frame: torch.Tensor,
                 previous_frame: torch.Tensor, flow: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
         _check(styled, previous_output, frame, previous_frame, flow, valid)
-        warped_output = warp(previous_output, flow)
-        warped_frame = warp(previous_frame, flow)
+        warped_output, warped_frame = self.warp_previous(previous_output, previous_frame, flow)
         alpha = self.blend_weight(styled, warped_output, frame, warped_frame, valid)
-        return styled + alpha * (warped_output - styled)
+        return self.combine(styled, warped_output, alpha)
 
     def flops_per_pixel(self) -> float:
         """FLOP per pixel of the blend-weight network (multiply-add = 2), warps left out."""

@@ -16,7 +16,7 @@ from typing import Iterable
 import numpy as np
 import torch
 
-from ..flow import FlowPreset, Motion, MotionEstimator, flow_to_tensor, warp_fast
+from ..flow import FlowPreset, Motion, MotionEstimator, flow_to_tensor
 from ..models import Stylizer, TemporalFusion
 
 
@@ -29,7 +29,8 @@ class FusionRunner:
     """Callable: (styled, frame, motion) -> output, each (1, 3, H, W) float32 on
     the stage's device; ``motion`` None (first frame, cut) passes ``styled`` through.
 
-    The warps use :func:`~vidstyle.flow.warp_fast`; the blend-weight network
+    Warps and the blend are the stage's own (:meth:`TemporalFusion.warp_previous`,
+    :meth:`TemporalFusion.combine`); the blend-weight network
     runs in ``dtype`` when given (bf16 weights on CPUs that compute it natively,
     as the generator does) or under ``autocast`` (CUDA), in ``memory_format``.
     The caller's stage is not modified.
@@ -55,11 +56,9 @@ class FusionRunner:
         if motion is not None and previous is not None and previous.shape == styled.shape:
             flow = flow_to_tensor(motion.flow)[None].to(self.device, non_blocking=True)
             valid = torch.from_numpy(motion.valid)[None, None].to(self.device, non_blocking=True)
-            warped = warp_fast(torch.cat((previous, self._previous_frame), dim=1), flow)
-            warped_output = warped[:, :3]
-            x = TemporalFusion.blend_inputs(styled, warped_output, frame, warped[:, 3:], valid)
-            out = styled + self._alpha(x) * (warped_output - styled)
-            out = out.clamp_(0.0, 1.0)
+            warped_output, warped_frame = self.fusion.warp_previous(previous, self._previous_frame, flow)
+            x = TemporalFusion.blend_inputs(styled, warped_output, frame, warped_frame, valid)
+            out = self.fusion.combine(styled, warped_output, self._alpha(x)).clamp_(0.0, 1.0)
         self._previous_output, self._previous_frame = out, frame
         return out
 

@@ -131,9 +131,9 @@ def fusion_step(fusion: TemporalFusion, sequence: FusionSequence, crop: tuple[in
     alphas = []
     for t in range(1, styled.shape[0]):
         flow, valid = motion[t - 1:t], motion_valid[t - 1:t]
-        warped_output, warped_frame = warp(previous, flow), warp(frames[t - 1:t], flow)
+        warped_output, warped_frame = fusion.warp_previous(previous, frames[t - 1:t], flow)
         alpha = fusion.blend_weight(styled[t:t + 1], warped_output, frames[t:t + 1], warped_frame, valid)
-        out = styled[t:t + 1] + alpha * (warped_output - styled[t:t + 1])
+        out = fusion.combine(styled[t:t + 1], warped_output, alpha)
         fidelity = (out - styled[t:t + 1])[inner].square().mean()
         mask = loss_valid[t - 1:t][inner]
         change = (out - warp(previous, loss_flow[t - 1:t]))[inner].square()

@@ -15,6 +15,7 @@ from av.video.reformatter import Interpolation, VideoReformatter
 from ..errors import InputError, UsageError
 from ..progress import warn
 from ._colour import ACCURATE_FLAGS, color_info, sws_matrix, sws_range
+from ._frames import sequence_indices
 from ._paths import list_images
 from ._probe import IMAGE_FOLDER_FPS, open_container, probe, read_image_rgb
 from ._timeline import TimelineRepair
@@ -101,10 +102,8 @@ class FrameReader:
     # -- images ------------------------------------------------------------
     def _image_frames(self) -> Iterator[Frame]:
         files = [self.path] if self.info.kind is SourceKind.IMAGE else list_images(self.path)
-        numbered = all(f.stem.isdigit() for f in files)
         time_base = self.info.time_base
-        for position, file in enumerate(files):
-            index = int(file.stem) if numbered else position
+        for index, file in zip(sequence_indices(files), files):
             if not self._in_range(index, float(index * time_base)):
                 continue
             rgb = read_image_rgb(file)

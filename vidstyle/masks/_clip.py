@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..flow import FlowCache, FlowPair, FlowPreset, video_flows
-from ..io import Frame, SourceKind, list_images, probe, read_frames
+from ..io import Frame, SourceKind, list_images, probe, read_frames, sequence_indices
 
 # Guides and masks want DIS on the original tools' setting (MEDIUM) by default.
 DEFAULT_PRESET = FlowPreset.MEDIUM
@@ -40,10 +40,7 @@ def clip_indices(source: str | Path) -> list[int]:
     """
     info = probe(source)
     if info.kind is SourceKind.IMAGE_FOLDER:
-        files = list_images(Path(source))
-        if all(f.stem.isdigit() for f in files):
-            return [int(f.stem) for f in files]
-        return list(range(len(files)))
+        return sequence_indices(list_images(Path(source)))
     return list(range(clip_length(source)))
 
 

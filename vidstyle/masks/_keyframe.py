@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from ..errors import UsageError
-from ._ops import clean_mask
+from ._ops import as_bool, clean_mask
 
 
 def mask_from_keyframe(frame_rgb: np.ndarray, painted: np.ndarray, *, threshold: int = 24,
@@ -19,7 +19,7 @@ def mask_from_keyframe(frame_rgb: np.ndarray, painted: np.ndarray, *, threshold:
     Args:
         frame_rgb: (H, W, 3) uint8 original frame.
         painted: (H, W, 3) RGB or (H, W, 4) RGBA uint8 painted frame. When its alpha
-            channel is not fully opaque, the alpha (>= 128) is the mask.
+            channel is not fully opaque, the alpha (>= MASK_THRESHOLD) is the mask.
         threshold: smallest per-channel change (0-255) that counts as painted, after a 3x3
             median that hides compression noise.
         min_area: painted regions smaller than this many pixels are dropped as specks.
@@ -35,7 +35,7 @@ def mask_from_keyframe(frame_rgb: np.ndarray, painted: np.ndarray, *, threshold:
         raise ValueError(f"painted image is {painted.shape[1]}x{painted.shape[0]} but the frame is "
                          f"{frame_rgb.shape[1]}x{frame_rgb.shape[0]}")
     if painted.shape[2] == 4 and painted[..., 3].min() < 255:
-        return clean_mask(painted[..., 3] >= 128, open_radius=0, close_radius=0, fill_holes=False)
+        return clean_mask(as_bool(painted[..., 3]), open_radius=0, close_radius=0, fill_holes=False)
     difference = np.abs(painted[..., :3].astype(np.int16) - frame_rgb.astype(np.int16)).max(axis=2)
     # A median hides isolated compression noise without spreading the painted edge.
     difference = cv2.medianBlur(difference.astype(np.uint8), 3)

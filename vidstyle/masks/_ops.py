@@ -15,9 +15,9 @@ import numpy as np
 from scipy import ndimage
 
 from ..errors import InputError, UsageError
-from ..io import list_images, write_image
+from ..io import numbered_images, write_image
 
-MASK_DIGITS = 6  # 000120.png, as vidstyle.io.FolderWriter names frames
+MASK_THRESHOLD = 128  # a uint8 mask is "on" (use this pixel) from this value up: at least half white
 
 
 class MaskOp(enum.Enum):
@@ -38,9 +38,9 @@ class MaskOp(enum.Enum):
 
 
 def as_bool(mask: np.ndarray) -> np.ndarray:
-    """(H, W) bool: True where ``mask`` is at least half on (>= 128, or True)."""
+    """(H, W) bool: True where ``mask`` is at least half on (>= :data:`MASK_THRESHOLD`, or True)."""
     _check_2d(mask)
-    return mask if mask.dtype == bool else mask >= 128
+    return mask if mask.dtype == bool else mask >= MASK_THRESHOLD
 
 
 def as_uint8(mask: np.ndarray) -> np.ndarray:
@@ -89,24 +89,9 @@ def write_mask(path: str | Path, mask: np.ndarray) -> None:
     write_image(path, as_uint8(mask))
 
 
-def mask_name(index: int) -> str:
-    """File name of the mask for frame ``index`` (zero-based): ``000120.png``."""
-    return f"{index:0{MASK_DIGITS}d}.png"
-
-
 def read_mask_folder(folder: str | Path, size: tuple[int, int] | None = None) -> dict[int, np.ndarray]:
-    """All masks of a folder keyed by frame index (file stems must be numbers)."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise InputError("no such mask folder", folder)
-    masks: dict[int, np.ndarray] = {}
-    for file in list_images(folder):
-        if not file.stem.isdigit():
-            raise InputError("mask files must be named by frame index, e.g. 000120.png", file)
-        masks[int(file.stem)] = read_mask(file, size)
-    if not masks:
-        raise InputError("mask folder holds no PNG masks", folder)
-    return masks
+    """All masks of a folder keyed by frame index (names as :func:`vidstyle.io.numbered_images` reads them)."""
+    return {index: read_mask(file, size) for index, file in numbered_images(folder, what="mask").items()}
 
 
 def combine_masks(masks: Iterable[np.ndarray], op: MaskOp | str = MaskOp.UNION) -> np.ndarray:
@@ -168,7 +153,7 @@ def clean_mask(mask: np.ndarray, *, open_radius: int = 1, close_radius: int = 2,
         pad = close_radius + 1
         padded = cv2.copyMakeBorder(result, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
         result = cv2.morphologyEx(padded, cv2.MORPH_CLOSE, _disc(close_radius))[pad:-pad, pad:-pad]
-    binary = result >= 128
+    binary = as_bool(result)
     if fill_holes:
         binary = ndimage.binary_fill_holes(binary)
     if min_area > 0:

@@ -18,7 +18,8 @@ import cv2
 import numpy as np
 
 from ..errors import InputError, VidstyleError
-from ..io import Codec, Frame, list_images, open_video, probe, read_image_rgb, transcode, write_image
+from ..io import (Codec, Frame, frame_name, numbered_images, open_video, probe, read_image_rgb, transcode,
+                  write_image)
 from ..progress import info, progress
 from ._report_build import build_report_data
 from ._report import write_report
@@ -35,10 +36,6 @@ def clip_path(ctx: StepContext) -> Path:
     # Not the path stored in the entry: the key follows the file's content, so a moved
     # (or renamed) input hits the cache and must be read from where it is now.
     return entry.path("clip") if entry.has("clip") else Path(ctx.recipe.input.video)
-
-
-def _write_png(path: Path, rgb: np.ndarray) -> None:
-    write_image(path, rgb)
 
 
 def frames_at(video: Path, indices: list[int]) -> Iterator[Frame]:
@@ -94,16 +91,7 @@ def _keyframe_sources(recipe: Recipe, clip: Path | None = None, first_index: int
         if clip is None:
             return {}
         return {first_index + index: None for index in every_n_seconds(clip, recipe.keyframes.every)}
-    folder = recipe.keyframes.dir
-    files = list_images(folder)
-    if not files:
-        raise InputError("keyframes.dir holds no images (PNG named by frame index)", folder)
-    found: dict[int, Path | None] = {}
-    for file in files:
-        if not file.stem.isdigit():
-            raise InputError("keyframe name is not a frame index (expected e.g. 0.png or 000120.png)", file)
-        found[int(file.stem)] = file
-    return found
+    return dict(numbered_images(recipe.keyframes.dir, what="keyframes.dir"))
 
 
 def every_n_seconds(clip: Path, seconds: float) -> list[int]:
@@ -134,6 +122,7 @@ def _run_keyframes(ctx: StepContext, api: StepApi) -> StepOutput:
     (ctx.folder / "inputs").mkdir()
     (ctx.folder / "painted").mkdir()
     size = (clip["width"], clip["height"])
+    written: list[int] = []
     for frame in frames_at(clip_path(ctx), sorted(by_clip_index)):
         file = by_clip_index[frame.index]
         if file is None:
@@ -142,9 +131,9 @@ def _run_keyframes(ctx: StepContext, api: StepApi) -> StepOutput:
             painted = read_image_rgb(file)
             if painted.shape[1::-1] != size:
                 painted = cv2.resize(painted, size, interpolation=cv2.INTER_AREA)
-        _write_png(ctx.folder / "inputs" / f"{frame.index:06d}.png", frame.rgb)
-        _write_png(ctx.folder / "painted" / f"{frame.index:06d}.png", painted)
-    written = sorted(int(p.stem) for p in (ctx.folder / "painted").glob("*.png"))
+        write_image(ctx.folder / "inputs" / frame_name(frame.index), frame.rgb)
+        write_image(ctx.folder / "painted" / frame_name(frame.index), painted)
+        written.append(frame.index)
     if written != sorted(by_clip_index):
         missing = sorted(set(by_clip_index) - set(written))
         raise InputError(f"could not read clip frames {missing} for the keyframes", clip_path(ctx))
@@ -200,6 +189,8 @@ def _masks_enabled(recipe: Recipe) -> bool:
 
 
 def _run_masks(ctx: StepContext, api: StepApi) -> StepOutput:
+    from ..masks import write_mask
+
     recipe, masks = ctx.recipe, ctx.recipe.masks
     keyframes = ctx.need("keyframes")
     offset = ctx.need("clip").data["first_index"]
@@ -208,11 +199,11 @@ def _run_masks(ctx: StepContext, api: StepApi) -> StepOutput:
     if masks.hud is not HudMode.IGNORE:
         clip = ctx.need("clip").data
         hud = _fit_mask(api.hud_mask(clip_path(ctx)), (clip["width"], clip["height"]))
-        _write_png(ctx.folder / "hud.png", hud.astype(np.uint8) * 255)
+        write_mask(ctx.folder / "hud.png", hud)
         files["hud"] = "hud.png"
     (ctx.folder / "masks").mkdir()
     for index in keyframes.data["indices"]:
-        name = f"{index:06d}.png"
+        name = frame_name(index)
         frame = read_image_rgb(keyframes.path("inputs") / name)
         use = np.ones(frame.shape[:2], bool)
         if masks.dir is not None:
@@ -226,7 +217,7 @@ def _run_masks(ctx: StepContext, api: StepApi) -> StepOutput:
         if not use.any():
             raise InputError(f"the training mask of keyframe {index + offset} is empty after combining "
                              "masks.dir, from_keyframe, color_key and hud", recipe.source)
-        _write_png(ctx.folder / "masks" / name, use.astype(np.uint8) * 255)
+        write_mask(ctx.folder / "masks" / name, use)
     return StepOutput(files=files, data={"hud_fraction": None if hud is None else float(hud.mean())})
 
 
@@ -237,15 +228,15 @@ def _fit_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def _read_mask(folder: Path, index: int, size: tuple[int, int]) -> np.ndarray:
-    matches = [p for p in list_images(folder) if p.stem.isdigit() and int(p.stem) == index]
-    if not matches:
-        raise InputError(f"no mask for keyframe {index} (expected e.g. {index:06d}.png)", folder)
-    mask = cv2.imread(str(matches[0]), cv2.IMREAD_GRAYSCALE)
-    if mask is None:
-        raise InputError("not a readable mask image", matches[0])
+    from ..masks import as_bool, read_mask
+
+    file = numbered_images(folder, what="masks.dir").get(index)
+    if file is None:
+        raise InputError(f"no mask for keyframe {index} (expected e.g. {frame_name(index)})", folder)
+    mask = read_mask(file)
     if mask.shape[1::-1] != size:
         mask = cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST)
-    return mask >= 128
+    return as_bool(mask)
 
 
 def _masks_params(recipe: Recipe) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import yaml
 
-from ..io import probe, read_image_rgb
+from ..io import frame_name, probe, read_image_rgb
 from ..styles import painter_label
 from ._recipe import recipe_to_dict
 from ._report_data import (Chart, FlickerSection, ReportData, Series, Still, StillRow, Table, Timing,
@@ -44,7 +44,7 @@ def build_report_data(ctx: "StepContext", clip: Path, reference: Path | None) ->
 
     overview = None
     if key_indices:
-        name = f"{focus:06d}.png"
+        name = frame_name(focus)
         stills = [Still(f"input, frame {focus}", read_image_rgb(keyframes.path("inputs") / name)),
                   Still("painted keyframe", read_image_rgb(keyframes.path("painted") / name))]
     else:
@@ -201,7 +201,7 @@ def _crop_rows(keyframes: Any, focus: int, far: int | None, fps: float, outputs:
                refs: dict[int, np.ndarray], ref_label: str) -> list[StillRow]:
     """Same region at 100 %: painted keyframe | output there | output on the far frame; and
     reference | output on the far frame when there is a per-frame reference."""
-    painted = read_image_rgb(keyframes.path("painted") / f"{focus:06d}.png")
+    painted = read_image_rgb(keyframes.path("painted") / frame_name(focus))
     height, width = painted.shape[:2]
     size = (min(CROP_SIZE[0], max(8, width // 2)), min(CROP_SIZE[1], max(8, height // 2)))
     x, y = _detail_region(painted, size)

@@ -243,6 +243,20 @@ def test_cuda_request_falls_back_to_cpu_with_one_line(capsys):
     assert len(lines) == 2 and all(line.startswith("vidstyle: warning:") for line in lines)
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="tests a machine without a GPU")
+def test_one_device_choice_for_render_train_and_recipes():
+    from vidstyle.pipeline import Device as RecipeDevice
+    from vidstyle.render import Device
+    from vidstyle.train import resolve_device
+
+    assert RecipeDevice is Device and Device.parse("CUDA:1") is Device.CUDA
+    assert resolve_device("auto").type == "cpu" and resolve_device(torch.device("cpu")).type == "cpu"
+    with pytest.raises(UsageError, match="device cuda: PyTorch sees no CUDA GPU"):
+        resolve_device("cuda:0")  # the trainer refuses; the renderer falls back (above)
+    with pytest.raises(UsageError, match="unknown device 'gpu'"):
+        resolve_device("gpu")
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="tests the fallback without NVENC")
 def test_nvenc_request_falls_back_to_libx264(vfr_clip, identity, tmp_path, capsys):
     from vidstyle.io import Codec

@@ -32,6 +32,13 @@ def warn(message: str) -> None:
     _line(f"vidstyle: warning: {message}")
 
 
+def format_time(seconds: float) -> str:
+    """A clock reading for messages: ``1:05.250`` (minutes), ``1:02:03.000`` from an hour up."""
+    minutes, secs = divmod(max(seconds, 0.0), 60)
+    hours, minutes = divmod(int(minutes), 60)
+    return f"{hours}:{minutes:02d}:{secs:06.3f}" if hours else f"{minutes}:{secs:06.3f}"
+
+
 def _line(text: str) -> None:
     # tqdm.write clears a progress bar drawn on stderr first and redraws it below, so a message
     # never lands on the end of the bar's line (a plain print does when a bar is open).

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, UsageError
-from ..io import atomic_output, check_output, frame_index, frame_name, image_alpha, probe, read_image_rgb
+from ..io import (atomic_output, check_output, clip_indices, frame_index, frame_name, image_alpha, probe,
+                  read_frames, read_image_rgb)
 from ..progress import progress
-from ._clip import clip_frames, clip_indices
 from ._hud import detect_hud_timeline
 from ._hud_timeline import HudTimeline, Rect
 from ._keyframe import HsvRange, color_key_mask, mask_from_keyframe
@@ -66,7 +66,7 @@ def _keyframe_masks(job: MaskJob, indices: list[int], size: tuple[int, int]) -> 
                              job.source)
         wanted[index] = (frame_rgb, painted_path)
     if any(rgb is None for rgb, _ in wanted.values()):  # fetch frames given by index
-        for frame in clip_frames(job.source, size=job.size):
+        for frame in read_frames(job.source, size=job.size):
             if frame.index in wanted and wanted[frame.index][0] is None:
                 wanted[frame.index] = (frame.rgb, wanted[frame.index][1])
     masks = {}
@@ -149,7 +149,7 @@ def make_masks(job: MaskJob) -> int:
         with atomic_output(output, overwrite=job.overwrite, is_dir=True) as target, \
                 progress(len(wanted), "masks") as bar:
             # Indices from the reader: after a frame that failed to decode, later frames keep theirs.
-            pairs = ((f.index, f.rgb) for f in clip_frames(job.source, size=job.size)) if hsv is not None \
+            pairs = ((f.index, f.rgb) for f in read_frames(job.source, size=job.size)) if hsv is not None \
                 else ((index, None) for index in indices)
             for index, rgb in pairs:
                 if index not in wanted_set:

@@ -21,33 +21,13 @@ from ..errors import InputError, VidstyleError
 from ..io import (Codec, Frame, frame_name, numbered_images, open_video, probe, read_image_rgb, transcode,
                   write_image)
 from ..progress import info, progress
+from ._artifacts import (CLIP, COMPARISON, FLICKER, FLOW_CACHE_FOLDER, HUD, MODEL, REFERENCE, REPORT, clip_path,
+                         frames_at, optional_path, reference_video, video_name)
 from ._report_build import build_report_data
 from ._report import write_report
 from ._runner import Step, StepContext, StepOutput
 from ._schema import HudMode, Recipe
 from ._steps import StepApi, VidstyleApi
-
-FLOW_CACHE_FOLDER = "flowcache"  # shared by the flows and flicker steps, under the work folder
-
-
-def clip_path(ctx: StepContext) -> Path:
-    """The working clip: the source itself, or its trimmed/resized lossless copy."""
-    entry = ctx.need("clip")
-    # Not the path stored in the entry: the key follows the file's content, so a moved
-    # (or renamed) input hits the cache and must be read from where it is now.
-    return entry.path("clip") if entry.has("clip") else Path(ctx.recipe.input.video)
-
-
-def frames_at(video: Path, indices: list[int]) -> Iterator[Frame]:
-    """The frames of ``video`` whose index is in ``indices``, in one bounded pass."""
-    wanted = set(indices)
-    if not wanted:
-        return
-    with open_video(video, start_frame=min(wanted), end_frame=max(wanted) + 1) as reader:
-        for frame in reader:
-            if frame.index in wanted:
-                yield frame
-
 
 # -- clip -----------------------------------------------------------------------
 
@@ -68,10 +48,10 @@ def _run_clip(ctx: StepContext) -> StepOutput:
             raise InputError("no frames between input.start and input.end", source)
         first_index = first.index
     # Lossless (FFV1 RGB) so no step sees compression twice; audio is trimmed along.
-    result = transcode(source, ctx.folder / "clip.mkv", start=recipe.input.start, end=recipe.input.end,
+    result = transcode(source, ctx.folder / CLIP, start=recipe.input.start, end=recipe.input.end,
                        size=size, codec=Codec.FFV1, overwrite=True, desc="clip")
     width, height = size or (info.width, info.height)
-    return StepOutput(files={"clip": "clip.mkv"},
+    return StepOutput(files={"clip": CLIP},
                       data={"first_index": first_index, "frames": result.frames, "width": width,
                             "height": height, "copied": True})
 
@@ -199,8 +179,8 @@ def _run_masks(ctx: StepContext, api: StepApi) -> StepOutput:
     if masks.hud is not HudMode.IGNORE:
         clip = ctx.need("clip").data
         hud = _fit_mask(api.hud_mask(clip_path(ctx)), (clip["width"], clip["height"]))
-        write_mask(ctx.folder / "hud.png", hud)
-        files["hud"] = "hud.png"
+        write_mask(ctx.folder / HUD, hud)
+        files["hud"] = HUD
     (ctx.folder / "masks").mkdir()
     for index in keyframes.data["indices"]:
         name = frame_name(index)
@@ -260,36 +240,27 @@ def _run_guides(ctx: StepContext, api: StepApi) -> StepOutput:
     return StepOutput(files={"guides": "guides"})
 
 
-def _optional(ctx: StepContext, step: str, role: str) -> Path | None:
-    entry = ctx.upstream.get(step)
-    return entry.path(role) if entry is not None and entry.has(role) else None
-
-
 def _run_train(ctx: StepContext, api: StepApi) -> StepOutput:
-    model = ctx.folder / "model.pt"
-    kept = ctx.resume_dir / "model.pt" if ctx.resume_dir is not None else None
+    model = ctx.folder / MODEL
+    kept = ctx.resume_dir / MODEL if ctx.resume_dir is not None else None
     resume: dict[str, bool] = {}
     if kept is not None and kept.is_file():  # an interrupted run of this very step saved it
         shutil.copyfile(kept, model)
         resume = {"resume": True}
         info(f"train: continuing from the checkpoint an interrupted run kept in {kept.parent}")
     summary = api.train(clip_path(ctx), ctx.need("keyframes").path("painted"), model,
-                        masks=_optional(ctx, "masks", "masks"), guides=_optional(ctx, "guides", "guides"),
+                        masks=optional_path(ctx, "masks", "masks"), guides=optional_path(ctx, "guides", "guides"),
                         settings=ctx.recipe.train, device=ctx.device, **resume)
-    return StepOutput(files={"model": "model.pt"}, data=asdict(summary))
-
-
-def _video_name(recipe: Recipe, stem: str) -> str:
-    return f"{stem}.mkv" if Codec.parse(recipe.render.codec) is Codec.FFV1 else f"{stem}.mp4"
+    return StepOutput(files={"model": MODEL}, data=asdict(summary))
 
 
 def _run_render(ctx: StepContext, api: StepApi) -> StepOutput:
     recipe = ctx.recipe
     model = recipe.render.model or ctx.need("train").path("model")
-    hud = _optional(ctx, "masks", "hud") if recipe.masks.hud is HudMode.KEEP else None
-    name = _video_name(recipe, "stylized")
+    hud = optional_path(ctx, "masks", "hud") if recipe.masks.hud is HudMode.KEEP else None
+    name = video_name(recipe, "stylized")
     api.render(clip_path(ctx), model, ctx.folder / name, settings=recipe.render, device=ctx.device,
-               hud_mask=hud, guides=_optional(ctx, "guides", "guides"))
+               hud_mask=hud, guides=optional_path(ctx, "guides", "guides"))
     return StepOutput(files={"video": name})
 
 
@@ -311,13 +282,9 @@ def _run_reference(ctx: StepContext, api: StepApi) -> StepOutput:
     from ..styles import painter_label
 
     # Lossless, so the reference's flicker is the stylizer's, not the encoder's.
-    transcode(clip_path(ctx), ctx.folder / "reference.mkv", transform=paint_all, codec=Codec.FFV1,
+    transcode(clip_path(ctx), ctx.folder / REFERENCE, transform=paint_all, codec=Codec.FFV1,
               audio=False, overwrite=True, desc=f"reference ({painter_label(style)})")
-    return StepOutput(files={"video": "reference.mkv"})
-
-
-def reference_video(ctx: StepContext) -> Path | None:
-    return ctx.recipe.report.reference_video or _optional(ctx, "reference", "video")
+    return StepOutput(files={"video": REFERENCE})
 
 
 def _run_flicker(ctx: StepContext, api: StepApi) -> StepOutput:
@@ -325,10 +292,10 @@ def _run_flicker(ctx: StepContext, api: StepApi) -> StepOutput:
     numbers = api.flicker(ctx.need("render").path("video"), clip_path(ctx), reference=reference_video(ctx),
                           preset=report.flow_preset, max_frames=report.max_frames,
                           flow_cache=ctx.work_dir / FLOW_CACHE_FOLDER,
-                          keyframes=_optional(ctx, "keyframes", "painted"))
+                          keyframes=optional_path(ctx, "keyframes", "painted"))
     data = asdict(numbers)
-    (ctx.folder / "flicker.json").write_text(json.dumps(data, indent=1, default=str))
-    return StepOutput(files={"json": "flicker.json"}, data=data)
+    (ctx.folder / FLICKER).write_text(json.dumps(data, indent=1, default=str))
+    return StepOutput(files={"json": FLICKER}, data=data)
 
 
 def _run_compare(ctx: StepContext, api: StepApi) -> StepOutput:
@@ -348,9 +315,9 @@ def _run_compare(ctx: StepContext, api: StepApi) -> StepOutput:
                 both = np.concatenate([_label(frame.rgb, "input"), _label(right, "vidstyle")], axis=1)
                 yield Frame(frame.index, frame.pts, frame.time_base, both)
 
-    transcode(clip_path(ctx), ctx.folder / "comparison.mp4", transform=side_by_side,
+    transcode(clip_path(ctx), ctx.folder / COMPARISON, transform=side_by_side,
               audio=ctx.recipe.render.audio, preset="fast", overwrite=True, desc="comparison")
-    return StepOutput(files={"video": "comparison.mp4"})
+    return StepOutput(files={"video": COMPARISON})
 
 
 def _label(rgb: np.ndarray, text: str) -> np.ndarray:
@@ -369,8 +336,8 @@ def _run_report(ctx: StepContext, api: StepApi) -> StepOutput:
     with progress(None, "report", unit="section") as bar:
         data = build_report_data(ctx, clip_path(ctx), reference_video(ctx))
         bar.update(1)
-        write_report(data, ctx.folder / "report.html")
-    return StepOutput(files={"html": "report.html"})
+        write_report(data, ctx.folder / REPORT)
+    return StepOutput(files={"html": REPORT})
 
 
 # -- the graph --------------------------------------------------------------------
@@ -399,11 +366,11 @@ def build_steps(api: StepApi | None = None) -> list[Step]:
         Step("guides", bind(_run_guides), "noise guides", needs=("clip", "keyframes", "masks"),
              params=lambda r: asdict(r.guides), enabled=lambda r: r.trains and r.guides.enabled),
         Step("train", bind(_run_train), "few-shot training", needs=("clip", "keyframes", "masks", "guides"),
-             params=lambda r: asdict(r.train), enabled=lambda r: r.trains, publish={"model": "model.pt"},
-             keep_on_interrupt=("model.pt",)),
+             params=lambda r: asdict(r.train), enabled=lambda r: r.trains, publish={"model": MODEL},
+             keep_on_interrupt=(MODEL,)),
         Step("render", bind(_run_render), "stylized video", needs=("clip", "train", "masks", "guides"),
              params=_render_params, files=lambda r: {"model": r.render.model},
-             publish_fn=lambda r: {"video": _video_name(r, "stylized")}),
+             publish_fn=lambda r: {"video": video_name(r, "stylized")}),
         Step("reference", bind(_run_reference), "per-frame reference stylization", needs=("clip",),
              params=lambda r: {"style": _painter_param(r.reference_style)},
              files=lambda r: _painter_files(r.reference_style), enabled=has_reference),
@@ -411,11 +378,11 @@ def build_steps(api: StepApi | None = None) -> list[Step]:
              needs=("clip", "keyframes", "render", "reference"),
              params=lambda r: {"preset": r.report.flow_preset, "max_frames": r.report.max_frames},
              files=lambda r: {"reference": r.report.reference_video},
-             enabled=lambda r: r.report.flicker, publish={"json": "flicker.json"}),
+             enabled=lambda r: r.report.flicker, publish={"json": FLICKER}),
         Step("compare", bind(_run_compare), "side-by-side comparison video", needs=("clip", "render"),
              params=lambda r: {"audio": r.render.audio}, enabled=lambda r: r.render.comparison,
-             publish={"video": "comparison.mp4"}),
-        Step("report", bind(_run_report), "report.html",
+             publish={"video": COMPARISON}),
+        Step("report", bind(_run_report), REPORT,
              needs=("clip", "keyframes", "train", "render", "reference", "flicker"),
-             enabled=lambda r: r.report.html, cached=False, publish={"html": "report.html"}),
+             enabled=lambda r: r.report.html, cached=False, publish={"html": REPORT}),
     ]

@@ -12,6 +12,7 @@ import yaml
 
 from ..io import frame_name, probe, read_image_rgb
 from ..styles import painter_label
+from ._artifacts import COMPARISON, FLICKER, MODEL, frames_at, video_name
 from ._recipe import recipe_to_dict
 from ._report_data import (Chart, FlickerSection, ReportData, Series, Still, StillRow, Table, Timing,
                            TrainingSection, collect_environment)
@@ -22,8 +23,6 @@ if TYPE_CHECKING:
 
 def build_report_data(ctx: "StepContext", clip: Path, reference: Path | None) -> ReportData:
     """Everything the report shows, read from the upstream steps of ``ctx``."""
-    from ._graph import frames_at
-
     recipe = ctx.recipe
     info = probe(clip)
     count = info.frame_count or 1
@@ -86,16 +85,14 @@ def build_report_data(ctx: "StepContext", clip: Path, reference: Path | None) ->
 
 def _output_links(ctx: "StepContext") -> dict[str, str]:
     """Links to the files published beside report.html in the output folder."""
-    from ._graph import _video_name
-
     recipe = ctx.recipe
-    links = {"stylized video": _video_name(recipe, "stylized")}
+    links = {"stylized video": video_name(recipe, "stylized")}
     if recipe.render.comparison:
-        links["side by side"] = "comparison.mp4"
+        links["side by side"] = COMPARISON
     if recipe.trains:
-        links["model"] = "model.pt"
+        links["model"] = MODEL
     if recipe.report.flicker:
-        links["flicker numbers"] = "flicker.json"
+        links["flicker numbers"] = FLICKER
     return links
 
 

@@ -16,12 +16,11 @@ from typing import Iterable
 import numpy as np
 
 from ..errors import InputError, UsageError
-from ..flow import FlowPreset, write_flo
+from ..flow import FlowPreset, video_flows, write_flo
 from ..guides import generate_guides, guide_folder_name
 from ..io import (atomic_output, check_output, frame_index, frame_name, numbered_images, open_video, read_image_rgb,
                   write_image)
 from ..masks import read_mask, read_mask_folder, write_mask
-from ..masks._clip import clip_flows
 from ..prefilter import temporal_bilateral
 from ..progress import progress
 from ._flowfile import read_a2v2f, write_a2v2f
@@ -105,7 +104,7 @@ def export_texler(source: str | Path, output: str | Path, *, name: str, keys: It
             raise InputError(f"key frame {missing[0]} is not in the clip (frames {seen[0]}-{seen[-1]})",
                              source)
         if flows:
-            for pair in clip_flows(source, preset=preset):
+            for pair in video_flows(source, preset=preset, backward=True):
                 write_a2v2f(folders["bwd"] / f"{texler_name(pair.index)}{FLOW_EXT}", pair.forward)
                 write_a2v2f(folders["fwd"] / f"{texler_name(pair.index + 1)}{FLOW_EXT}", pair.backward)
         if guides:

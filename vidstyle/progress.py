@@ -17,10 +17,6 @@ def set_quiet(quiet: bool) -> None:
     _quiet = quiet
 
 
-def is_quiet() -> bool:
-    return _quiet
-
-
 def info(message: str) -> None:
     """Print a status line to stderr unless quiet."""
     if not _quiet:

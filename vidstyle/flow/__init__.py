@@ -24,11 +24,9 @@ from ._spill import SpillStack
 from ._viz import flow_to_color
 from ._warp import Warp, flow_to_tensor, sampling_grid, warp, warp_fast, warp_numpy
 
-pair_flow = compute_flow  # flow between an arbitrary pair of frames
-
 __all__ = [
     "DEFAULT_FLOW_PRESET", "DisFlow", "FlowCache", "FlowExport", "FlowFormat", "FlowPair", "FlowPrecision",
     "FlowPreset", "Motion", "MotionEstimator", "SourceId", "SpillStack", "Warp", "compute_flow", "default_workers",
-    "export_flows", "flow_to_color", "flow_to_tensor", "pair_flow", "read_flo", "sampling_grid", "to_gray",
+    "export_flows", "flow_to_color", "flow_to_tensor", "read_flo", "sampling_grid", "to_gray",
     "validity_mask", "video_flows", "warp", "warp_fast", "warp_numpy", "write_flo",
 ]

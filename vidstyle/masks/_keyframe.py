@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .._shapes import check_shape
 from ..errors import UsageError
 from ._ops import as_bool, clean_mask
 
@@ -27,10 +28,8 @@ def mask_from_keyframe(frame_rgb: np.ndarray, painted: np.ndarray, *, threshold:
     Raises:
         ValueError: when the images differ in size (callers turn it into an InputError).
     """
-    if frame_rgb.ndim != 3 or frame_rgb.shape[2] != 3:
-        raise ValueError(f"frame must be (H, W, 3), got {frame_rgb.shape}")
-    if painted.ndim != 3 or painted.shape[2] not in (3, 4):
-        raise ValueError(f"painted image must be (H, W, 3) or (H, W, 4), got {painted.shape}")
+    check_shape(frame_rgb, "H, W, 3", "frame")
+    check_shape(painted, "H, W, 3|4", "painted image")
     if painted.shape[:2] != frame_rgb.shape[:2]:
         raise ValueError(f"painted image is {painted.shape[1]}x{painted.shape[0]} but the frame is "
                          f"{frame_rgb.shape[1]}x{frame_rgb.shape[0]}")
@@ -81,8 +80,7 @@ def color_key_mask(rgb: np.ndarray, hsv_range: HsvRange | str) -> np.ndarray:
     """(H, W) bool: pixels of an (H, W, 3) uint8 RGB frame inside ``hsv_range``."""
     if isinstance(hsv_range, str):
         hsv_range = HsvRange.parse(hsv_range)
-    if rgb.ndim != 3 or rgb.shape[2] != 3:
-        raise ValueError(f"frame must be (H, W, 3), got {rgb.shape}")
+    check_shape(rgb, "H, W, 3", "frame")
     hsv = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2HSV)  # H 0-360, S, V 0-1
     hue, sat, val = hsv[..., 0], hsv[..., 1] * 100.0, hsv[..., 2] * 100.0
     r = hsv_range

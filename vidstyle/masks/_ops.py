@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Iterable
 
 import cv2
 import numpy as np
 from scipy import ndimage
 
+from .._shapes import check_shape
 from ..errors import InputError, UsageError
 from ..io import numbered_images, write_image
 
@@ -39,23 +40,18 @@ class MaskOp(enum.Enum):
 
 def as_bool(mask: np.ndarray) -> np.ndarray:
     """(H, W) bool: True where ``mask`` is at least half on (>= :data:`MASK_THRESHOLD`, or True)."""
-    _check_2d(mask)
+    check_shape(mask, "H, W", "a mask")
     return mask if mask.dtype == bool else mask >= MASK_THRESHOLD
 
 
 def as_uint8(mask: np.ndarray) -> np.ndarray:
     """(H, W) uint8 with 255 = use; bool masks become 0/255, uint8 pass through."""
-    _check_2d(mask)
+    check_shape(mask, "H, W", "a mask")
     if mask.dtype == bool:
         return mask.astype(np.uint8) * 255
     if mask.dtype != np.uint8:
         return np.clip(np.rint(mask), 0, 255).astype(np.uint8)
     return mask
-
-
-def _check_2d(mask: np.ndarray) -> None:
-    if mask.ndim != 2:
-        raise ValueError(f"a mask must be (H, W), got shape {mask.shape}")
 
 
 def read_mask(path: str | Path, size: tuple[int, int] | None = None) -> np.ndarray:
@@ -170,9 +166,3 @@ def mask_iou(a: np.ndarray, b: np.ndarray) -> float:
     union = np.logical_or(a, b).sum()
     return 1.0 if union == 0 else float(np.logical_and(a, b).sum() / union)
 
-
-def check_masks_cover(masks: Mapping[int, np.ndarray], what: str, source: str | Path) -> None:
-    """Raise a one-line InputError if any mask is empty (nothing white)."""
-    for index, mask in masks.items():
-        if not as_bool(mask).any():
-            raise InputError(f"{what} for frame {index} is empty (no white pixels)", source)

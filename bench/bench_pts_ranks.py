@@ -32,11 +32,11 @@ def main() -> None:
     print(machine())
     paths = [Path(p) for p in sys.argv[1:]] or sorted(FOOTAGE.glob("*.mp4"))
     for path in paths:
-        def ranks() -> None:
+        def ranks(path: Path = path) -> None:
             with av.open(str(path)) as container:
                 assert pts_ranks(container, container.streams.video[0])
 
-        def decode() -> None:
+        def decode(path: Path = path) -> None:
             with open_video(path, threads=1) as reader:
                 for _ in reader:
                     pass

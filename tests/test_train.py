@@ -309,7 +309,7 @@ def test_training_precision_follows_the_hardware_and_can_be_forced(monkeypatch):
 
     cpu = torch.device("cpu")
     for native, expected in ((True, "bf16"), (False, "fp32")):
-        monkeypatch.setattr(_settings, "cpu_has_native_bf16", lambda: native)
+        monkeypatch.setattr(_settings, "cpu_has_native_bf16", lambda native=native: native)
         chosen, autocast, channels_last = _settings.training_numerics(cpu, "auto")
         assert chosen.value == expected and channels_last is (expected == "bf16")
     chosen, autocast, channels_last = _settings.training_numerics(cpu, "bf16")

@@ -230,7 +230,7 @@ class _GuideWalker:
             start = 0
             for key, key_pos in zip(keys, key_positions):
                 # Walk from `start` to the key, spilling flows for the backward pass.
-                for pos in range(start, key_pos):
+                for _ in range(start, key_pos):
                     pair = next(pair_iter)
                     spill.push(forward=pair.forward, backward=pair.backward)
                     if forward is not None:

@@ -30,10 +30,10 @@ from ._writer import (DEFAULT_CRF, FolderWriter, FrameWriter, ImageWriter, Video
 
 __all__ = [
     "AudioStreamInfo", "CONTAINER_FORMATS", "Codec", "ColorInfo", "ColorMatrix", "ColorRange", "DEFAULT_CRF",
-    "FRAME_DIGITS", "FolderWriter", "Frame", "FrameReader", "FrameWriter", "ImageWriter", "JoinResult",
+    "FRAME_DIGITS", "FolderWriter", "Frame", "FrameReader", "FrameWriter", "ImageWriter", "JoinResult", "MANIFEST",
     "MIRROR_FOLDER", "SourceKind", "Transfer", "TranscodeResult", "VideoInfo", "VideoWriter", "atomic_output",
     "check_encoder_settings", "check_output", "clip_indices", "clip_length", "extract_frames", "frame_index",
     "frame_name", "image_alpha", "join_videos", "list_images", "natural_key", "numbered_images", "open_video",
-    "open_writer", "parse_size", "probe", "pts_ranks", "read_frames", "read_image_rgb", "remove_stale", "scaled_size",
-    "sequence_indices", "transcode", "write_failure", "write_image",
+    "open_writer", "parse_size", "probe", "pts_ranks", "read_frames", "read_image_rgb", "remove_stale",
+    "scaled_size", "sequence_indices", "transcode", "write_failure", "write_image",
 ]

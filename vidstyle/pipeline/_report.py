@@ -228,7 +228,7 @@ def _chart(chart: Chart, width: int = 860, height: int = 300) -> str:
         out.append(f'<line x1="{px(x):.1f}" x2="{px(x):.1f}" y1="{top}" y2="{top + plot_h}" '
                    'stroke="#aaa" stroke-dasharray="4 3"/>')
         out.append(f'<text x="{px(x) + 3:.1f}" y="{top + 12}" font-size="10" fill="#666">{_e(label)}</text>')
-    for index, (spec, pts) in enumerate(zip(chart.series, series)):
+    for index, spec in enumerate(chart.series):
         colour = _COLOURS[index % len(_COLOURS)]
         for run in _runs(spec.points(), chart.log_y):
             coords = " ".join(f"{px(x):.1f},{py(transform(y)):.1f}" for x, y in run)

@@ -194,7 +194,7 @@ def test_the_gpu_yuv_output_path_encodes_what_the_rgb_path_does(vfr_clip, identi
 
     from vidstyle.io import open_video, open_writer
     from vidstyle.progress import progress
-    from vidstyle.render._processor import FrameProcessor, SourceFrame
+    from vidstyle.render import FrameProcessor, SourceFrame
     from vidstyle.render._render import _Sink
 
     info = probe(vfr_clip)

@@ -365,7 +365,7 @@ def test_training_on_part_of_a_clip_keeps_source_frame_indices(scene, tmp_path):
 
 def test_load_clip_keeps_every_frame_when_the_count_estimate_is_off(scene, monkeypatch):
     from vidstyle.io import FrameReader
-    from vidstyle.train._data import load_clip
+    from vidstyle.train import load_clip
 
     _, source, _, frames = scene
     for estimate in (2, 50, None):

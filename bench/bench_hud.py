@@ -30,7 +30,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from _common import FOOTAGE, HACIENDA, SNOWMOUNTAIN, machine  # noqa: E402
-from vidstyle.masks import detect_hud_timeline, overlay_mask  # noqa: E402
+from vidstyle.masks import as_bool, detect_hud_timeline, overlay_mask, read_mask  # noqa: E402
 from vidstyle.models import DEFAULT_ARCH  # noqa: E402
 from vidstyle.progress import set_quiet  # noqa: E402
 
@@ -52,7 +52,7 @@ def shape_mask(shape: dict, size: tuple[int, int]) -> np.ndarray:
             cv2.circle(mask, (cx, cy), r, 0, -1)
     elif "mask" in shape:
         name, x, y = shape["mask"]
-        painted = cv2.imread(str(DATA / name), cv2.IMREAD_GRAYSCALE) >= 128
+        painted = as_bool(read_mask(DATA / name))
         mask[y:y + painted.shape[0], x:x + painted.shape[1]] = painted
     else:
         raise ValueError(f"unknown shape {shape}")

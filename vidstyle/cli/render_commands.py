@@ -92,9 +92,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_render(args: argparse.Namespace) -> int:
     from ..errors import UsageError
-    from ..progress import info
+    from ..progress import format_time, info
     from ..render import RenderOptions, render
-    from ..render._pipeline import format_time
 
     if args.ray is None and (args.ray_workers or args.chunk_seconds or args.warmup is not None):
         raise UsageError("--ray-workers, --chunk-seconds and --warmup go with --ray")
@@ -131,9 +130,8 @@ def run_render(args: argparse.Namespace) -> int:
 
 def _render_on_ray(args: argparse.Namespace, source: str, options: object) -> int:
     from ..io import probe
-    from ..progress import info
+    from ..progress import format_time, info
     from ..render import DEFAULT_WARMUP, render_on_ray
-    from ..render._pipeline import format_time
 
     chunk_frames = None
     if args.chunk_seconds:

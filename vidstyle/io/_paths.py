@@ -10,7 +10,6 @@ from ..errors import InputError, OutputExistsError, UsageError, VidstyleError
 from ._atomic import check_replaceable, remove_stale
 from ._types import SourceKind
 
-VIDEO_EXTENSIONS = {".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v", ".ts", ".flv"}
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
 # Container format names for outputs written under a temporary (.partial) name.
 CONTAINER_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mkv": "matroska", ".webm": "webm",

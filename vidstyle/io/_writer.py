@@ -18,6 +18,7 @@ from ..errors import UsageError, VidstyleError
 from ..progress import warn
 from ._audio import AudioCopier
 from ._colour import ACCURATE_FLAGS, BT709_TAG, LIMITED_RANGE_TAG
+from ._frames import frame_name
 from ._atomic import atomic_output
 from ._paths import CONTAINER_FORMATS, IMAGE_EXTENSIONS
 from ._timeline import TimelineRepair
@@ -65,12 +66,11 @@ class FrameWriter(Protocol):
 
 
 class FolderWriter:
-    """Writes ``NNNNNN.png`` frames (zero-based source index) into a folder,
+    """Writes ``000120.png`` frames (:func:`frame_name` of the zero-based source index) into a folder,
     atomically: a temporary folder renamed to ``DIR`` when complete (see ``atomic_output``)."""
 
-    def __init__(self, path: str | Path, *, overwrite: bool = False, digits: int = 6) -> None:
+    def __init__(self, path: str | Path, *, overwrite: bool = False) -> None:
         self.path = Path(path)
-        self.digits = digits
         self.frames_written = 0
         self._stack = ExitStack()
         self._temp = self._stack.enter_context(atomic_output(self.path, overwrite=overwrite, is_dir=True))
@@ -82,7 +82,7 @@ class FolderWriter:
 
     def write(self, rgb: np.ndarray, *, pts: int | None = None, index: int | None = None) -> None:
         index = self.frames_written if index is None else index
-        write_image(self._temp / f"{index:0{self.digits}d}.png", rgb)
+        write_image(self._temp / frame_name(index), rgb)
         self.frames_written += 1
 
     def finish(self) -> None:

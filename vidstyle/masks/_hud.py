@@ -22,9 +22,8 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
-from ..io import probe
+from ..io import clip_length, probe, read_frames
 from ..progress import progress, warn
-from ._clip import clip_frames, clip_length
 from ._hud_timeline import HudTimeline, Rect
 from ._ops import clean_mask
 
@@ -153,7 +152,7 @@ def hud_evidence(source: str | Path, *, size: tuple[int, int] | None = None, win
             decide(len(recent) - 2)
 
     with progress(count, "hud") as bar:
-        for position, frame in enumerate(clip_frames(source, size=work)):
+        for position, frame in enumerate(read_frames(source, size=work)):
             indices.append(frame.index)
             if position % half == 0 and chunks[-1]:
                 chunks = chunks[-1:] + [[]]

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ._texture import TEXTURE_LEVELS, TEXTURE_PATCH, TEXTURE_PROJECTIONS, TEXTURE_QUANTILES, TEXTURE_SAMPLES
+from ._texture import TEXTURE_LEVELS, TEXTURE_PROJECTIONS, TEXTURE_QUANTILES, TEXTURE_SAMPLES
 
 # Texture distance is computed on every TEXTURE_EVERY-th frame (detail ratio on every frame): one
 # texture_signature of a 640x480 frame costs 0.16 s of CPU, flicker's other work 0.24 s per pair

@@ -13,20 +13,13 @@ import enum
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .._device import Device
 from ..errors import UsageError
 from ..io import parse_size
 
 
 class RecipeError(UsageError):
     """A recipe (or a ``--set`` override) is malformed: unknown key, wrong type, missing file."""
-
-
-class Device(enum.Enum):
-    """Where torch work runs: ``auto`` picks CUDA when available."""
-
-    AUTO = "auto"
-    CPU = "cpu"
-    CUDA = "cuda"
 
 
 class HudMode(enum.Enum):

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import torch
 
+from .._shapes import check_shape
 from ..errors import InputError
 
 if TYPE_CHECKING:
@@ -106,8 +107,7 @@ def composite_hud(stylized: torch.Tensor, source: torch.Tensor, mask: torch.Tens
         source: (B, 3, H, W) float, same scale.
         mask: (1, 1, H, W) or (B, 1, H, W) weights in [0, 1].
     """
-    if stylized.shape != source.shape:
-        raise ValueError(f"stylized {tuple(stylized.shape)} and source {tuple(source.shape)} differ")
-    if mask.ndim != 4 or mask.shape[1] != 1 or mask.shape[-2:] != stylized.shape[-2:]:
-        raise ValueError(f"mask must be (B, 1, H, W) matching the frames, got {tuple(mask.shape)}")
+    sizes = check_shape(stylized, "B, C, H, W", "stylized")
+    check_shape(source, "B, C, H, W", "source", **sizes)
+    check_shape(mask, "N, 1, H, W", "mask", H=sizes["H"], W=sizes["W"])
     return torch.lerp(stylized, source, mask.to(stylized.dtype))

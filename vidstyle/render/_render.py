@@ -21,7 +21,7 @@ from ._guides import GuideFolder, GuideStream
 from ._hud import resolve_hud_mask
 from ._pipeline import Pipeline, StageTimes, run_sequential
 from ._processor import FrameProcessor, RenderedBatch, SourceFrame
-from ._runtime import DeviceKind, Precision, RuntimePlan, nvdec_hwaccel, resolve_runtime
+from ._runtime import Device, Precision, RuntimePlan, nvdec_hwaccel, resolve_runtime
 from ._stabilize import check_strength
 
 _POSTFIX_EVERY_S = 0.5
@@ -47,7 +47,7 @@ class RenderOptions:
     means the device's sensible default.
     """
 
-    device: str | DeviceKind = DeviceKind.AUTO
+    device: str | Device = Device.AUTO
     precision: str | Precision = Precision.AUTO
     batch: int | None = None
     threads: int | None = None

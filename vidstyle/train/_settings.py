@@ -148,20 +148,6 @@ def training_numerics(device: torch.device, precision: Precision | str = Precisi
     return chosen, torch.autocast(device.type, dtype=torch.bfloat16), True
 
 
-def resolve_device(device: str | torch.device) -> torch.device:
-    """``auto`` picks CUDA when available; asking for CUDA without one is a UsageError."""
-    if isinstance(device, torch.device):
-        return device
-    name = device.strip().lower()
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise UsageError("--device cuda: no CUDA GPU is available (use cpu or auto)")
-    if name != "cpu" and not name.startswith("cuda"):
-        raise UsageError(f"unknown device {device!r} (auto, cpu, cuda, cuda:N)")
-    return torch.device(name)
-
-
 def cpu_threads() -> int:
     """Threads for CPU training: the idle cores (see :func:`vidstyle._cpu.idle_cores`)."""
     return idle_cores()

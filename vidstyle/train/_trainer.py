@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterator, Mapping
 import numpy as np
 import torch
 
+from .._device import resolve_device
 from ..errors import InputError, Interrupted, UsageError
 from ..flow import FlowCache, SourceId
 from ..io import check_output
@@ -25,7 +26,7 @@ from ._fusion import prepare_runs, train_fusion
 from ._data import Clip, PatchSampler, load_clip, load_guides, load_keyframes, load_masks, texler_layout
 from ._preview import preview_positions, write_contact_sheet, write_previews
 from ._propagate import propagated_targets
-from ._settings import (DEFAULT_MINUTES, TrainResult, TrainSettings, make_settings, resolve_device, thread_scope,
+from ._settings import (DEFAULT_MINUTES, TrainResult, TrainSettings, make_settings, thread_scope,
                         training_numerics)
 from ._step import set_lr, train_step
 from ._temporal import ClipFlows, training_pairs

@@ -9,8 +9,8 @@
 The checkpoint loads with :func:`vidstyle.models.load_stylizer`.
 """
 
-from ._data import (Clip, PatchSampler, eroded_mask, load_clip, load_guides, load_keyframes, load_masks,
-                    texler_layout)
+from ._data import (Clip, PatchSampler, eroded_mask, keyframe_numbers, load_clip, load_guides, load_keyframes,
+                    load_masks, texler_layout)
 from ._longclip import LONG_CLIP_FRAMES, load_sampled_clip, load_training_clip, sample_plan
 from ._settings import (DEFAULT_MINUTES, DEFAULT_TEMPORAL_WEIGHT, TrainResult, TrainSettings,
                         make_settings, resolve_device)
@@ -22,7 +22,7 @@ from ._trainer import train
 
 __all__ = [
     "choose_pairs", "Clip", "ClipFlows", "compound_regularization", "DEFAULT_MINUTES", "DEFAULT_TEMPORAL_WEIGHT",
-    "eroded_mask", "load_clip", "load_guides", "load_sampled_clip", "load_training_clip",
+    "eroded_mask", "keyframe_numbers", "load_clip", "load_guides", "load_sampled_clip", "load_training_clip",
     "LONG_CLIP_FRAMES", "load_keyframes", "load_masks", "make_settings", "masked_l1",
     "patch_sliced_wasserstein", "PatchSampler", "PatchSlicedWasserstein", "propagate_keyframes",
     "PropagatedKeyframe", "PROPAGATION_OFFSETS", "propagation_positions", "random_smooth_flow", "resolve_device",

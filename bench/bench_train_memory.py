@@ -13,7 +13,9 @@ scale::
 
     python3 bench/bench_train_memory.py --size 1920x1080 --train-size 480x270 --steps 30
 
-Peak RSS is the training process's VmHWM (what the system had to find for it; Linux).
+Peak RSS is the training process's VmHWM (what the system had to find for it; Linux); "decode" is
+the time to get the frames (seeking and decoding the sample, or reading every frame), "train()"
+the whole call including it.
 """
 
 from __future__ import annotations
@@ -93,11 +95,13 @@ def child(args: argparse.Namespace) -> None:
         index = int(fraction * count)
         with open_video(args.input, size=size, start_frame=index, end_frame=index + 1) as reader:
             keys[index] = stylize(next(iter(reader)).rgb, "toon")
-    kept = []
+    kept, loading = [], []
     loader = _longclip.load_training_clip
 
     def counting(*a, **k):  # noqa: ANN002, ANN003
+        began = time.perf_counter()
         clip = loader(*a, **k)
+        loading.append(time.perf_counter() - began)
         kept.append(len(clip.indices))
         return clip
 
@@ -107,7 +111,7 @@ def child(args: argparse.Namespace) -> None:
     result = train(args.input, keys, None, size=size, steps=args.steps, device="cpu", threads=1)
     seconds = time.perf_counter() - started
     peak = peak_rss()
-    print(json.dumps({"frames": count, "kept": kept[0], "peak": peak, "seconds": seconds,
+    print(json.dumps({"frames": count, "kept": kept[0], "peak": peak, "seconds": seconds, "load": loading[0],
                       "steps": result.steps, "stage_steps": result.temporal_stage.get("steps", 0)}))
 
 
@@ -161,9 +165,13 @@ def main() -> None:
         rows = [("1 minute", run(minute, args)), (f"{args.minutes} minutes", run(long, args)),
                 ("1 minute, every frame loaded", run(minute, args, all_frames=True))]
     print(f"machine: {machine()}")
-    print(f"{'input':30s} {'frames':>7s} {'kept':>6s} {'peak RSS':>10s} {'wall':>7s}")
+    print(f"{'input':30s} {'frames':>7s} {'kept':>6s} {'peak RSS':>10s} {'decode':>7s} {'train()':>8s}")
     for name, row in rows:
-        print(f"{name:30s} {row['frames']:7d} {row['kept']:6d} {row['peak'] / 2**20:8.0f} MB {row['seconds']:6.0f} s")
+        print(f"{name:30s} {row['frames']:7d} {row['kept']:6d} {row['peak'] / 2**20:8.0f} MB {row['load']:6.1f} s "
+              f"{row['seconds']:7.0f} s")
+    width, height = map(int, args.train_size.split("x"))
+    whole = rows[1][1]["frames"] * width * height * 3
+    print(f"(every frame of the {args.minutes}-minute input at {args.train_size} would take {whole / 2**30:.1f} GiB)")
     ratio = rows[1][1]["peak"] / rows[0][1]["peak"]
     verdict = "met" if ratio <= 1.2 else "NOT met"
     print(f"peak RSS {args.minutes} minutes / 1 minute: {ratio:.3f} (target <= 1.2: {verdict})")

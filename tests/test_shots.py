@@ -126,20 +126,28 @@ def test_coverage_finds_the_stretches_far_from_every_painted_keyframe(shot_clip,
     assert find_coverage(shot_clip, [20], radius=0.5).stretches == []  # a looser radius covers everything
 
 
-def test_cli_coverage_table_json_and_errors(shot_clip, tmp_path):
-    from .conftest import assert_one_line_error, run_cli
+def test_cli_coverage_table_json_and_errors(shot_clip, tmp_path, capsys):
+    from .conftest import run_main
+
+    def run(*args):  # in this process: no torch import per call
+        code = run_main(["shots", str(shot_clip), *map(str, args), "-q"])
+        out = capsys.readouterr()
+        return code, out.out, [line for line in out.err.splitlines() if line.strip()]
 
     keys = tmp_path / "keys"
     keys.mkdir()
     (keys / "0020.png").write_bytes(b"")  # only the names are read
-    data = json.loads(run_cli("shots", shot_clip, "--coverage", keys, "--json", "-q").stdout)
-    assert data["keyframes"] == [20] and data["stretches"][0]["start_frame"] == 0
+    code, out, _ = run("--coverage", keys, "--json")
+    data = json.loads(out)
+    assert code == 0 and data["keyframes"] == [20] and data["stretches"][0]["start_frame"] == 0
     assert data["stretches"][-1]["end_frame"] == FRAMES and 0 < data["covered"] < 0.6
-    table = run_cli("shots", shot_clip, "--coverage", keys, "-q")
-    assert table.returncode == 0 and "far from all of them" in table.stdout
+    code, out, _ = run("--coverage", keys)
+    assert code == 0 and "far from all of them" in out
     (keys / "0900.png").write_bytes(b"")
-    assert_one_line_error(run_cli("shots", shot_clip, "--coverage", keys), "keyframe 900")
-    assert_one_line_error(run_cli("shots", shot_clip, "--coverage", tmp_path / "nope"), "nope")
+    for args, fragment in (((keys,), "keyframe 900"), ((tmp_path / "nope",), "nope"),
+                           ((keys, "--max", "3"), "--coverage")):
+        code, _, err = run("--coverage", *args)
+        assert code == 2 and len(err) == 1 and fragment in err[0], err
 
 
 def test_flicker_compares_each_frame_with_the_keyframe_nearest_in_appearance(shot_clip, tmp_path, quiet):

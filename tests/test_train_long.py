@@ -86,3 +86,21 @@ def test_training_on_a_long_recording_decodes_only_the_sample(recording, tmp_pat
     assert result.steps == 8 and result.keyframes == list(KEYS)
     assert {"l1", "temporal"} <= set(result.losses) and result.temporal_stage["steps"] >= 1
     assert len(seen[0].indices) == BOUND and seen[0].runs is not None
+
+
+def test_a_long_frame_folder_is_sampled_in_one_pass_and_texler_numbers_map_to_its_frames(tmp_path):
+    import cv2
+
+    from vidstyle.train import load_keyframes
+
+    from ._fixtures_train import moving_scene, write_frames
+
+    frames = moving_scene(200, 48, 32)
+    source = write_frames(tmp_path / "frames", frames)  # not seekable: read once, keeping the sample
+    texler = tmp_path / "Shot_train"
+    (texler / "output").mkdir(parents=True)
+    cv2.imwrite(str(texler / "output" / "101.png"), cv2.cvtColor(frames[100], cv2.COLOR_RGB2BGR))  # frame 100
+    clip = load_training_clip(source, None, texler, sample_above=50)
+    assert len(clip.indices) <= 2 * _longclip.KEY_REACH + 1 + _longclip.SAMPLE_WINDOWS * _longclip.WINDOW_FRAMES
+    assert all(np.array_equal(clip.frames[p], frames[i]) for p, i in enumerate(clip.indices))
+    assert list(load_keyframes(texler, clip)) == [100]

@@ -60,7 +60,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "PSNR/SSIM, detail ratio and texture distance per frame")
     p.add_argument("--keyframes", metavar="DIR", help="painted keyframes (PNGs named by frame index, as for "
                    "vidstyle train): detail ratio and texture distance of each frame against the nearest "
-                   "keyframe, no reference needed (style drift), with the worst stretches")
+                   "keyframe (in appearance of the source frame with --source, as 'vidstyle shots --coverage' "
+                   "measures it; else in time), no reference needed (style drift), with the worst stretches")
     p.add_argument("--texture-every", type=int, metavar="K", default=None,
                    help="texture distance on every K-th frame (default 5; detail ratio on every frame)")
     _add_flow_options(p)

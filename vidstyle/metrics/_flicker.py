@@ -121,7 +121,9 @@ def flicker(stylized: "str | Path | list[np.ndarray]", source: "str | Path | lis
             distance per frame, and its E_warp.
         keyframes: a folder of painted keyframes named by frame index (as ``vidstyle train``
             takes them): detail ratio and texture distance of each frame against the keyframe
-            nearest in time, without any reference ("style drift").
+            nearest in appearance of ``source`` (a video or folder; the measure of
+            :func:`vidstyle.shots.find_coverage`), else nearest in time; no reference needed
+            ("style drift").
         texture_every: texture distance on every k-th frame (0, k, 2k, ...); detail ratio on all.
         preset: DIS preset for the flow.
         max_frames: use only the first N frames of each clip.
@@ -164,6 +166,8 @@ def flicker(stylized: "str | Path | list[np.ndarray]", source: "str | Path | lis
     if keyframes is not None:  # read (and refuse a bad folder) before minutes of work
         painted = PaintedKeyframes.load(keyframes, size, counts[flow_role][0] if counts[flow_role][1] else None,
                                         _describe(clips[flow_role]))
+        if isinstance(clips.get("source"), (str, Path)):  # a long recording: the painting of the same place
+            painted = painted.matched(clips["source"])
     texture = FrameTexture(texture_every, "reference" in clips, painted)
     known = [c for c, exact in counts.values() if c is not None]
     total_pairs = max(0, min(known + ([max_frames] if max_frames else [])) - 1) if known else None

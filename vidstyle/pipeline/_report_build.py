@@ -131,11 +131,12 @@ def _flicker_section(entry: Any, ref_label: str, marks: list[tuple[float, str]])
     if texture is not None:
         notes.append("Detail ratio and texture distance measure the painted texture that E_warp, PSNR and SSIM "
                      "do not: a blurred output scores well on those, badly on these. Without a reference, each "
-                     "frame is compared with the painted keyframe nearest in time (style drift).")
+                     "frame is compared with the painted keyframe nearest in appearance of its source frame "
+                     "(style drift).")
     return FlickerSection(chart, table, list(data["protocol"]), notes, texture, texture_chart)
 
 
-_TEXTURE_LABELS = {"reference": "{ref}, same frame", "keyframes": "painted keyframe nearest in time"}
+_TEXTURE_LABELS = {"reference": "{ref}, same frame", "keyframes": "painted keyframe nearest in appearance"}
 
 
 def _texture_figures(texture: dict[str, Any], ref_label: str,

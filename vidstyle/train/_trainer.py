@@ -23,7 +23,8 @@ from ..models import (DEFAULT_ARCH, ModelConfig, PatchDiscriminator, Stylizer, V
                       save_checkpoint)
 from ..progress import info, progress, warn
 from ._fusion import prepare_runs, train_fusion
-from ._data import Clip, PatchSampler, load_clip, load_guides, load_keyframes, load_masks, texler_layout
+from ._data import Clip, PatchSampler, load_guides, load_keyframes, load_masks, texler_layout
+from ._longclip import load_training_clip
 from ._preview import preview_positions, write_contact_sheet, write_previews
 from ._propagate import propagated_targets
 from ._settings import (DEFAULT_MINUTES, TrainResult, TrainSettings, make_settings, thread_scope,
@@ -132,7 +133,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
         layout = texler_layout(Path(keyframes))
         if layout and masks is None and "masks" in layout:
             masks, texler_masks = layout["masks"], True
-    clip = load_clip(input, size, start=start, end=end)
+    clip = load_training_clip(input, size, keyframes, start=start, end=end)  # a long one is sampled
     painted = load_keyframes(keyframes, clip)
     key_masks = load_masks(masks, painted, clip, texler_numbered=texler_masks)
     guide_frames = _guides(guides, auto_guides, clip, sorted(painted), None if texler_masks else masks)
@@ -154,7 +155,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
     if flow_cache is not None and not isinstance(flow_cache, FlowCache):
         flow_cache = FlowCache(flow_cache)
     source = SourceId.of_file(clip.path) if flow_cache is not None else None
-    flows = ClipFlows(clip.frames, indices=clip.indices, cache=flow_cache, source=source)
+    flows = ClipFlows(clip.frames, indices=clip.indices, cache=flow_cache, source=source, runs=clip.runs)
     pairs = training_pairs(clip, settings, flows)
     propagated = propagated_targets(clip, painted, key_masks, settings, flows)
     fusion_runs = prepare_runs(flows, settings) if settings.temporal_weight * settings.fusion_weight > 0 else []
@@ -345,7 +346,9 @@ def _guides(guides: str | Path | None, auto_guides: bool, clip: Clip, keys: list
         return None
     from ..guides import generate_guides
 
-    by_index = dict(generate_guides(clip.path, keys, seed_masks=masks, size=clip.size))
+    wanted = set(clip.indices)  # of a sampled clip, only its frames are kept
+    by_index = {index: guide for index, guide in generate_guides(clip.path, keys, seed_masks=masks, size=clip.size)
+                if index in wanted}
     return np.stack([by_index[index] for index in clip.indices])
 
 

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import argparse
 import math
+from typing import TYPE_CHECKING
 
 from ..io import Codec, parse_size
+
+if TYPE_CHECKING:
+    from ..flow import FlowCache
+    from ..masks import Rect
 
 
 def add_common(parser: argparse.ArgumentParser, *, overwrite: bool = True) -> None:
@@ -33,6 +38,23 @@ def add_encoder(parser: argparse.ArgumentParser, preset_default: str = "medium; 
     parser.add_argument("--crf", type=int, help="quality: x264/x265 CRF or NVENC CQ (default 18)")
     parser.add_argument("--preset", help=f"encoder preset (default {preset_default})")
     parser.add_argument("--no-audio", action="store_true", help="drop the audio streams")
+
+
+def add_flow_preset(parser: argparse.ArgumentParser, default: str = "medium") -> None:
+    parser.add_argument("--flow-preset", default=default, choices=["ultrafast", "fast", "medium"],
+                        help=f"DIS optical-flow preset (default {default})")
+
+
+def add_flow_cache(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--flow-cache", metavar="DIR", help="flow cache folder: flows found there are "
+                        "reused, new ones stored (repeated runs skip the optical flow)")
+
+
+def flow_cache_of(args: argparse.Namespace) -> "FlowCache | None":
+    """The :class:`vidstyle.flow.FlowCache` that ``--flow-cache`` names, if any."""
+    from ..flow import FlowCache  # imported when run, like the commands' modules
+
+    return FlowCache(args.flow_cache) if args.flow_cache else None
 
 
 def number_arg(text: str) -> float:
@@ -66,6 +88,28 @@ def seconds_arg(text: str) -> float:
     if not math.isfinite(value) or value < 0:
         raise argparse.ArgumentTypeError(f"bad time {text!r}: expected a finite number of seconds, 0 or more")
     return value
+
+
+def index_list(text: str) -> list[int]:
+    """``"0,40,80"`` -> [0, 40, 80]: frame indices, zero-based."""
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bad frame list {text!r}: expected indices like 0,40,80") from None
+    if not values or min(values) < 0:
+        raise argparse.ArgumentTypeError(f"bad frame list {text!r}: expected indices like 0,40,80")
+    return values
+
+
+def rect_arg(text: str) -> "Rect":
+    """``"x,y,w,h"`` -> :class:`vidstyle.masks.Rect` (argparse type)."""
+    from ..errors import UsageError
+    from ..masks import Rect
+
+    try:
+        return Rect.parse(text)
+    except UsageError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def size_arg(text: str) -> tuple[int, int]:

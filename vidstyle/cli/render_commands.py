@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._options import add_common, add_encoder, add_range, number_arg, size_arg
-from .mask_commands import rect_arg
+from ._options import add_common, add_encoder, add_range, number_arg, rect_arg, size_arg
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

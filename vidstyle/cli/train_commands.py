@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._options import add_common, add_encoder, add_range, add_size, count_arg, number_arg
+from ._options import add_common, add_encoder, add_range, add_size, count_arg, index_list, number_arg
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -56,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", action="store_true", help="continue training MODEL.pt")
     p.add_argument("--preview-every", type=count_arg, default=0, metavar="K",
                    help="write preview PNGs to MODEL_previews/ every K steps")
-    p.add_argument("--preview-frames", metavar="LIST", type=_index_list,
+    p.add_argument("--preview-frames", metavar="LIST", type=index_list,
                    help="frame indices to preview, e.g. 0,50,99 (default: keyframes, middle, last)")
     p.add_argument("--lr", type=number_arg, help="learning rate (default per design)")
     p.add_argument("--patch-size", type=int, metavar="PX", help="training patch size (default 32)")
@@ -84,22 +84,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="an ONNX model's input and output scale: 1 = [0, 1] (default, what vidstyle export "
                         "writes), 255 = [0, 255]")
     p.add_argument("--device", default="auto", help="auto (default), cpu or cuda, for neural styles and models")
-    p.add_argument("--frames", type=_index_list, metavar="LIST", help="only these frame indices, e.g. 0,60")
+    p.add_argument("--frames", type=index_list, metavar="LIST", help="only these frame indices, e.g. 0,60")
     add_size(p, scale=False)
     add_range(p)
     add_encoder(p)
     add_common(p)
     p.set_defaults(func=run_paint)
-
-
-def _index_list(text: str) -> list[int]:
-    try:
-        values = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"bad frame list {text!r}: expected e.g. 0,50,99") from None
-    if not values or min(values) < 0:
-        raise argparse.ArgumentTypeError(f"bad frame list {text!r}: expected e.g. 0,50,99")
-    return values
 
 
 def run_train(args: argparse.Namespace) -> int:

@@ -40,14 +40,27 @@ def add_encoder(parser: argparse.ArgumentParser, preset_default: str = "medium; 
     parser.add_argument("--no-audio", action="store_true", help="drop the audio streams")
 
 
-def add_flow_preset(parser: argparse.ArgumentParser, default: str = "medium") -> None:
-    parser.add_argument("--flow-preset", default=default, choices=["ultrafast", "fast", "medium"],
-                        help=f"DIS optical-flow preset (default {default})")
+def add_flow_preset(parser: argparse.ArgumentParser, default: str = "medium", *, alias: str | None = None) -> None:
+    """``--flow-preset P``, the DIS optical-flow preset (``alias``: an old spelling, still taken, not listed)."""
+    parser.add_argument("--flow-preset", type=flow_preset_arg, default=default, metavar="P",
+                        help=f"DIS optical-flow preset: ultrafast, fast or medium (default {default})")
+    if alias:
+        parser.add_argument(alias, dest="flow_preset", type=flow_preset_arg, help=argparse.SUPPRESS)
 
 
-def add_flow_cache(parser: argparse.ArgumentParser) -> None:
+def add_flow_cache(parser: argparse.ArgumentParser, *, alias: str | None = None) -> None:
+    """``--flow-cache DIR`` (``alias``: an old spelling, still taken, not listed)."""
     parser.add_argument("--flow-cache", metavar="DIR", help="flow cache folder: flows found there are "
-                        "reused, new ones stored (repeated runs skip the optical flow)")
+                        "reused, new ones stored (keyed by file, size, mtime, preset and frame pair)")
+    if alias:
+        parser.add_argument(alias, dest="flow_cache", help=argparse.SUPPRESS)
+
+
+def flow_preset_arg(text: str) -> str:
+    """A DIS preset name, checked (``--flow-preset slowest`` is a usage error naming the choices)."""
+    from ..flow import FlowPreset
+
+    return _as_argparse_error(FlowPreset.parse, text).value
 
 
 def flow_cache_of(args: argparse.Namespace) -> "FlowCache | None":

@@ -6,6 +6,7 @@ import argparse
 import math
 from typing import TYPE_CHECKING
 
+from .._defaults import CRF, ENCODER_PRESET_TEXT, FLOW_PRESET
 from ..io import Codec, parse_size
 
 if TYPE_CHECKING:
@@ -32,15 +33,15 @@ def add_size(parser: argparse.ArgumentParser, *, scale: bool = True) -> None:
         parser.add_argument("--scale", type=number_arg, metavar="F", help="resize frames by a factor")
 
 
-def add_encoder(parser: argparse.ArgumentParser, preset_default: str = "medium; p4 for NVENC") -> None:
+def add_encoder(parser: argparse.ArgumentParser, preset_default: str = ENCODER_PRESET_TEXT) -> None:
     parser.add_argument("--codec", type=codec_arg, default=None,
                         help="h264 (default), h265, h264_nvenc, ffv1 (lossless) or png (folder)")
-    parser.add_argument("--crf", type=int, help="quality: x264/x265 CRF or NVENC CQ (default 18)")
+    parser.add_argument("--crf", type=int, help=f"quality: x264/x265 CRF or NVENC CQ (default {CRF})")
     parser.add_argument("--preset", help=f"encoder preset (default {preset_default})")
     parser.add_argument("--no-audio", action="store_true", help="drop the audio streams")
 
 
-def add_flow_preset(parser: argparse.ArgumentParser, default: str = "medium", *, alias: str | None = None) -> None:
+def add_flow_preset(parser: argparse.ArgumentParser, default: str = FLOW_PRESET, *, alias: str | None = None) -> None:
     """``--flow-preset P``, the DIS optical-flow preset (``alias``: an old spelling, still taken, not listed)."""
     parser.add_argument("--flow-preset", type=flow_preset_arg, default=default, metavar="P",
                         help=f"DIS optical-flow preset: ultrafast, fast or medium (default {default})")

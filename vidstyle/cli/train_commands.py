@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from .._defaults import DESIGN, DESIGN_SETTINGS, TRAIN_MINUTES, per_design
 from ._options import add_common, add_encoder, add_range, add_size, count_arg, index_list, number_arg
 
 
@@ -23,30 +24,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_size(p, scale=False)
     add_range(p)
     budget = p.add_mutually_exclusive_group()
-    budget.add_argument("--minutes", type=number_arg, metavar="M", help="time budget (default 2)")
+    budget.add_argument("--minutes", type=number_arg, metavar="M", help=f"time budget (default {TRAIN_MINUTES:g})")
     budget.add_argument("--steps", type=int, metavar="N", help="train until step N (counted across --resume)")
     p.add_argument("--temporal-weight", type=number_arg, metavar="W",
                    help="the consistency knob, scaling every temporal term below; 0 = off, a per-frame "
-                        "model (default 1.0)")
+                        f"model (default {per_design('temporal_weight')})")
     p.add_argument("--propagation-weight", type=number_arg, metavar="W",
                    help="patches of each frame the keyframes are carried to by flow, per keyframe patch "
-                        "(default 0.125 for fast)")
+                        f"(default {per_design('propagation_weight')})")
     p.add_argument("--pair-weight", type=number_arg, metavar="W",
-                   help="warping loss between the outputs of frame pairs (default 0 for fast)")
+                   help=f"warping loss between the outputs of frame pairs (default {per_design('pair_weight')})")
     p.add_argument("--fusion-weight", type=number_arg, metavar="W",
-                   help="the learned temporal stage's warping loss; 0 = no stage (default per design: 6 for fast, 2 "
-                        "for texler)")
+                   help="the learned temporal stage's warping loss; 0 = no stage "
+                        f"(default {per_design('fusion_weight')})")
     p.add_argument("--compound-weight", type=number_arg, metavar="W",
-                   help="flow-free regulariser (random smooth warp + noise) weight (default 0 = off)")
+                   help="flow-free regulariser (random smooth warp + noise) weight; 0 = off "
+                        f"(default {per_design('compound_weight')})")
     p.add_argument("--gan-weight", type=number_arg, metavar="W",
-                   help="PatchGAN loss weight (default per design: 0 for fast, 0.125 for texler; 0 = off)")
+                   help=f"PatchGAN loss weight; 0 = off (default {per_design('gan_weight')})")
     p.add_argument("--texture-weight", type=number_arg, metavar="W",
-                   help="patch-distribution (sliced Wasserstein) loss that keeps brush texture "
-                        "(default per design: 20 for fast, 0 for texler; 0 = L1 alone, a blur)")
+                   help="patch-distribution (sliced Wasserstein) loss that keeps brush texture; "
+                        f"0 = L1 alone, a blur (default {per_design('texture_weight')})")
     p.add_argument("--vgg-weights", metavar="FILE",
                    help="torchvision VGG19 state dict for the perceptual loss (also looked up in the "
                         "torch hub cache); without it the perceptual loss is off")
-    p.add_argument("--arch", default="fast", help="generator design: fast (default) or texler")
+    p.add_argument("--arch", default=DESIGN, help="generator design: " + " or ".join(
+        f"{arch} (default)" if arch == DESIGN else arch for arch in sorted(DESIGN_SETTINGS, key=lambda a: a != DESIGN)))
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
     p.add_argument("--precision", default="auto",
                    help="auto (default: bf16 autocast where the GPU or CPU computes bf16 natively, else fp32), "
@@ -58,9 +61,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="write preview PNGs to MODEL_previews/ every K steps")
     p.add_argument("--preview-frames", metavar="LIST", type=index_list,
                    help="frame indices to preview, e.g. 0,50,99 (default: keyframes, middle, last)")
-    p.add_argument("--lr", type=number_arg, help="learning rate (default per design)")
-    p.add_argument("--patch-size", type=int, metavar="PX", help="training patch size (default 32)")
-    p.add_argument("--batch-size", type=int, metavar="N", help="patches per step (default 40)")
+    p.add_argument("--lr", type=number_arg, help=f"learning rate (default {per_design('lr')})")
+    p.add_argument("--patch-size", type=int, metavar="PX", help=f"training patch size (default {per_design('patch_size')})")
+    p.add_argument("--batch-size", type=int, metavar="N", help=f"patches per step (default {per_design('batch_size')})")
     add_common(p)
     p.set_defaults(func=run_train)
 

@@ -14,6 +14,7 @@ from av.video.reformatter import ColorRange as SwsRange
 from av.video.reformatter import Colorspace as SwsColorspace
 from av.video.reformatter import Interpolation, VideoReformatter
 
+from .._defaults import CRF, ENCODER_PRESET, NVENC_PRESET
 from ..errors import UsageError, VidstyleError
 from ..progress import warn
 from ._audio import AudioCopier
@@ -23,8 +24,8 @@ from ._paths import CONTAINER_FORMATS, IMAGE_EXTENSIONS
 from ._timeline import TimelineRepair
 from ._types import Codec
 
-DEFAULT_CRF = 18
-DEFAULT_PRESET = "medium"
+DEFAULT_CRF = CRF  # vidstyle._defaults
+DEFAULT_PRESET = ENCODER_PRESET
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
                 "veryslow", "placebo")  # x265 has the same names
 CRF_RANGE = (0, 63)
@@ -206,7 +207,7 @@ class VideoWriter:
             if codec is Codec.H265:
                 options["x265-params"] = "log-level=error"
         elif codec is Codec.H264_NVENC:
-            options = {"rc": "vbr", "cq": str(quality), "preset": preset or "p4"}
+            options = {"rc": "vbr", "cq": str(quality), "preset": preset or NVENC_PRESET}
         stream.options = options
         if codec is not Codec.FFV1:
             ctx = stream.codec_context

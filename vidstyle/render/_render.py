@@ -11,6 +11,7 @@ from typing import Any, Iterator, Sequence
 import av
 import torch
 
+from .. import _defaults
 from ..errors import UsageError
 from ..flow import FlowPreset, MotionEstimator
 from ..io import Codec, SourceKind, VideoInfo, VideoWriter, check_output, open_video, open_writer, probe
@@ -25,10 +26,8 @@ from ._runtime import DeviceKind, Precision, RuntimePlan, nvdec_hwaccel, resolve
 from ._stabilize import check_strength
 
 _POSTFIX_EVERY_S = 0.5
-# libx264's preset for CPU renders when none is given: OBS's default. There the encoder
-# shares the cores with the model, and at 640x480 on 2 cores `medium` cost 2.7x the CPU
-# per frame for the same file size and 1.4 dB more PSNR (BENCHMARKS.md, "Rendering").
-CPU_RENDER_PRESET = "veryfast"
+# libx264's preset for CPU renders when none is given (vidstyle._defaults says why).
+CPU_RENDER_PRESET = _defaults.CPU_RENDER_PRESET
 
 
 @dataclass

@@ -62,10 +62,10 @@ def test_train_help_states_each_designs_real_default(flag):
 
 def test_train_help_budget_and_design_defaults():
     from vidstyle.models import DEFAULT_ARCH
-    from vidstyle.train import train
+    from vidstyle.train import TrainOptions
 
     assert f"(default {DEFAULT_MINUTES:g})" in _option("train", "--minutes").help
-    assert _option("train", "--arch").default == DEFAULT_ARCH == inspect.signature(train).parameters["arch"].default
+    assert _option("train", "--arch").default == DEFAULT_ARCH == TrainOptions().arch
     assert f"{DEFAULT_ARCH} (default)" in _option("train", "--arch").help
 
 
@@ -84,10 +84,10 @@ def test_recipe_schema_defaults_are_the_library_defaults():
     from vidstyle.metrics import flicker
     from vidstyle.pipeline._schema import RenderSection, ReportSection, TrainSection
     from vidstyle.render import RenderOptions
-    from vidstyle.train import train
+    from vidstyle.train import TrainOptions
 
     assert TrainSection().minutes == DEFAULT_MINUTES
-    assert TrainSection().seed == inspect.signature(train).parameters["seed"].default
+    assert TrainSection().seed == TrainOptions().seed
     render = RenderSection()
     assert render.preset is None and RenderOptions().preset is None  # both leave it to the renderer
     assert render.crf == _defaults.CRF and RenderOptions().crf is None  # None: the writer's, _defaults.CRF

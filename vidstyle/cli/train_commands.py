@@ -96,19 +96,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from ..train import train
+    import dataclasses
 
-    train(args.input, args.keyframes, args.output, masks=args.masks, guides=args.guides,
-          auto_guides=args.auto_guides, size=args.size, start=args.start, end=args.end, minutes=args.minutes,
-          steps=args.steps,
-          temporal_weight=args.temporal_weight, compound_weight=args.compound_weight,
-          propagation_weight=args.propagation_weight, pair_weight=args.pair_weight,
-          fusion_weight=args.fusion_weight, gan_weight=args.gan_weight,
-          texture_weight=args.texture_weight, arch=args.arch, device=args.device,
-          precision=args.precision, seed=args.seed,
-          resume=args.resume, preview_every=args.preview_every, preview_frames=args.preview_frames,
-          vgg_weights=args.vgg_weights, overwrite=args.overwrite, lr=args.lr, patch_size=args.patch_size,
-          batch_size=args.batch_size, threads=args.threads)
+    from ..train import TrainOptions, train
+
+    # Every option of vidstyle train is a TrainOptions field of the same name.
+    options = TrainOptions(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainOptions)
+                              if hasattr(args, f.name)})
+    train(args.input, args.keyframes, args.output, options)
     return 0
 
 

@@ -70,7 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = args.func(args)
     except VidstyleError as err:
-        print(f"vidstyle: error: {err}", file=sys.stderr)
+        from ._flags import cli_message
+
+        print(f"vidstyle: error: {cli_message(err, args.command)}", file=sys.stderr)
         return err.exit_code
     except OSError as err:  # the file system said no (permissions, disk full): the user's to fix, not a bug
         print(f"vidstyle: error: {_os_error(err)}", file=sys.stderr)

@@ -221,7 +221,7 @@ class VideoWriter:
                 stream.codec_context.open()
             except av.error.FFmpegError as err:
                 raise VidstyleError("h264_nvenc is not available here (needs an NVIDIA GPU and driver; "
-                                    f"FFmpeg says: {err}); use --codec h264", self.path) from None
+                                    f"FFmpeg says: {err}); use codec=h264", self.path, params=("codec",)) from None
         return stream
 
     def _yuv_frame(self, rgb: np.ndarray) -> av.VideoFrame:
@@ -300,17 +300,17 @@ def open_writer(path: str | Path, *, width: int, height: int, time_base: Fractio
     extension) or ``codec=Codec.PNG``."""
     path = Path(path)
     if codec is Codec.PNG and path.suffix.lower() in CONTAINER_FORMATS:
-        raise UsageError("--codec png writes a folder of PNG frames; give a folder, not a video file name",
-                         path)
+        raise UsageError("codec=png writes a folder of PNG frames; give a folder, not a video file name",
+                         path, params=("codec",))
     if codec not in (None, Codec.PNG) and not path.suffix:
-        raise UsageError(f"a folder gets PNG frames, but --codec {codec.name.lower()} asks for a video; "
-                         "give a file name such as out.mp4", path)
+        raise UsageError(f"a folder gets PNG frames, but codec={codec.name.lower()} asks for a video; "
+                         "give a file name such as out.mp4", path, params=("codec",))
     suffix = path.suffix.lower()
     if suffix and codec is not Codec.PNG and suffix not in CONTAINER_FORMATS and suffix not in IMAGE_EXTENSIONS:
         videos = ", ".join(sorted(CONTAINER_FORMATS))
         raise UsageError(f"unknown output extension {path.suffix!r}: give a video ({videos})"
                          f", an image ({', '.join(sorted(IMAGE_EXTENSIONS))}), or a folder name without an "
-                         "extension (or --codec png) for PNG frames", path)
+                         "extension (or codec=png) for PNG frames", path, params=("codec",))
     if path.suffix.lower() in IMAGE_EXTENSIONS and codec in (None, Codec.PNG):
         return ImageWriter(path, overwrite=bool(options.get("overwrite", False)))
     if codec is Codec.PNG or path.suffix.lower() not in CONTAINER_FORMATS:

@@ -252,15 +252,15 @@ def _guide_source(model: Stylizer, folder: str | Path | None, source: Path,
     models trained with --auto-guides."""
     channels = model.config.guide_channels
     if not channels and folder is not None:
-        raise UsageError("the model takes no guide channels; drop --guides")
+        raise UsageError("the model takes no guide channels; drop guides", params=("guides",))
     if folder is not None:
         return GuideFolder(folder, channels, work_size)
     if not channels:
         return None
     recipe = model.config.info.get("auto_guides")
     if not recipe:
-        raise UsageError(f"the model takes {channels} guide channel(s) from a guide folder: give --guides DIR "
-                         "with one guide image per frame")
+        raise UsageError(f"the model takes {channels} guide channel(s) from a guide folder: give guides, a folder "
+                         "with one guide image per frame", params=("guides",))
     info(f"generating guides on the fly (keys {', '.join(map(str, recipe['keys']))}, as in training)")
     return GuideStream(Path(source), recipe, work_size)
 

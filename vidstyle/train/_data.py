@@ -88,7 +88,7 @@ def _check_fits_in_memory(path: str | Path, count: int | None, size: tuple[int, 
     if needed > MEMORY_SHARE * available:
         raise InputError(f"{count} frames at {size[0]}x{size[1]} take {needed / 2**30:.1f} GiB and training keeps "
                          f"them all in memory ({available / 2**30:.1f} GiB available): train on part of the clip "
-                         "(--start/--end), or at a smaller --size", path)
+                         "(start, end), or at a smaller size", path, params=("start", "end", "size"))
 
 
 def _index_of(file: Path, what: str) -> int:

@@ -73,15 +73,15 @@ def make_settings(arch: str, **overrides: Any) -> TrainSettings:
                "fusion": settings.fusion_weight, "gan": settings.gan_weight, "texture": settings.texture_weight}
     for name, weight in weights.items():
         if weight < 0:
-            raise UsageError(f"--{name}-weight must not be negative (got {weight:g})")
+            raise UsageError(f"{name}_weight must not be negative (got {weight:g})", params=(f"{name}_weight",))
     if not 0 <= settings.fusion_share < 1:
         raise UsageError(f"fusion_share must be in [0, 1) (got {settings.fusion_share:g})")
     if settings.patch_size < 16:
-        raise UsageError(f"patch size {settings.patch_size} is too small (at least 16)")
+        raise UsageError(f"patch_size {settings.patch_size} is too small (at least 16)", params=("patch_size",))
     if not settings.lr > 0:
-        raise UsageError(f"--lr must be positive (got {settings.lr:g})")
+        raise UsageError(f"lr must be positive (got {settings.lr:g})", params=("lr",))
     if settings.batch_size < 1:
-        raise UsageError(f"--batch-size must be at least 1 (got {settings.batch_size})")
+        raise UsageError(f"batch_size must be at least 1 (got {settings.batch_size})", params=("batch_size",))
     return settings
 
 
@@ -119,7 +119,8 @@ def training_numerics(device: torch.device, precision: Precision | str = Precisi
     """
     chosen = Precision.parse(precision)
     if chosen is Precision.FP16:  # would need loss scaling; bf16 has fp32's range
-        raise UsageError("training runs in fp32 or bf16 (--precision auto, fp32 or bf16), not fp16")
+        raise UsageError("training runs in fp32 or bf16 (precision auto, fp32 or bf16), not fp16",
+                         params=("precision",))
     if chosen is Precision.AUTO:
         native = torch.cuda.is_bf16_supported() if device.type == "cuda" else cpu_has_native_bf16()
         chosen = Precision.BF16 if native else Precision.FP32
@@ -136,7 +137,7 @@ def resolve_device(device: str | torch.device) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise UsageError("--device cuda: no CUDA GPU is available (use cpu or auto)")
+        raise UsageError("device=cuda: no CUDA GPU is available (use cpu or auto)", params=("device",))
     if name != "cpu" and not name.startswith("cuda"):
         raise UsageError(f"unknown device {device!r} (auto, cpu, cuda, cuda:N)")
     return torch.device(name)

@@ -55,13 +55,13 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
     """
     o = dataclasses.replace(options or TrainOptions(), **overrides)
     if o.steps is not None and o.steps < 1:
-        raise UsageError(f"--steps must be at least 1 (got {o.steps})")
+        raise UsageError(f"steps must be at least 1 (got {o.steps})", params=("steps",))
     if o.minutes is not None and not o.minutes > 0:
-        raise UsageError(f"--minutes must be positive (got {o.minutes})")
+        raise UsageError(f"minutes must be positive (got {o.minutes})", params=("minutes",))
     if output is not None and not o.resume:
         check_output(output, [input] + ([keyframes] if isinstance(keyframes, (str, Path)) else []), o.overwrite)
     if o.resume and (output is None or not Path(output).is_file()):
-        raise UsageError(f"--resume: no checkpoint to resume at {output}")
+        raise UsageError(f"resume: no checkpoint to resume at {output}", params=("resume",))
     get_architecture(o.arch)
     torch_device = resolve_device(o.device)
     numerics, autocast, channels_last = training_numerics(torch_device, o.precision)
@@ -71,7 +71,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
     if saved is not None:  # the run continues with its own settings, design and size
         saved_config = ModelConfig.from_json(saved["config"]) if isinstance(saved, dict) and "config" in saved else None
         if saved_config is None or "training_state" not in saved or "settings" not in saved_config.info:
-            raise InputError("--resume: this model file holds no training state", output)
+            raise InputError("resume: this model file holds no training state", output, params=("resume",))
         settings = TrainSettings(**saved_config.info["settings"])
         arch, size = settings.arch, size or saved_config.train_size
         saved_start, saved_end = saved_config.info.get("range", (None, None))  # the same frames as before
@@ -248,7 +248,7 @@ def _vgg_loss(weights: str | Path | None, settings: TrainSettings, device: torch
 def _guides(guides: str | Path | None, auto_guides: bool, clip: Clip, keys: list[int],
             masks: str | Path | None) -> np.ndarray | None:
     if guides is not None and auto_guides:
-        raise UsageError("give --guides or --auto-guides, not both")
+        raise UsageError("give guides or auto_guides, not both", params=("guides", "auto_guides"))
     if guides is not None:
         return load_guides(guides, clip)
     if not auto_guides:

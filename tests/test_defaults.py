@@ -135,3 +135,30 @@ def test_encoder_and_flow_help_state_the_library_defaults():
     assert _option("flow", "--flow-preset").default == inspect.signature(export_flows).parameters["preset"].default.value
     mask_preset = next(f.default for f in dataclasses.fields(MaskJob) if f.name == "preset")
     assert _option("masks", "--flow-preset").default == mask_preset
+
+
+def _library_defaults(target) -> dict:
+    if dataclasses.is_dataclass(target):
+        return {f.name: f.default for f in dataclasses.fields(target)}
+    return {name: p.default for name, p in inspect.signature(target).parameters.items()}
+
+
+def test_cli_defaults_are_the_library_functions_defaults():
+    """Where a command's option sets a value itself, it is the default of the parameter it is passed to."""
+    from vidstyle import flow, guides, io, masks, metrics, prefilter, render, styles, texler
+
+    targets = {"prefilter": prefilter.write_prefiltered, "guides": guides.generate_guides,
+               "export-texler": texler.export_texler, "flicker": metrics.flicker, "flow": flow.export_flows,
+               "masks": masks.MaskJob, "render": render.RenderOptions, "export": render.export_onnx,
+               "extract": io.extract_frames, "paint": styles.paint_video}
+    checked = 0
+    for command, target in targets.items():
+        library = _library_defaults(target)
+        for action in _command(command)._actions:
+            dest = "preset" if action.dest == "flow_preset" else action.dest  # the library's name for it
+            if dest not in library or action.default in (None, False, [], argparse.SUPPRESS):
+                continue
+            expected = getattr(library[dest], "value", library[dest])
+            assert action.default == expected, (command, action.dest, action.default, expected)
+            checked += 1
+    assert checked >= 20, checked

@@ -7,6 +7,7 @@ the same values. Pure data and text: no torch, so ``vidstyle --help`` stays fast
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 # -- training -------------------------------------------------------------------
@@ -71,6 +72,12 @@ CPU_RENDER_PRESET = "veryfast"
 ENCODER_PRESET_TEXT = f"{ENCODER_PRESET}; {NVENC_PRESET} for NVENC"
 RENDER_PRESET_TEXT = (f"{CPU_RENDER_PRESET} for h264 on CPU, where the encoder shares the cores with the model; "
                       f"{ENCODER_PRESET} for h264 on CUDA and for h265; {NVENC_PRESET} for NVENC")
+
+# -- temporal pre-filter (vidstyle.prefilter) -----------------------------------
+
+PREFILTER_RADIUS = 15       # frames each way
+PREFILTER_SIGMA_T = 5.0     # time weight sigma, frames
+PREFILTER_SIGMA_C = math.sqrt(3.0) * 255.0 / 16.0  # 27.6, Texler's colour sigma in 0-255 units
 
 # -- optical flow ---------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from .._defaults import PREFILTER_RADIUS, PREFILTER_SIGMA_C, PREFILTER_SIGMA_T
 from ._options import add_common, add_encoder, add_flow_cache, add_flow_preset, add_size, flow_cache_of, number_arg
 
 
@@ -14,9 +15,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "weighted by time and colour distance; a trajectory stops at an occlusion.")
     p.add_argument("input", help="video or image folder")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="video file or folder for PNGs")
-    p.add_argument("--radius", type=int, default=15, help="frames each way (default 15)")
-    p.add_argument("--sigma-t", type=number_arg, default=5.0, help="time weight sigma in frames (default 5)")
-    p.add_argument("--sigma-c", type=number_arg, default=27.6, help="colour weight sigma, 0-255 (default 27.6)")
+    p.add_argument("--radius", type=int, default=PREFILTER_RADIUS, help=f"frames each way (default {PREFILTER_RADIUS})")
+    p.add_argument("--sigma-t", type=number_arg, default=PREFILTER_SIGMA_T,
+                   help=f"time weight sigma in frames (default {PREFILTER_SIGMA_T:g})")
+    p.add_argument("--sigma-c", type=number_arg, default=PREFILTER_SIGMA_C,
+                   help=f"colour weight sigma, 0-255 (default {PREFILTER_SIGMA_C:.1f})")
     add_flow_preset(p)
     add_flow_cache(p)
     add_size(p, scale=False)

@@ -252,9 +252,9 @@ def test_bad_encoder_settings_are_refused_before_encoding(cfr_clip: Path, tmp_pa
 
 
 def test_codec_that_contradicts_the_output_path_is_refused(cfr_clip: Path, tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="c.mp4: --codec png writes a folder"):
+    with pytest.raises(UsageError, match="c.mp4: codec=png writes a folder"):
         transcode(cfr_clip, tmp_path / "c.mp4", codec=Codec.PNG)
-    with pytest.raises(UsageError, match="frames: a folder gets PNG frames, but --codec h264"):
+    with pytest.raises(UsageError, match="frames: a folder gets PNG frames, but codec=h264"):
         transcode(cfr_clip, tmp_path / "frames", codec=Codec.H264)
     assert list(tmp_path.iterdir()) == []
     assert transcode(cfr_clip, tmp_path / "frames", codec=Codec.PNG).frames == 30

@@ -149,7 +149,7 @@ def test_without_source_the_report_says_it_is_the_weaker_variant():
 
 def test_frame_count_mismatch_is_an_error_unless_trimmed():
     frames = translated_sequence(5)
-    with pytest.raises(InputError, match="allow-trim"):
+    with pytest.raises(InputError, match="allow_trim=True"):
         flicker(frames[:4], source=frames)
     report = flicker(frames[:4], source=frames, allow_trim=True, tof=False)
     assert report.frames == 4 and any("differ in length" in note for note in report.notes)

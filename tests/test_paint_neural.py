@@ -80,7 +80,7 @@ def test_neural_style_and_style_image_paint_frames(tmp_path, painting):
 def test_style_image_errors(tmp_path):
     with pytest.raises(Exception, match="no such style image"):
         load_painter(painter_spec(style_image=tmp_path / "missing.jpg"))
-    with pytest.raises(UsageError, match="goes with --model"):
+    with pytest.raises(UsageError, match="goes with model"):
         painter_spec("toon", model_range=255)
 
 

@@ -340,7 +340,7 @@ def test_a_clip_too_big_for_memory_is_refused_before_decoding(tmp_path):
     from vidstyle.train._data import _check_fits_in_memory
 
     _check_fits_in_memory(tmp_path / "a.mp4", 100, (640, 360), available=2**30)  # 69 MB of frames: fine
-    with pytest.raises(InputError, match=r"36000 frames at 1920x1080 take 208.6 GiB .*\(--start/--end\)"):
+    with pytest.raises(InputError, match=r"36000 frames at 1920x1080 take 208.6 GiB .*\(start, end\)"):
         _check_fits_in_memory(tmp_path / "a.mp4", 36000, (1920, 1080), available=16 * 2**30)
     _check_fits_in_memory(tmp_path / "a.mp4", None, (1920, 1080), available=2**30)  # unknown length: no guess
 

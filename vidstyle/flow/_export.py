@@ -66,7 +66,7 @@ def export_flows(source: str | Path, folder: str | Path, *, preset: FlowPreset |
     """
     file_format = FlowFormat.parse(file_format)
     if masks and not backward:
-        raise UsageError("validity masks need the backward flow; drop --no-backward")
+        raise UsageError("validity masks need the flow both ways; drop backward=False", params=("backward",))
     folder = check_output(folder, [source], overwrite)
     outputs = [folder]
     if visualization is not None:

@@ -144,7 +144,7 @@ def write_guides(source: str | Path, output: str | Path, keys: Iterable[int], *,
 def _check_keys(keys: Iterable[int], indices: list[int], source: str | Path) -> list[int]:
     key_list = sorted(set(int(k) for k in keys))
     if not key_list:
-        raise UsageError("give at least one key frame (--keys)")
+        raise UsageError("give at least one key frame (keys)", params=("keys",))
     known = set(indices)
     for key in key_list:
         if key not in known:

@@ -87,7 +87,7 @@ def extract_frames(source: str | Path, output_dir: str | Path, *, size: tuple[in
     (``000120.png``). ``mirror`` also writes horizontally flipped copies under
     ``output_dir/mirrored/`` with the same names. Returns the frames written."""
     if every < 1:
-        raise UsageError(f"--every must be at least 1 (got {every})")
+        raise UsageError(f"every must be at least 1 (got {every})", params=("every",))
     output_dir = check_output(output_dir, [source], overwrite)
     with open_video(source, start=start, end=end, size=size) as reader:
         total = reader.expected_frames

@@ -58,7 +58,7 @@ def scaled_size(width: int, height: int, size: tuple[int, int] | None,
                 scale: float | None) -> tuple[int, int]:
     """The output size for ``--size`` or ``--scale`` (at most one given)."""
     if size is not None and scale is not None:
-        raise UsageError("give --size or --scale, not both")
+        raise UsageError("give size or scale, not both", params=("size", "scale"))
     if size is not None:
         return size
     if scale is not None:

@@ -54,7 +54,8 @@ class FrameReader:
         if self.info.color.is_hdr and not allow_hdr:
             raise InputError(
                 f"HDR video ({self.info.color.transfer.value.upper()} transfer): vidstyle works in SDR; "
-                "convert it first or pass allow_hdr/--allow-hdr to read it without tone mapping", self.path)
+                "convert it first or pass allow_hdr=True to read it without tone mapping", self.path,
+                params=("allow_hdr",))
         self.start, self.end = start, end
         self.start_frame, self.end_frame = start_frame, end_frame
         self.size = size or (self.info.width, self.info.height)

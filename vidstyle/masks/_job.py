@@ -102,19 +102,21 @@ def make_masks(job: MaskJob) -> int:
     hsv = HsvRange.parse(job.color_key) if job.color_key else None
     modes = bool(job.keyframes) + job.hud + (hsv is not None) + job.motion + bool(job.propagate)
     if not modes:
-        raise UsageError("choose at least one mode: --from-keyframe, --hud, --color-key, --motion, --propagate")
+        raise UsageError("choose at least one mode: keyframes, hud, color_key, motion, propagate",
+                         params=("keyframes", "hud", "color_key", "motion", "propagate"))
     for name in ("erode", "dilate", "feather"):
         if not 0 <= getattr(job, name) < float("inf"):
-            raise UsageError(f"--{name} must be 0 or more pixels (got {getattr(job, name)})")
+            raise UsageError(f"{name} must be 0 or more pixels (got {getattr(job, name)})", params=(name,))
     if (job.hud_include or job.hud_exclude) and not job.hud:
-        raise UsageError("--hud-include and --hud-exclude adjust --hud: add --hud")
+        raise UsageError("hud_include and hud_exclude adjust hud: add hud=True",
+                         params=("hud_include", "hud_exclude", "hud"))
     include, exclude = [Rect.parse(r) for r in job.hud_include], [Rect.parse(r) for r in job.hud_exclude]
     output = check_output(job.output, [job.source], job.overwrite)
     preview = check_output(job.preview, [job.source], job.overwrite) if job.preview else None
     info = probe(job.source)
     size = job.size or (info.width, info.height)
     for rect in include + exclude:
-        rect.check_inside(size, "--hud-include" if rect in include else "--hud-exclude")
+        rect.check_inside(size, "hud_include" if rect in include else "hud_exclude")
     indices = clip_indices(job.source)
     wanted = job.frames or (sorted({frame_index(r) for r, _ in job.keyframes} - {None})
                             if job.keyframes else indices)

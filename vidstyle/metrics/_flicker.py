@@ -199,7 +199,8 @@ def flicker(stylized: "str | Path | list[np.ndarray]", source: "str | Path | lis
                 if not allow_trim:
                     raise InputError(f"the {next(r for r in streams if r not in pair_frames)} clip has fewer "
                                      f"frames than the {flow_role} ({pair.next_index + 1} or more); "
-                                     "pass --allow-trim to compare the common frames", None)
+                                     "pass allow_trim=True to compare the common frames", None,
+                                     params=("allow_trim",))
                 break
             last_frames = {role: frames[1] for role, frames in pair_frames.items()}
             pending.append((pair, pool.submit(scorer, pair, pair_frames, len(results) + len(pending))))
@@ -214,8 +215,8 @@ def flicker(stylized: "str | Path | list[np.ndarray]", source: "str | Path | lis
     if not trimmed and not allow_trim:
         for role, stream in streams.items():
             if next(stream, None) is not None:
-                raise InputError(f"the {role} clip has more frames than the {flow_role}; pass --allow-trim "
-                                 "to compare the common frames", _describe(clips[role]))
+                raise InputError(f"the {role} clip has more frames than the {flow_role}; pass allow_trim=True "
+                                 "to compare the common frames", _describe(clips[role]), params=("allow_trim",))
     if trimmed or (allow_trim and len({c for c, _ in counts.values()}) > 1):
         notes.append(f"clips differ in length; compared the first {len(results) + 1} frames")
     if not results:
@@ -238,8 +239,8 @@ def _check_counts(counts: dict[str, tuple[int | None, bool]], max_frames: int | 
         exact = {role: min(count, max_frames) for role, count in exact.items()}
     if len(set(exact.values())) > 1 and not allow_trim:
         listing = ", ".join(f"{role} {count}" for role, count in exact.items())
-        raise InputError(f"clips differ in frame count ({listing}); pass --allow-trim to compare the "
-                         "common frames, or --max-frames N")
+        raise InputError(f"clips differ in frame count ({listing}); pass allow_trim=True to compare the "
+                         "common frames, or max_frames=N", params=("allow_trim", "max_frames"))
 
 
 def _assemble(results: list[tuple[FlowPair, _PairResult]], last_frames: dict[str, np.ndarray],

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import __version__
+from .._defaults import DESIGN
 from .._shapes import check_shape
 from ..errors import InputError
 from ..io import atomic_output
@@ -112,7 +113,7 @@ def _load_builtin_architectures() -> None:
 
 BUILTIN_ARCHITECTURE_MODULES: list[str] = ["vidstyle.models._fast", "vidstyle.models._texler",
                                            "vidstyle.models.fast_neural_style"]
-DEFAULT_ARCH = "fast"
+DEFAULT_ARCH = DESIGN  # vidstyle._defaults
 
 
 class Stylizer(nn.Module):

@@ -206,8 +206,8 @@ def _forced(force: bool | Iterable[str], active: list[Step]) -> set[str]:
     forced = set(force)
     unknown = forced - names
     if unknown:
-        raise VidstyleError(f"--force-step: no step named {', '.join(sorted(unknown))} in this recipe "
-                            f"(steps: {', '.join(step.name for step in active)})")
+        raise VidstyleError(f"force: no step named {', '.join(sorted(unknown))} in this recipe "
+                            f"(steps: {', '.join(step.name for step in active)})", params=("force",))
     for step in active:  # in order, so downstream of downstream is caught too
         if forced.intersection(step.needs):
             forced.add(step.name)

@@ -57,8 +57,8 @@ class GuideStream:
 
         seed_masks = recipe.get("seed_masks")
         if seed_masks is not None and not Path(seed_masks).exists():
-            raise InputError("the model's guides were seeded inside these masks, which are gone; "
-                             "give --guides DIR instead", seed_masks)
+            raise InputError("the model's guide points were seeded inside these masks, which are gone; "
+                             "give guides (a folder) instead", seed_masks, params=("guides",))
         self._frames = generate_guides(source, recipe["keys"], seed_masks=seed_masks, size=size)
         self._current: tuple[int, np.ndarray] | None = None
 

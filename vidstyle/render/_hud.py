@@ -57,7 +57,8 @@ def resolve_hud_mask(spec: str | Path | None, source: Path, size: tuple[int, int
         if include or exclude:
             from ..errors import UsageError
 
-            raise UsageError("--hud-include and --hud-exclude adjust --keep-hud: add --keep-hud auto or a mask")
+            raise UsageError("hud_include and hud_exclude adjust keep_hud: add keep_hud=auto or a mask",
+                             params=("hud_include", "hud_exclude", "keep_hud"))
         return None
     if str(spec).lower() == AUTO:
         return detect_hud_mask(source, size, include=include, exclude=exclude)
@@ -66,7 +67,7 @@ def resolve_hud_mask(spec: str | Path | None, source: Path, size: tuple[int, int
     mask = load_hud_mask(spec, size)
     for text, value in [(r, 1.0) for r in include] + [(r, 0.0) for r in exclude]:
         rect = Rect.parse(text)
-        rect.check_inside(size, "--hud-include" if value else "--hud-exclude")
+        rect.check_inside(size, "hud_include" if value else "hud_exclude")
         mask[rect.y:rect.y + rect.h, rect.x:rect.x + rect.w] = value
     return mask
 

@@ -58,7 +58,7 @@ def import_ray() -> Any:
     try:
         import ray
     except ImportError:
-        raise UsageError("--ray needs Ray: pip install 'vidstyle[ray]'") from None
+        raise UsageError("use_ray needs Ray: pip install 'vidstyle[ray]'", params=("use_ray",)) from None
     return ray
 
 
@@ -120,11 +120,15 @@ def render_on_ray(source: str | Path, model: str | Path, output: str | Path, opt
     source, model = Path(source).resolve(), Path(model)
     output = check_output(output, [source] + ([model] if model.exists() else []), options.overwrite)
     if output.suffix.lower() not in CONTAINER_FORMATS:
-        raise UsageError("--ray writes video files (.mp4, .mkv, ...), not PNG folders or images", output)
+        raise UsageError("use_ray writes video files (.mp4, .mkv, ...), not PNG folders or images", output,
+                         params=("use_ray",))
     if options.start is not None or options.end is not None or options.frame_range is not None:
-        raise UsageError("--ray renders whole recordings; trim first with 'vidstyle convert --start/--end'")
+        raise UsageError("use_ray renders whole recordings (no start, end or frame_range); trim first with "
+                         "'vidstyle convert'",
+                         params=("use_ray", "start", "end"))
     if options.guides is not None:
-        raise UsageError("--ray does not take --guides folders (each worker would need them)")
+        raise UsageError("use_ray does not take guides folders (each worker would need them)",
+                         params=("use_ray", "guides"))
     frames, keyframes = source_keyframes(source)
     if frames == 0:
         raise UsageError("no frames to render", source)

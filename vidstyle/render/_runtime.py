@@ -86,11 +86,11 @@ def resolve_runtime(device: "str | Device | torch.device" = Device.AUTO,
         chosen = Precision.FP16
 
     if batch is not None and batch < 1:
-        raise UsageError(f"--batch must be at least 1 (got {batch})")
+        raise UsageError(f"batch must be at least 1 (got {batch})", params=("batch",))
     if threads is not None and threads < 1:
-        raise UsageError(f"--threads must be at least 1 (got {threads})")
+        raise UsageError(f"threads must be at least 1 (got {threads})", params=("threads",))
     if workers is not None and workers < 1:
-        raise UsageError(f"--workers must be at least 1 (got {workers})")
+        raise UsageError(f"workers must be at least 1 (got {workers})", params=("workers",))
     cores = available_cores()
     if use_cuda:
         # The GPU does the maths; the CPU's cores go to the codecs and colour conversion.
@@ -115,8 +115,8 @@ def resolve_runtime(device: "str | Device | torch.device" = Device.AUTO,
                  "--compile); running one model worker")
         workers = 1
     if threads is not None and workers > threads:
-        raise UsageError(f"--workers {workers} needs at least as many --threads (got {threads}): each "
-                         "model worker runs on its own thread")
+        raise UsageError(f"workers={workers} needs at least as many threads (got {threads}): each "
+                         "model worker runs on its own thread", params=("workers", "threads"))
     torch_threads = max(torch_threads, workers)  # asked for explicitly: more workers than idle cores
     return RuntimePlan(torch_device, chosen, channels_last, torch_threads, codec_threads,
                        codec_threads, batch or 1, tuple(notes), model_workers=workers)

@@ -55,7 +55,8 @@ class TemporalBlend(nn.Module):
 
 def check_strength(strength: float) -> float:
     if not 0.0 <= strength < 1.0:
-        raise UsageError(f"--stabilize must be in [0, 1) (got {strength}); 0 is off, 0.3-0.7 typical")
+        raise UsageError(f"stabilize must be in [0, 1) (got {strength}); 0 is off, 0.3-0.7 typical",
+                         params=("stabilize",))
     return float(strength)
 
 

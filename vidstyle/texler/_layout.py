@@ -65,7 +65,7 @@ def export_texler(source: str | Path, output: str | Path, *, name: str, keys: It
     output = check_output(output, [source], overwrite)
     key_list = sorted(set(int(k) for k in keys))
     if not key_list:
-        raise UsageError("give at least one key frame (--keys)")
+        raise UsageError("give at least one key frame (keys)", params=("keys",))
     with open_video(source) as reader:
         size = reader.size
         count = reader.expected_frames

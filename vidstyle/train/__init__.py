@@ -2,6 +2,7 @@
 
     from vidstyle.train import train
     result = train("clip.mp4", "keyframes/", "model.pt", minutes=2)
+    result = train("clip.mp4", "keyframes/", "model.pt", TrainOptions(minutes=2, arch="texler"))
     result.model          # Stylizer, eval mode: (B, 3 + guides, H, W) in [0, 1] -> (B, 3, H, W)
     result.history        # one loss record per step (for a loss curve)
     loss = patch_sliced_wasserstein(out, target)  # the texture loss, (B, 3, H, W) each
@@ -18,6 +19,7 @@ from ._propagate import PROPAGATION_OFFSETS, PropagatedKeyframe, propagate_keyfr
 from ._temporal import (ClipFlows, TrainingPair, TemporalLoss, choose_pairs, compound_regularization, masked_l1,
                         random_smooth_flow, temporal_loss)
 from ._texture import PatchSlicedWasserstein, patch_sliced_wasserstein
+from ._options import TrainOptions
 from ._trainer import train
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "LONG_CLIP_FRAMES", "load_keyframes", "load_masks", "make_settings", "masked_l1",
     "patch_sliced_wasserstein", "PatchSampler", "PatchSlicedWasserstein", "propagate_keyframes",
     "PropagatedKeyframe", "PROPAGATION_OFFSETS", "propagation_positions", "random_smooth_flow", "resolve_device",
-    "sample_plan", "temporal_loss", "TemporalLoss", "texler_layout", "train", "TrainingPair", "TrainResult",
+    "sample_plan", "temporal_loss", "TemporalLoss", "texler_layout", "train", "TrainingPair", "TrainOptions",
+    "TrainResult",
     "TrainSettings"
 ]

@@ -115,7 +115,8 @@ def _check_fits_in_memory(path: str | Path, count: int | None, size: tuple[int, 
     needed = count * size[0] * size[1] * 3  # type: ignore[operator]
     raise InputError(f"{count} frames at {size[0]}x{size[1]} take {needed / 2**30:.1f} GiB and load_clip keeps "
                      f"them all in memory ({available / 2**30:.1f} GiB available): load part of the clip "
-                     "(--start/--end), at a smaller --size, or a sample (load_training_clip)", path)
+                     "(start, end), at a smaller size, or a sample (load_training_clip)", path,
+                     params=("start", "end", "size"))
 
 
 def fits_in_memory(count: int | None, size: tuple[int, int], available: int | None = None) -> bool:

@@ -54,7 +54,7 @@ def resolve_device(device: "str | Device | torch.device" = Device.AUTO, *,
     if kind is Device.CUDA and not cuda_ok:
         message = "device cuda: PyTorch sees no CUDA GPU (CPU build or no driver)"
         if fallback is None:
-            raise UsageError(f"{message}; use auto or cpu")
+            raise UsageError(f"{message}; use auto or cpu", params=("device",))
         fallback(f"{message}; running on CPU")
     if kind is not Device.CPU and cuda_ok:
         return torch.device("cuda", index or 0)

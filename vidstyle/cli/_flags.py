@@ -60,5 +60,5 @@ def cli_message(err: VidstyleError, command: str | None = None) -> str:
         if command in RECIPE_COMMANDS and not any(key.split("=")[0] == name for key in own):
             continue
         pattern = rf"(?<![\w./-]){re.escape(name)}(?:=('[^']*'|\"[^\"]*\"|[^\s,;:)]+))?(?![\w-])"
-        message = re.sub(pattern, lambda m: flag(name, m[1], command), message)
+        message = re.sub(pattern, lambda m, name=name: flag(name, m[1], command), message)
     return f"{err.path}: {message}" if err.path is not None else message

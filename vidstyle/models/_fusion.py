@@ -162,6 +162,14 @@ class TemporalFusion(nn.Module):
         blended = styled + alpha * (warped_output - styled)
         return restore_detail(blended, styled, max_gain=self.config.detail_gain)
 
+    def departure(self, out: torch.Tensor, styled: torch.Tensor) -> torch.Tensor:
+        """How far ``out`` strays from ``styled``, (B, 3, H, W), for the stage's fidelity loss.
+        With detail restoration only the base band (below ``DETAIL_SIGMA``) counts: the fine
+        band's contrast is restored anyway, and its strokes may hold still where the
+        generator's boil."""
+        difference = out - styled
+        return _gaussian(difference, DETAIL_SIGMA) if self.config.detail_gain > 1.0 else difference
+
     def forward(self, styled: torch.Tensor, previous_output: torch.Tensor, frame: torch.Tensor,
                 previous_frame: torch.Tensor, flow: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
         _check(styled, previous_output, frame, previous_frame, flow, valid)

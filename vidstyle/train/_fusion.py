@@ -139,7 +139,7 @@ def fusion_step(fusion: TemporalFusion, sequence: FusionSequence, crop: tuple[in
         warped_output, warped_frame = fusion.warp_previous(previous, frames[t - 1:t], flow)
         alpha = fusion.blend_weight(styled[t:t + 1], warped_output, frames[t:t + 1], warped_frame, valid)
         out = fusion.combine(styled[t:t + 1], warped_output, alpha)
-        fidelity = (out - styled[t:t + 1])[inner].square().mean()
+        fidelity = fusion.departure(out, styled[t:t + 1])[inner].square().mean()
         mask = loss_valid[t - 1:t][inner]
         change = (out - warp(previous, loss_flow[t - 1:t]))[inner].square()
         temporal = (change * mask).sum() / (3 * mask.sum()).clamp_min(1.0)
@@ -167,7 +167,8 @@ def train_fusion(model: Stylizer, inputs: torch.Tensor, runs: list[FusionRun], s
     if not sequences or margin < 0:
         return None, {}
     torch.manual_seed(settings.seed + 2)
-    fusion = TemporalFusion(FusionConfig(flow_preset=FlowPreset.parse(settings.fusion_flow).value)).to(device)
+    fusion = TemporalFusion(FusionConfig(flow_preset=FlowPreset.parse(settings.fusion_flow).value,
+                                         detail_gain=settings.detail_gain)).to(device)
     optimizer = torch.optim.Adam(fusion.parameters(), lr=settings.fusion_lr)
     crop_h, crop_w = min(height, settings.fusion_crop + 2 * margin), min(width, settings.fusion_crop + 2 * margin)
     weight = settings.temporal_weight * settings.fusion_weight

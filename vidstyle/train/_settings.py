@@ -53,6 +53,7 @@ class TrainSettings:
     fusion_steps: int = 300          # at most
     fusion_flow: str = "fast"        # DIS preset of its run-time motion
     fusion_lr: float = 2e-3
+    detail_gain: float = 2.0         # the stage's restore_detail gain limit (1 = off)
     fusion_sequences: int = 12       # runs of consecutive frames it trains on
     fusion_unroll: int = 4           # frames per run after the first
     fusion_crop: int = 128           # px, plus fusion_margin on each side

@@ -25,7 +25,7 @@ TRAIN_KNOBS = {  # flag -> TrainSettings field
     "--lr": "lr", "--patch-size": "patch_size", "--batch-size": "batch_size", "--gan-weight": "gan_weight",
     "--texture-weight": "texture_weight", "--temporal-weight": "temporal_weight",
     "--propagation-weight": "propagation_weight", "--pair-weight": "pair_weight",
-    "--fusion-weight": "fusion_weight", "--compound-weight": "compound_weight",
+    "--fusion-weight": "fusion_weight", "--compound-weight": "compound_weight", "--detail-gain": "detail_gain",
 }
 
 

@@ -15,6 +15,9 @@ from typing import Any
 DESIGN = "fast"             # the generator design (``arch``) a model gets unless told otherwise
 TRAIN_MINUTES = 2.0         # budget when neither minutes nor steps is given
 TEMPORAL_WEIGHT = 1.0       # scales every temporal term (0 = a per-frame model)
+# The temporal stage gives its blend back the generator's fine-band contrast, by at most this gain
+# (vidstyle.models.restore_detail; 1 = off, the plain blend that averaged the strokes away).
+DETAIL_GAIN = 2.0
 
 # Per-design training settings: what ``make_settings(arch)`` starts from. ``texler``
 # gets Texler's published recipe (Adam 4e-4 constant, 40 patches of 32 px, GAN on).
@@ -35,11 +38,11 @@ TEMPORAL_WEIGHT = 1.0       # scales every temporal term (0 = a per-frame model)
 DESIGN_SETTINGS: dict[str, dict[str, Any]] = {
     "texler": {"lr": 4e-4, "patch_size": 32, "batch_size": 40, "gan_weight": 0.125, "lr_decay_start": 1.0,
                "temporal_weight": TEMPORAL_WEIGHT, "pair_weight": 1.0, "propagation_weight": 1.0,
-               "fusion_weight": 2.0, "compound_weight": 0.0, "texture_weight": 0.0},
+               "fusion_weight": 2.0, "compound_weight": 0.0, "texture_weight": 0.0, "detail_gain": DETAIL_GAIN},
     "fast": {"lr": 2e-3, "patch_size": 32, "batch_size": 8, "gan_weight": 0.0, "lr_decay_start": 0.3,
              "temporal_every": 4, "temporal_start": 0.5, "temporal_weight": TEMPORAL_WEIGHT, "pair_weight": 0.0,
              "propagation_weight": 0.0, "fusion_weight": 6.0, "compound_weight": 0.0, "texture_weight": 20.0,
-             "grad_clip": 5.0},
+             "grad_clip": 5.0, "detail_gain": DETAIL_GAIN},
 }
 # A design registered by a plugin (vidstyle.models.register_architecture) starts from these.
 FALLBACK_SETTINGS: dict[str, Any] = {"lr": 1e-3, "patch_size": 32, "batch_size": 40}

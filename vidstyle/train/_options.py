@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 # The knobs that make_settings() takes: None = the design's default (vidstyle._defaults).
 SETTING_KNOBS = ("temporal_weight", "compound_weight", "propagation_weight", "pair_weight", "fusion_weight",
-                 "gan_weight", "texture_weight", "lr", "patch_size", "batch_size", "seed", "lr_decay_start")
+                 "gan_weight", "texture_weight", "detail_gain", "lr", "patch_size", "batch_size", "seed", "lr_decay_start")
 
 
 @dataclass(kw_only=True)
@@ -40,6 +40,8 @@ class TrainOptions:
     lambda of its warping loss). ``compound_weight`` weighs the flow-free
     compound regulariser, ``texture_weight`` the patch-distribution loss that
     keeps the painted texture (0 = L1 alone), ``gan_weight`` the PatchGAN.
+    ``detail_gain`` caps the gain by which the temporal stage restores the fine
+    band its blend averaged away (1 = a plain blend; :func:`vidstyle.models.restore_detail`).
 
     ``precision`` is ``auto`` (bf16 autocast where the GPU or CPU computes bf16
     natively, else fp32), ``fp32`` or ``bf16``; the weights stay fp32.
@@ -67,6 +69,7 @@ class TrainOptions:
     fusion_weight: float | None = None
     gan_weight: float | None = None
     texture_weight: float | None = None
+    detail_gain: float | None = None
     arch: str = DESIGN
     device: str = "auto"
     precision: str = "auto"

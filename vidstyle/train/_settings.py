@@ -10,7 +10,7 @@ from typing import Any
 import torch
 
 from .._cpu import cpu_has_native_bf16, idle_cores
-from .._defaults import TEMPORAL_WEIGHT, TRAIN_MINUTES, design_settings
+from .._defaults import DETAIL_GAIN, TEMPORAL_WEIGHT, TRAIN_MINUTES, design_settings
 from .._precision import Precision
 from ..errors import UsageError
 from ..models import Stylizer
@@ -53,7 +53,7 @@ class TrainSettings:
     fusion_steps: int = 300          # at most
     fusion_flow: str = "fast"        # DIS preset of its run-time motion
     fusion_lr: float = 2e-3
-    detail_gain: float = 2.0         # the stage's restore_detail gain limit (1 = off)
+    detail_gain: float = DETAIL_GAIN  # the stage's restore_detail gain limit (1 = off)
     fusion_sequences: int = 12       # runs of consecutive frames it trains on
     fusion_unroll: int = 4           # frames per run after the first
     fusion_crop: int = 128           # px, plus fusion_margin on each side
@@ -75,6 +75,9 @@ def make_settings(arch: str, **overrides: Any) -> TrainSettings:
     for name, weight in weights.items():
         if weight < 0:
             raise UsageError(f"{name}_weight must not be negative (got {weight:g})", params=(f"{name}_weight",))
+    if not settings.detail_gain >= 1:
+        raise UsageError(f"detail_gain must be at least 1 (1 = off; got {settings.detail_gain:g})",
+                         params=("detail_gain",))
     if not 0 <= settings.fusion_share < 1:
         raise UsageError(f"fusion_share must be in [0, 1) (got {settings.fusion_share:g})")
     if settings.patch_size < 16:

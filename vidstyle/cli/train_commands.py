@@ -47,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         f"0 = L1 alone, a blur (default {per_design('texture_weight')})")
     p.add_argument("--detail-gain", type=number_arg, metavar="G",
                    help="the temporal stage restores the brush detail its blend averages away, by at most "
-                        f"this gain; 1 = a plain blend, smoother and blurrier (default {per_design('detail_gain')})")
+                        f"this gain; 1 = the plain blend of earlier versions, smoother and blurrier (default {per_design('detail_gain')})")
     p.add_argument("--vgg-weights", metavar="FILE",
                    help="torchvision VGG19 state dict for the perceptual loss (also looked up in the "
                         "torch hub cache); without it the perceptual loss is off")

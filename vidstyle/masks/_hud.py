@@ -39,9 +39,10 @@ HOLE_FILL_FRACTION = 0.6
 TEXT_HEIGHT = 0.05  # a text line's glyphs: timer 4 %, credit lines 3 % of the frame's height
 TEXT_GAP = 0.02  # widest gap between glyphs closed, of the frame's height
 SMALL_ELEMENT = 0.005  # bounding box, of the frame: icons 0.2-0.4 %, the music note 0.5 %
-# A rim pixel changed no more than the mean of its DAMPED_BOX x DAMPED_BOX neighbourhood
-# counts as damped (the overlay's side of a translucent overlay's edge); the scene beyond a
-# rim is read RIM_RING px out. Measured on both shared clips (docs/BENCHMARKS.md, HUD).
+# A rim pixel that changed no more than the mean of its DAMPED_BOX x DAMPED_BOX neighbourhood
+# counts as damped (the overlay's side of a translucent overlay's edge): 7 px holds a thin
+# outline and the scene on both sides of it. The scene beyond a rim is read 2..RIM_RING px
+# out, past the 1-2 px the edge test and the closing take in (docs/BENCHMARKS.md, HUD section).
 DAMPED_BOX = 7
 RIM_RING = 3
 HOLE_SMALL = 0.001  # of the frame: a gauge's segment is 0.05-0.08 %, a minimap's small loop 0.28 %
@@ -108,7 +109,8 @@ def hud_evidence(source: str | Path, *, size: tuple[int, int] | None = None, win
         window: seconds per window (a HUD element must stay put this long to be found).
         samples: frames sampled per window.
         color_tolerance: largest per-channel change (0-255) from the window median that
-            counts as "unchanged".
+            counts as "unchanged"; twice it, how near a rim pixel's median colour must
+            be to the scene just outside a region for the pixel to count as scene.
         edge_threshold: luma gradient (0-255 per px) that counts as an edge.
         min_agreement: fraction of sampled frames at the median colour (opaque HUD).
         min_persistence: fraction of sampled frames with the edge (translucent HUD).

@@ -31,9 +31,11 @@ DETAIL_GAIN = 2.0
 # L1 alone kept 0.55-0.58 of the painting's gradient energy, x20 0.65-0.72. The
 # texture costs flicker, which the temporal stage takes back. Its plain blend averaged
 # the strokes away again (detail 0.95 -> 0.73); it now restores the fine band
-# (DETAIL_GAIN), which gives back flicker, so its lambda is 16: in 3-CPU-minute runs on
-# Hacienda with neural style 0, lambda 6 kept 0.90 of the detail at 0.65x the source's
-# E_warp, 16 kept 0.87 at 0.61x (docs/BENCHMARKS.md, "Texture"). Its gradients are clipped at norm 5 (typical norms
+# (DETAIL_GAIN), which gives back some flicker. Its lambda stays 6: in 3-CPU-minute runs
+# on Hacienda with neural style 0 it kept 0.90 of the detail at 0.65x the source's E_warp
+# (16: 0.87 at 0.61x, but on a clip whose stylization only flickers in brightness
+# lambda 16 learned to hold every pixel for good, freezing the first frame's colours;
+# tests/test_fusion.py) (docs/BENCHMARKS.md, "Texture"). Its gradients are clipped at norm 5 (typical norms
 # 2-4): without, a run at lr 3e-3 blew up at step ~450 (docs/BENCHMARKS.md, "Texture").
 # Every knob a user can set (CLI flag, recipe key) is listed for every design, so
 # that ``--help`` can say what each design really uses.
@@ -43,7 +45,7 @@ DESIGN_SETTINGS: dict[str, dict[str, Any]] = {
                "fusion_weight": 2.0, "compound_weight": 0.0, "texture_weight": 0.0, "detail_gain": DETAIL_GAIN},
     "fast": {"lr": 2e-3, "patch_size": 32, "batch_size": 8, "gan_weight": 0.0, "lr_decay_start": 0.3,
              "temporal_every": 4, "temporal_start": 0.5, "temporal_weight": TEMPORAL_WEIGHT, "pair_weight": 0.0,
-             "propagation_weight": 0.0, "fusion_weight": 16.0, "compound_weight": 0.0, "texture_weight": 20.0,
+             "propagation_weight": 0.0, "fusion_weight": 6.0, "compound_weight": 0.0, "texture_weight": 20.0,
              "grad_clip": 5.0, "detail_gain": DETAIL_GAIN},
 }
 # A design registered by a plugin (vidstyle.models.register_architecture) starts from these.

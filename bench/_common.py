@@ -6,6 +6,7 @@ import json
 import platform
 import resource
 import subprocess
+import os
 import sys
 import time
 from pathlib import Path
@@ -14,7 +15,8 @@ from typing import Callable
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-FOOTAGE = ROOT.parent / "shared" / "footage"
+# ../shared/footage beside the checkout, or $VIDSTYLE_FOOTAGE (a worktree elsewhere, another machine).
+FOOTAGE = Path(os.environ.get("VIDSTYLE_FOOTAGE", ROOT.parent / "shared" / "footage"))
 HACIENDA = FOOTAGE / "stk_hacienda_640x480_audio.mp4"
 SNOWMOUNTAIN = FOOTAGE / "stk_snowmountain_1280x720.mp4"
 

@@ -28,12 +28,9 @@ from typing import Callable
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from vidstyle.flow import FlowCache, FlowPreset, video_flows  # noqa: E402
-from vidstyle.guides import GuideSettings, generate_guides  # noqa: E402
-from vidstyle.guides._generate import _GuideWalker  # noqa: E402
-from vidstyle.guides._render import render_stream  # noqa: E402
+from vidstyle.guides import GuideSettings, generate_guides, guides_along_flows  # noqa: E402
 from vidstyle.io import FolderWriter, read_frames  # noqa: E402
-from vidstyle.prefilter import PrefilterSettings, temporal_bilateral_frames  # noqa: E402
-from vidstyle.prefilter._bilateral import filter_along_flows  # noqa: E402
+from vidstyle.prefilter import PrefilterSettings, filter_along_flows, temporal_bilateral_frames  # noqa: E402
 from vidstyle.progress import set_quiet  # noqa: E402
 
 # Texler's tools on the development machine (REFERENCE section 1).
@@ -61,10 +58,8 @@ def cut(source: Path, folder: Path, size: tuple[int, int], start: int = 60, coun
 
 def guides_from_pairs(pairs: list, size: tuple[int, int], keys: list[int]) -> None:
     """The guide work on flows already in memory: advection, seeding and rendering."""
-    walker = _GuideWalker(GuideSettings(radius=10, sigma=10), keys, {k: None for k in keys}, *size)
-    points = walker.run(list(range(len(pairs) + 1)), iter(pairs))
-    for _ in render_stream(points, size[0], size[1], sigma=10, seed=0):
-        pass
+    drain(guides_along_flows(pairs, list(range(len(pairs) + 1)), keys, size=size,
+                             settings=GuideSettings(radius=10, sigma=10)))
 
 
 def drain(iterable: object) -> None:

@@ -33,7 +33,7 @@ import torch  # noqa: E402
 
 from _common import HACIENDA, machine, peak_rss_mb  # noqa: E402
 from vidstyle.io import Codec, VideoWriter, open_video, parse_size, probe, transcode  # noqa: E402
-from vidstyle.io._writer import DEFAULT_CRF  # noqa: E402 - the renderer's encoder defaults
+from vidstyle.io import DEFAULT_CRF  # noqa: E402 - the renderer's encoder defaults
 from vidstyle.models import DEFAULT_ARCH, ModelConfig, Stylizer, load_stylizer  # noqa: E402
 from vidstyle.progress import set_quiet  # noqa: E402
 from vidstyle.render import ModelRunner, Numerics, Pipeline, default_preset, render, resolve_runtime  # noqa: E402

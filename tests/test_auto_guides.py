@@ -53,5 +53,5 @@ def test_model_without_guide_recipe_needs_a_folder(guided: tuple[Path, Path], tm
     clip, model_path = guided
     model = load_stylizer(model_path)
     model.config.info.pop("auto_guides")
-    with pytest.raises(UsageError, match="--guides DIR"):
+    with pytest.raises(UsageError, match="give guides, a folder"):
         render(clip, model, tmp_path / "out.mp4")

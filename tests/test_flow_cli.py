@@ -32,7 +32,7 @@ def clips(tmp_path_factory):
 def test_flow_command_writes_flo_masks_and_visualisation(clips, tmp_path, capsys):
     out = tmp_path / "flows"
     assert main(["flow", str(clips["source"]), "-o", str(out), "--viz", str(tmp_path / "viz.mp4"),
-                 "--masks", "--preset", "fast", "--end-frame", "4", "-q"]) == 0
+                 "--masks", "--flow-preset", "fast", "--end-frame", "4", "-q"]) == 0
     assert sorted(p.name for p in (out / "forward").iterdir()) == ["000000.flo", "000001.flo", "000002.flo"]
     flow = read_flo(out / "backward" / "000001.flo")
     assert flow.shape == (64, 96, 2) and abs(np.median(flow[..., 0]) - 2) < 0.5  # frame 2 -> 1 moves right
@@ -67,7 +67,8 @@ def test_flicker_command_json_csv_plot(clips, tmp_path, capsys):
 @pytest.mark.parametrize("extra,message", [
     (["--source", "missing.mp4"], "missing.mp4: no such file"),
     (["--source", "{short}"], "differ in frame count"),
-    (["--preset", "slowest"], "unknown flow preset"),
+    (["--flow-preset", "slowest"], "unknown flow preset"),
+    (["--preset", "slowest"], "unknown flow preset"),  # the old spelling, still checked
     (["--plot", "{folder}/plot.jpg"], "PNG"),
     (["--max-frames", "1"], "at least 2"),
 ])
@@ -85,3 +86,28 @@ def test_flicker_refuses_to_overwrite_before_working(clips, capsys):
     assert "exists" in capsys.readouterr().err and target.read_text() == "{}"
     assert main(["flicker", str(clips["stylized"]), "--json", str(clips["stylized"]), "-y", "-q"]) == 2
     assert "input" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["flow", "flicker"])
+def test_old_preset_and_cache_spellings_are_hidden_aliases(command, capsys):
+    from vidstyle.cli import build_parser
+
+    parser = build_parser()
+    extra = ["-o", "out"] if command == "flow" else []
+    new = parser.parse_args([command, "in.mp4", *extra, "--flow-preset", "fast", "--flow-cache", "c"])
+    old = parser.parse_args([command, "in.mp4", *extra, "--preset", "fast", "--cache", "c"])
+    plain = parser.parse_args([command, "in.mp4", *extra])
+    assert (new.flow_preset, new.flow_cache) == (old.flow_preset, old.flow_cache) == ("fast", "c")
+    assert (plain.flow_preset, plain.flow_cache) == ("medium", None)
+    with pytest.raises(SystemExit):
+        parser.parse_args([command, "--help"])
+    shown = capsys.readouterr().out
+    assert "--flow-preset" in shown and "--flow-cache" in shown
+    assert "--preset" not in shown.replace("--flow-preset", "") and "--cache" not in shown.replace("--flow-cache", "")
+
+
+def test_flow_old_cache_spelling_still_fills_the_cache(clips, tmp_path):
+    cache = tmp_path / "cache"
+    assert main(["flow", str(clips["source"]), "-o", str(tmp_path / "flows"), "--cache", str(cache),
+                 "--end-frame", "3", "--no-backward", "-q"]) == 0
+    assert any(p.is_file() for p in cache.rglob("*"))

@@ -10,9 +10,7 @@ from vidstyle.flow import Motion, warp_numpy
 from vidstyle.io import Codec
 from vidstyle.metrics import flicker
 from vidstyle.models import FusionConfig, TemporalFusion, load_stylizer, restore_detail, save_checkpoint
-from vidstyle.render import render, resolve_runtime, stylize_clip
-from vidstyle.render._model import Numerics
-from vidstyle.render._processor import FrameProcessor, SourceFrame
+from vidstyle.render import FrameProcessor, Numerics, SourceFrame, render, resolve_runtime, stylize_clip
 from vidstyle.train import ClipFlows, make_settings
 from vidstyle.train._fusion import prepare_runs, sequence_starts, train_fusion
 

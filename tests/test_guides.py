@@ -101,3 +101,17 @@ def test_cli_guides_writes_a_png_per_frame(translating, tmp_path, capsys):
                  "--preview", str(tmp_path / "g.mp4")]) == 0
     assert sorted(p.name for p in out.glob("*.png")) == [f"{i:06d}.png" for i in range(11)]
     assert (tmp_path / "g.mp4").stat().st_size > 0
+
+
+def test_guides_along_flows_computed_before_equal_generate_guides(translating):
+    from vidstyle.flow import video_flows
+    from vidstyle.guides import guides_along_flows
+    from vidstyle.io import clip_indices, probe
+
+    folder = translating
+    info = probe(folder)
+    pairs = list(video_flows(folder, backward=True))
+    ours = list(guides_along_flows(pairs, clip_indices(folder), [2], size=(info.width, info.height)))
+    theirs = list(generate_guides(folder, [2]))
+    assert [i for i, _ in ours] == [i for i, _ in theirs] == clip_indices(folder)
+    assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(ours, theirs))

@@ -252,9 +252,9 @@ def test_bad_encoder_settings_are_refused_before_encoding(cfr_clip: Path, tmp_pa
 
 
 def test_codec_that_contradicts_the_output_path_is_refused(cfr_clip: Path, tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="c.mp4: --codec png writes a folder"):
+    with pytest.raises(UsageError, match="c.mp4: codec=png writes a folder"):
         transcode(cfr_clip, tmp_path / "c.mp4", codec=Codec.PNG)
-    with pytest.raises(UsageError, match="frames: a folder gets PNG frames, but --codec h264"):
+    with pytest.raises(UsageError, match="frames: a folder gets PNG frames, but codec=h264"):
         transcode(cfr_clip, tmp_path / "frames", codec=Codec.H264)
     assert list(tmp_path.iterdir()) == []
     assert transcode(cfr_clip, tmp_path / "frames", codec=Codec.PNG).frames == 30
@@ -342,3 +342,25 @@ def test_single_image_in_single_image_out(tmp_path: Path) -> None:
     assert cv2.imread(str(out)).shape == (15, 20, 3)
     with pytest.raises(OutputExistsError):
         transcode(source, out)
+
+
+def test_frame_folders_are_written_six_digits_and_read_at_any_padding(tmp_path):
+    from vidstyle.io import frame_index, frame_name, numbered_images, sequence_indices
+    from vidstyle.masks import MASK_THRESHOLD, as_bool, read_mask_folder, write_mask
+
+    assert frame_name(120) == "000120.png" and frame_name(7, ".flo") == "000007.flo"
+    assert frame_index(Path("0120.png")) == 120 and frame_index(Path("key.png")) is None
+    folder = tmp_path / "masks"
+    folder.mkdir()
+    for name in ("5.png", "0040.png", "000120.png"):  # widths users already have on disk
+        write_mask(folder / name, np.full((4, 6), MASK_THRESHOLD, np.uint8))
+    assert list(numbered_images(folder, what="mask")) == [5, 40, 120]
+    masks = read_mask_folder(folder)
+    assert list(masks) == [5, 40, 120] and all(as_bool(m).all() for m in masks.values())
+    assert sequence_indices([Path("b.png"), Path("a.png")]) == [0, 1]
+    write_mask(folder / "00040.png", np.zeros((4, 6), np.uint8))
+    with pytest.raises(InputError, match="two mask files for frame 40"):
+        numbered_images(folder, what="mask")
+    (folder / "00040.png").rename(folder / "painted.png")
+    with pytest.raises(InputError, match="mask name 'painted.png' is not a frame index"):
+        numbered_images(folder, what="mask")

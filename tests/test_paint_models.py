@@ -41,7 +41,7 @@ def fns_model(tmp_path):
 def test_paint_frames_with_a_fast_neural_style_state_dict(tmp_path, frames_dir, fns_model):
     assert main(["paint", str(frames_dir), "-o", str(tmp_path / "keys"), "--model", str(fns_model),
                  "--frames", "2", "--device", "cpu", "-q"]) == 0
-    painted = read_image_rgb(tmp_path / "keys" / "0002.png")
+    painted = read_image_rgb(tmp_path / "keys" / "000002.png")
     model = load_stylizer(fns_model)
     frame = read_image_rgb(sorted(frames_dir.iterdir())[2])
     with torch.no_grad():
@@ -121,7 +121,7 @@ def test_onnx_models_on_both_scales(tmp_path, frames_dir, capsys):
         assert np.abs(painter(frame).astype(int) - (255 - frame.astype(int))).max() <= 1
     assert main(["paint", str(frames_dir), "-o", str(tmp_path / "k255"), "--model", str(full), "--model-range",
                  "255", "--frames", "1", "-q"]) == 0
-    assert np.abs(read_image_rgb(tmp_path / "k255" / "0001.png").astype(int) - (255 - frame)).max() <= 1
+    assert np.abs(read_image_rgb(tmp_path / "k255" / "000001.png").astype(int) - (255 - frame)).max() <= 1
     # The wrong scale is caught on the first frame, in one line that says which to give.
     for model, extra, hint in ((full, [], "give --model-range 255"), (unit, ["--model-range", "255"],
                                                                          "give --model-range 1")):

@@ -74,13 +74,13 @@ def test_neural_style_and_style_image_paint_frames(tmp_path, painting):
     frames = write_frames(tmp_path / "in", moving_scene(3, 64, 48))
     assert main(["paint", str(frames), "-o", str(tmp_path / "k"), "--style-image", str(painting), "--frames",
                  "1", "--device", "cpu", "-q"]) == 0
-    assert read_image_rgb(tmp_path / "k" / "0001.png").shape == (48, 64, 3)
+    assert read_image_rgb(tmp_path / "k" / "000001.png").shape == (48, 64, 3)
 
 
 def test_style_image_errors(tmp_path):
     with pytest.raises(Exception, match="no such style image"):
         load_painter(painter_spec(style_image=tmp_path / "missing.jpg"))
-    with pytest.raises(UsageError, match="goes with --model"):
+    with pytest.raises(UsageError, match="goes with model"):
         painter_spec("toon", model_range=255)
 
 

@@ -117,12 +117,12 @@ def test_overrides_coerce_types(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
 
 @pytest.mark.parametrize("override, message", [
-    ("train.minutes", "bad --set 'train.minutes'"),
-    ("=3", "bad --set"),
-    ("train..minutes=3", "bad --set"),
+    ("train.minutes", "bad override 'train.minutes'"),
+    ("=3", "bad override"),
+    ("train..minutes=3", "bad override"),
     ("train.minutes=soon", "train.minutes: expected a number, got a string 'soon'"),
     ("train.epochs=3", "train.epochs: unknown key"),
-    ("input.video.x=3", "--set input.video.x: input.video is not a section"),
+    ("input.video.x=3", "override input.video.x: input.video is not a section"),
 ])
 def test_bad_overrides(tmp_path: Path, override: str, message: str) -> None:
     with pytest.raises(RecipeError) as caught:

@@ -56,12 +56,13 @@ def test_second_run_is_cached(tmp_path: Path, recipe) -> None:
 def test_changing_a_parameter_recomputes_downstream_only(tmp_path: Path, recipe) -> None:
     calls: collections.Counter = collections.Counter()
     run_pipeline(recipe, counting_steps(calls), output_dir=tmp_path)
+    first_minutes = recipe.train.minutes
     recipe.render.crf = 30
     assert run_pipeline(recipe, counting_steps(calls), output_dir=tmp_path, overwrite=True).computed == ["c"]
     recipe.train.minutes = 9.0
     assert run_pipeline(recipe, counting_steps(calls), output_dir=tmp_path,
                         overwrite=True).computed == ["b", "c"]
-    recipe.train.minutes = 1.5  # back to the first settings: all three are still cached
+    recipe.train.minutes = first_minutes  # back to the first settings: all three are still cached
     recipe.render.crf = 18
     assert run_pipeline(recipe, counting_steps(calls), output_dir=tmp_path, overwrite=True).computed == []
 

@@ -217,7 +217,7 @@ def test_real_flow_and_flicker_through_the_adapter(tmp_path: Path, tiny_clip: Pa
                           keyframes=keys)
     drift = numbers.texture["keyframes"]
     assert "reference" not in numbers.texture and drift["keyframes"] == [3] and drift["detail_ratio"] == 0
-    assert any("nearest in time" in line for line in numbers.protocol)
+    assert any("nearest in appearance" in line for line in numbers.protocol)
 
 
 def test_moved_input_keeps_the_cache(tmp_path: Path, tiny_clip: Path) -> None:

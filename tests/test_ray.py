@@ -133,6 +133,37 @@ def test_model_missing_on_the_cluster_is_one_error_and_no_output(cluster, media,
     assert not (folder / "none.mkv").exists() and not list(folder.glob("*none.mkv*"))
 
 
+def _damaged_copy(clip: Path, out: Path, frames: range) -> Path:
+    """``clip`` with the video payload of ``frames`` overwritten: the container stays intact (every
+    packet is still there, so the chunk plan covers them) but those frames do not decode."""
+    import av
+
+    with av.open(str(clip)) as container:
+        payloads = [bytes(p) for _, p in sorted((p.pts, p) for p in container.demux(video=0) if p.size)]
+    data = bytearray(clip.read_bytes())
+    for index in frames:
+        at = data.find(payloads[index])
+        assert at > 0 and data.find(payloads[index], at + 1) < 0
+        data[at:at + len(payloads[index])] = b"\xff" * len(payloads[index])
+    out.write_bytes(bytes(data))
+    return out
+
+
+def test_a_chunk_that_fails_to_decode_is_one_error_naming_the_file_and_no_output(cluster, media, tmp_path,
+                                                                                   capsys):
+    from .conftest import run_main
+
+    folder, clip = media
+    damaged = _damaged_copy(clip, tmp_path / "damaged.mkv", range(15, 18))
+    out = tmp_path / "out.mkv"
+    code = run_main(["render", str(damaged), "-m", str(folder / "plain.pt"), "-o", str(out), "--ray",
+                     "--chunk-seconds", "0.5", "--codec", "ffv1", "-q"])
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert code == 2 and len(lines) == 1, lines
+    assert str(damaged) in lines[0] and "frames 10-19" in lines[0] and "damaged" in lines[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["damaged.mkv"]  # no output, no partial, no chunks
+
+
 def test_many_files_one_task_each_and_a_bad_one_does_not_stop_the_others(cluster, media, quiet):
     folder, clip = media
     broken = folder / "broken.mp4"

@@ -194,7 +194,7 @@ def test_the_gpu_yuv_output_path_encodes_what_the_rgb_path_does(vfr_clip, identi
 
     from vidstyle.io import open_video, open_writer
     from vidstyle.progress import progress
-    from vidstyle.render._processor import FrameProcessor, SourceFrame
+    from vidstyle.render import FrameProcessor, SourceFrame
     from vidstyle.render._render import _Sink
 
     info = probe(vfr_clip)
@@ -241,6 +241,20 @@ def test_cuda_request_falls_back_to_cpu_with_one_line(capsys):
     assert plan.device.type == "cpu" and plan.precision.value == "fp32" and plan.batch == 1
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 2 and all(line.startswith("vidstyle: warning:") for line in lines)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="tests a machine without a GPU")
+def test_one_device_choice_for_render_train_and_recipes():
+    from vidstyle.pipeline import Device as RecipeDevice
+    from vidstyle.render import Device
+    from vidstyle.train import resolve_device
+
+    assert RecipeDevice is Device and Device.parse("CUDA:1") is Device.CUDA
+    assert resolve_device("auto").type == "cpu" and resolve_device(torch.device("cpu")).type == "cpu"
+    with pytest.raises(UsageError, match="device cuda: PyTorch sees no CUDA GPU"):
+        resolve_device("cuda:0")  # the trainer refuses; the renderer falls back (above)
+    with pytest.raises(UsageError, match="unknown device 'gpu'"):
+        resolve_device("gpu")
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="tests the fallback without NVENC")

@@ -127,9 +127,9 @@ def test_worker_plan_on_cpu(capsys):
     plan = resolve_runtime("cpu", threads=2, workers=2, independent_frames=False)
     assert plan.model_workers == 1 and plan.worker_threads == 2
     assert "running one model worker" in capsys.readouterr().err
-    with pytest.raises(UsageError, match="--workers 3 needs at least as many --threads"):
+    with pytest.raises(UsageError, match="workers=3 needs at least as many threads"):
         resolve_runtime("cpu", threads=2, workers=3)
-    with pytest.raises(UsageError, match="--workers must be at least 1"):
+    with pytest.raises(UsageError, match="workers must be at least 1"):
         resolve_runtime("cpu", workers=0)
 
 

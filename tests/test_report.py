@@ -63,7 +63,7 @@ def full_report() -> ReportData:
         Table(["video", "E_warp", "× source"], [["source", 0.001, 1.0], ["output", 0.0025, 2.5]]),
         ["DIS medium on the source frames; Lai et al. mask; RGB in [0, 1]", "PSNR: RGB 0-255"],
         texture=Table(["output compared with", "detail ratio", "texture distance"],
-                      [["painted keyframe nearest in time", 0.42, 17.5]]),
+                      [["painted keyframe nearest in appearance", 0.42, 17.5]]),
         texture_chart=Chart("Texture distance per frame", "time (s)", "d", [Series("vs keyframe", [5.0, 9.0])]))
     crops = [StillRow("Painted keyframe and output far from it, 100 %",
                       [Still("painted keyframe 40", still(120)), Still("output, frame 0", still(7))])]

@@ -109,3 +109,61 @@ def test_render_resets_the_temporal_stage_at_cuts(shot_clip, tmp_path, quiet):
     # At the cut the reset render is the frame on its own; without the reset it drags the last shot in.
     assert np.array_equal(reset_frames[CUT], alone_frames[CUT])
     assert np.abs(plain_frames[CUT].astype(int) - alone_frames[CUT]).mean() > 20
+
+
+def test_coverage_finds_the_stretches_far_from_every_painted_keyframe(shot_clip, quiet):
+    from vidstyle.shots import find_coverage
+
+    only_second = find_coverage(shot_clip, [20])
+    first, last = only_second.stretches[0], only_second.stretches[-1]
+    assert first.start == 0 and 10 <= first.end <= CUT + 4 and first.nearest == 20  # shot 0 is unlike shot 1
+    assert last.end == FRAMES and last.start <= 50 and last.distance > only_second.radius  # so is the last shot
+    assert all(not 30 <= s.start < FADE_END for s in only_second.stretches)  # the fade needs no keyframe
+    assert only_second.covered < 0.6
+    every_shot = find_coverage(shot_clip, [5, 20, 50])
+    assert all(s.end <= CUT + 4 for s in every_shot.stretches) and every_shot.covered > only_second.covered
+    assert every_shot.nearest_keyframe(55) == 50 and every_shot.nearest_keyframe(22) == 20
+    assert find_coverage(shot_clip, [20], radius=0.5).stretches == []  # a looser radius covers everything
+
+
+def test_cli_coverage_table_json_and_errors(shot_clip, tmp_path, capsys):
+    from .conftest import run_main
+
+    def run(*args):  # in this process: no torch import per call
+        code = run_main(["shots", str(shot_clip), *map(str, args), "-q"])
+        out = capsys.readouterr()
+        return code, out.out, [line for line in out.err.splitlines() if line.strip()]
+
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    (keys / "0020.png").write_bytes(b"")  # only the names are read
+    code, out, _ = run("--coverage", keys, "--json")
+    data = json.loads(out)
+    assert code == 0 and data["keyframes"] == [20] and data["stretches"][0]["start_frame"] == 0
+    assert data["stretches"][-1]["end_frame"] == FRAMES and 0 < data["covered"] < 0.6
+    code, out, _ = run("--coverage", keys)
+    assert code == 0 and "far from all of them" in out
+    (keys / "0900.png").write_bytes(b"")
+    for args, fragment in (((keys,), "keyframe 900"), ((tmp_path / "nope",), "nope"),
+                           ((keys, "--max", "3"), "--coverage")):
+        code, _, err = run("--coverage", *args)
+        assert code == 2 and len(err) == 1 and fragment in err[0], err
+
+
+def test_flicker_compares_each_frame_with_the_keyframe_nearest_in_appearance(shot_clip, tmp_path, quiet):
+    import cv2
+
+    from vidstyle.metrics import flicker
+
+    frames = decoded_frames(shot_clip)
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    for index in (5, 20):
+        cv2.imwrite(str(keys / f"{index:04d}.png"), cv2.cvtColor(frames[index], cv2.COLOR_RGB2BGR))
+    report = flicker(shot_clip, source=shot_clip, keyframes=keys, texture_every=5, tof=False, max_frames=30)
+    chosen = dict(zip(report.drift.frames.tolist(), report.drift.keyframe.tolist()))
+    # Frame 15 is nearer in time to keyframe 20, but it is in keyframe 5's shot and looks like it.
+    assert chosen[15] == 5 and chosen[10] == 5 and chosen[25] == 20
+    assert report.drift.to_dict()["keyframe_by"] == "appearance"
+    by_time = flicker(shot_clip, keyframes=keys, texture_every=5, tof=False, max_frames=30)  # no source
+    assert dict(zip(by_time.drift.frames.tolist(), by_time.drift.keyframe.tolist()))[15] == 20

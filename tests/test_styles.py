@@ -39,8 +39,8 @@ def test_paint_command_writes_keyframes_by_index(tmp_path, capsys):
     source = write_frames(tmp_path / "in", frames, digits=3)
     assert main(["paint", str(source), "-o", str(tmp_path / "keys"), "--frames", "1,4", "-q"]) == 0
     files = sorted(p.name for p in (tmp_path / "keys").glob("*.png"))
-    assert files == ["0001.png", "0004.png"]
-    assert np.array_equal(read_image_rgb(tmp_path / "keys" / "0004.png"), stylize(frames[4], "toon"))
+    assert files == ["000001.png", "000004.png"]  # frame_name: six digits, as every writer names frames
+    assert np.array_equal(read_image_rgb(tmp_path / "keys" / "000004.png"), stylize(frames[4], "toon"))
     assert main(["paint", str(source), "-o", str(tmp_path / "keys"), "--frames", "9", "-q"]) == 2
     assert main(["paint", str(source), "-o", str(tmp_path / "k2"), "--frames", "9", "-q"]) == 2
     assert "no frame 9" in capsys.readouterr().err

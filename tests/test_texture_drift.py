@@ -64,7 +64,7 @@ def test_no_reference_mode_shows_the_drift_and_lists_the_blurred_stretch(driftin
     assert drift.texture_distance[10] == pytest.approx(
         texture_distance(output[10], drifting["frames"][0][0]), rel=0.1)
     table = report.table()
-    assert f"style drift: frames {BLURRED_FROM}-{FRAMES - 1}" in table and "nearest in time" in table
+    assert f"style drift: frames {BLURRED_FROM}-{FRAMES - 1}" in table and "nearest in appearance" in table
 
 
 def test_texture_distance_every_kth_frame_and_protocol(drifting):

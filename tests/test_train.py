@@ -309,7 +309,7 @@ def test_training_precision_follows_the_hardware_and_can_be_forced(monkeypatch):
 
     cpu = torch.device("cpu")
     for native, expected in ((True, "bf16"), (False, "fp32")):
-        monkeypatch.setattr(_settings, "cpu_has_native_bf16", lambda: native)
+        monkeypatch.setattr(_settings, "cpu_has_native_bf16", lambda native=native: native)
         chosen, autocast, channels_last = _settings.training_numerics(cpu, "auto")
         assert chosen.value == expected and channels_last is (expected == "bf16")
     chosen, autocast, channels_last = _settings.training_numerics(cpu, "bf16")
@@ -340,7 +340,7 @@ def test_a_clip_too_big_for_memory_is_refused_before_decoding(tmp_path):
     from vidstyle.train._data import _check_fits_in_memory
 
     _check_fits_in_memory(tmp_path / "a.mp4", 100, (640, 360), available=2**30)  # 69 MB of frames: fine
-    with pytest.raises(InputError, match=r"36000 frames at 1920x1080 take 208.6 GiB .*\(--start/--end\)"):
+    with pytest.raises(InputError, match=r"36000 frames at 1920x1080 take 208.6 GiB .*\(start, end\)"):
         _check_fits_in_memory(tmp_path / "a.mp4", 36000, (1920, 1080), available=16 * 2**30)
     _check_fits_in_memory(tmp_path / "a.mp4", None, (1920, 1080), available=2**30)  # unknown length: no guess
 
@@ -365,7 +365,7 @@ def test_training_on_part_of_a_clip_keeps_source_frame_indices(scene, tmp_path):
 
 def test_load_clip_keeps_every_frame_when_the_count_estimate_is_off(scene, monkeypatch):
     from vidstyle.io import FrameReader
-    from vidstyle.train._data import load_clip
+    from vidstyle.train import load_clip
 
     _, source, _, frames = scene
     for estimate in (2, 50, None):

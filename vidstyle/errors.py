@@ -9,17 +9,24 @@ propagate so callers can catch it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 
 class VidstyleError(Exception):
-    """A user-facing error. ``str(err)`` is the whole one-line message."""
+    """A user-facing error. ``str(err)`` is the whole one-line message.
+
+    A message names parameters as a Python caller or recipe author spells them
+    (``batch must be at least 1``, ``pass allow_trim=True``) and lists them in
+    ``params``; the CLI respells those as its flags (``--batch``, ``--allow-trim``).
+    """
 
     exit_code = 2
 
-    def __init__(self, message: str, path: str | Path | None = None) -> None:
+    def __init__(self, message: str, path: str | Path | None = None, *, params: Sequence[str] = ()) -> None:
         self.path = None if path is None else Path(path)
-        text = f"{path}: {message}" if path is not None else message
-        super().__init__(" ".join(text.split()))  # one line, always
+        self.message = " ".join(message.split())  # one line, always
+        self.params = tuple(params)
+        super().__init__(f"{path}: {self.message}" if path is not None else self.message)
 
 
 class InputError(VidstyleError):
@@ -30,7 +37,7 @@ class OutputExistsError(VidstyleError):
     """The output exists and ``overwrite`` was not given."""
 
     def __init__(self, path: str | Path) -> None:
-        super().__init__("output exists (use -y/--overwrite to replace it)", path)
+        super().__init__("output exists (use overwrite=True to replace it)", path, params=("overwrite",))
 
 
 class UsageError(VidstyleError):

@@ -17,10 +17,6 @@ def set_quiet(quiet: bool) -> None:
     _quiet = quiet
 
 
-def is_quiet() -> bool:
-    return _quiet
-
-
 def info(message: str) -> None:
     """Print a status line to stderr unless quiet."""
     if not _quiet:
@@ -30,6 +26,13 @@ def info(message: str) -> None:
 def warn(message: str) -> None:
     """Print a warning line to stderr (warnings are shown even when quiet)."""
     _line(f"vidstyle: warning: {message}")
+
+
+def format_time(seconds: float) -> str:
+    """A clock reading for messages: ``1:05.250`` (minutes), ``1:02:03.000`` from an hour up."""
+    minutes, secs = divmod(max(seconds, 0.0), 60)
+    hours, minutes = divmod(int(minutes), 60)
+    return f"{hours}:{minutes:02d}:{secs:06.3f}" if hours else f"{minutes}:{secs:06.3f}"
 
 
 def _line(text: str) -> None:

@@ -22,6 +22,9 @@ COMMAND_MODULES = [  # in the order of the workflow, as --help lists them
     "vidstyle.cli.shot_commands",
     "vidstyle.cli.flow_commands",
     "vidstyle.cli.mask_commands",
+    "vidstyle.cli.guide_commands",
+    "vidstyle.cli.prefilter_commands",
+    "vidstyle.cli.texler_commands",
     "vidstyle.cli.train_commands",
     "vidstyle.cli.render_commands",
     "vidstyle.cli.pipeline_commands",
@@ -67,7 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = args.func(args)
     except VidstyleError as err:
-        print(f"vidstyle: error: {err}", file=sys.stderr)
+        from ._flags import cli_message
+
+        print(f"vidstyle: error: {cli_message(err, args.command)}", file=sys.stderr)
         return err.exit_code
     except OSError as err:  # the file system said no (permissions, disk full): the user's to fix, not a bug
         print(f"vidstyle: error: {_os_error(err)}", file=sys.stderr)

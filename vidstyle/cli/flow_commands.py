@@ -5,24 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._options import add_common, add_size, number_arg
-
-
-def _preset_arg(text: str):  # type: ignore[no-untyped-def]
-    from ..errors import VidstyleError
-    from ..flow import FlowPreset
-
-    try:
-        return FlowPreset.parse(text)
-    except VidstyleError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
+from ._options import add_common, add_flow_cache, add_flow_preset, add_size, flow_cache_of, number_arg
 
 
 def _add_flow_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--preset", type=_preset_arg, default="medium", metavar="P",
-                        help="DIS preset: ultrafast, fast or medium (default, the measurement setting)")
-    parser.add_argument("--cache", metavar="DIR", help="flow cache folder: flows found there are reused, "
-                        "new ones stored (keyed by file, size, mtime, preset and frame pair)")
+    # --preset and --cache were this command's names before every command said --flow-preset, --flow-cache
+    add_flow_preset(parser, alias="--preset")
+    add_flow_cache(parser, alias="--cache")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -60,7 +49,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "PSNR/SSIM, detail ratio and texture distance per frame")
     p.add_argument("--keyframes", metavar="DIR", help="painted keyframes (PNGs named by frame index, as for "
                    "vidstyle train): detail ratio and texture distance of each frame against the nearest "
-                   "keyframe, no reference needed (style drift), with the worst stretches")
+                   "keyframe (in appearance of the source frame with --source, as 'vidstyle shots --coverage' "
+                   "measures it; else in time), no reference needed (style drift), with the worst stretches")
     p.add_argument("--texture-every", type=int, metavar="K", default=None,
                    help="texture distance on every K-th frame (default 5; detail ratio on every frame)")
     _add_flow_options(p)
@@ -78,14 +68,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_flow(args: argparse.Namespace) -> int:
-    from ..flow import FlowCache, export_flows
+    from ..flow import export_flows
     from ..progress import info
 
     result = export_flows(
-        args.input, args.output, preset=args.preset, size=args.size, start_frame=args.start_frame,
+        args.input, args.output, preset=args.flow_preset, size=args.size, start_frame=args.start_frame,
         end_frame=args.end_frame, backward=not args.no_backward, masks=args.masks, file_format=args.format,
         visualization=args.viz, max_motion=args.viz_max,
-        cache=FlowCache(args.cache) if args.cache else None, overwrite=args.overwrite)
+        cache=flow_cache_of(args), overwrite=args.overwrite)
     info(f"wrote {result.pairs} flow pair(s) to {result.folder}"
          + (f" and the visualisation to {result.visualization}" if result.visualization else ""))
     return 0
@@ -93,7 +83,6 @@ def run_flow(args: argparse.Namespace) -> int:
 
 def run_flicker(args: argparse.Namespace) -> int:
     from ..errors import UsageError
-    from ..flow import FlowCache
     from ..io import check_output
     from ..metrics import flicker, plot_flicker
     from ..progress import info
@@ -108,10 +97,10 @@ def run_flicker(args: argparse.Namespace) -> int:
         raise UsageError(f"--plot writes a PNG; give a .png path (got {args.plot})")
     texture = {} if args.texture_every is None else {"texture_every": args.texture_every}
     report = flicker(args.stylized, source=args.source, reference=args.reference, keyframes=args.keyframes,
-                     preset=args.preset, **texture,
+                     preset=args.flow_preset, **texture,
                      max_frames=args.max_frames, allow_trim=args.allow_trim,
                      exclude_outside=args.exclude_outside, tof=not args.no_tof,
-                     cache=FlowCache(args.cache) if args.cache else None)
+                     cache=flow_cache_of(args))
     print(report.table())
     if args.json:
         report.write_json(args.json, overwrite=args.overwrite)

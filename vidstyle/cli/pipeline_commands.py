@@ -76,5 +76,5 @@ def _summary(result) -> None:  # type: ignore[no-untyped-def]
 
     computed = ", ".join(result.computed) or "nothing (all cached)"
     info(f"done in {result.seconds:.1f} s; computed: {computed}")
-    for name, path in result.outputs.items():
+    for path in result.outputs.values():
         info(f"  {path}")

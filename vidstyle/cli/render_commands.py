@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._options import add_common, add_encoder, add_range, number_arg, size_arg
-from .mask_commands import rect_arg
+from .._defaults import RENDER_PRESET_TEXT, STABILIZE_FLOW_PRESET
+from ._options import add_common, add_encoder, add_range, number_arg, rect_arg, size_arg
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,8 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help="size the model runs at (default: the size it was trained at)")
     p.add_argument("--output-size", type=size_arg, metavar="WxH", help="encoded size (default: the source's)")
     add_range(p)
-    add_encoder(p, preset_default="veryfast for h264 on CPU, where the encoder shares the cores with the "
-                "model; medium for h265; p4 for NVENC")
+    add_encoder(p, preset_default=RENDER_PRESET_TEXT)
     p.add_argument("--keep-hud", metavar="MASK|auto",
                    help="composite the source's HUD back: a mask image (white = HUD) or 'auto' to detect it "
                    "frame by frame")
@@ -46,8 +45,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="with --keep-hud: a rectangle never kept, e.g. the player's kart (repeatable)")
     p.add_argument("--stabilize", type=number_arg, default=0.0, metavar="S",
                    help="blend each frame with the flow-warped previous output, 0 (off) to <1 (default 0)")
-    p.add_argument("--stabilize-flow", default="ultrafast", choices=["ultrafast", "fast", "medium"],
-                   help="DIS preset for --stabilize (default ultrafast)")
+    p.add_argument("--stabilize-flow", default=STABILIZE_FLOW_PRESET, choices=["ultrafast", "fast", "medium"],
+                   help=f"DIS preset for --stabilize (default {STABILIZE_FLOW_PRESET})")
     p.add_argument("--per-frame", action="store_true",
                    help="skip the model's learned temporal stage (trained with --temporal-weight > 0): "
                         "every frame on its own, no flow")
@@ -92,9 +91,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_render(args: argparse.Namespace) -> int:
     from ..errors import UsageError
-    from ..progress import info
+    from ..progress import format_time, info
     from ..render import RenderOptions, render
-    from ..render._pipeline import format_time
 
     if args.ray is None and (args.ray_workers or args.chunk_seconds or args.warmup is not None):
         raise UsageError("--ray-workers, --chunk-seconds and --warmup go with --ray")
@@ -131,9 +129,8 @@ def run_render(args: argparse.Namespace) -> int:
 
 def _render_on_ray(args: argparse.Namespace, source: str, options: object) -> int:
     from ..io import probe
-    from ..progress import info
+    from ..progress import format_time, info
     from ..render import DEFAULT_WARMUP, render_on_ray
-    from ..render._pipeline import format_time
 
     chunk_frames = None
     if args.chunk_seconds:

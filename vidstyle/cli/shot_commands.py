@@ -21,6 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--max", type=int, metavar="N", dest="max_keyframes", help="suggest at most N keyframes")
     p.add_argument("--radius", type=float, metavar="R",
                    help="appearance distance (RMS, 0-1) a keyframe covers (default 0.12; smaller = more keyframes)")
+    p.add_argument("--coverage", metavar="KEYFRAMES",
+                   help="instead: the stretches far from every painted keyframe in KEYFRAMES (a folder of PNGs "
+                   "named by frame index, as 'vidstyle train' takes them), where the model will guess")
     p.add_argument("--json", action="store_true", help="print JSON instead of the table")
     add_common(p)
     p.set_defaults(func=run_shots)
@@ -36,6 +39,10 @@ def run_shots(args: argparse.Namespace) -> int:
     radius = DEFAULT_RADIUS if args.radius is None else args.radius
     if not 0 < radius <= 1:
         raise UsageError(f"--radius must be in (0, 1] (got {radius})")
+    if args.coverage is not None:
+        if args.output or args.max_keyframes is not None:
+            raise UsageError("--coverage measures painted keyframes; it takes no -o/--max")
+        return _coverage(args.input, args.coverage, radius, args.json)
     if args.output:
         from ..io import check_output
         check_output(args.output, [args.input], args.overwrite)  # before the pass, not after it
@@ -57,4 +64,22 @@ def run_shots(args: argparse.Namespace) -> int:
               f"{shot.transition.value:<6}  {keys}")
     print(f"{len(report.shots)} shot(s), {report.frames} frames; {len(report.keyframes)} suggested keyframe(s): "
           f"{', '.join(str(k.frame) for k in report.keyframes)}")
+    return 0
+
+
+def _coverage(source: str, keyframes: str, radius: float, as_json: bool) -> int:
+    from ..shots import find_coverage
+    from ..train import keyframe_numbers
+
+    numbers, texler = keyframe_numbers(keyframes)
+    coverage = find_coverage(source, [n - 1 for n in numbers] if texler else numbers, radius=radius)
+    if as_json:
+        print(json.dumps(coverage.to_dict(), indent=2))
+        return 0
+    print(f"{'frames':>15}  {'time (s)':>19}  {'seconds':>7}  {'distance':>8}  nearest keyframe")
+    for far in coverage.stretches:
+        print(f"{far.start:>7}-{far.end - 1:<7}  {far.start_time:>9.3f}-{far.end_time:<9.3f}  {far.seconds:>7.2f}  "
+              f"{far.distance:>8.3f}  {far.nearest}")
+    print(f"{len(coverage.keyframes)} keyframe(s) cover {100 * coverage.covered:.1f} % of the recording "
+          f"(within {coverage.radius:g} in appearance); {len(coverage.stretches)} stretch(es) far from all of them")
     return 0

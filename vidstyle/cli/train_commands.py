@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from ._options import add_common, add_encoder, add_range, add_size, count_arg, number_arg
+from .._defaults import DESIGN, DESIGN_SETTINGS, TRAIN_MINUTES, per_design
+from ._options import add_common, add_encoder, add_range, add_size, count_arg, index_list, number_arg
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,30 +24,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_size(p, scale=False)
     add_range(p)
     budget = p.add_mutually_exclusive_group()
-    budget.add_argument("--minutes", type=number_arg, metavar="M", help="time budget (default 2)")
+    budget.add_argument("--minutes", type=number_arg, metavar="M", help=f"time budget (default {TRAIN_MINUTES:g})")
     budget.add_argument("--steps", type=int, metavar="N", help="train until step N (counted across --resume)")
     p.add_argument("--temporal-weight", type=number_arg, metavar="W",
                    help="the consistency knob, scaling every temporal term below; 0 = off, a per-frame "
-                        "model (default 1.0)")
+                        f"model (default {per_design('temporal_weight')})")
     p.add_argument("--propagation-weight", type=number_arg, metavar="W",
                    help="patches of each frame the keyframes are carried to by flow, per keyframe patch "
-                        "(default 0.125 for fast)")
+                        f"(default {per_design('propagation_weight')})")
     p.add_argument("--pair-weight", type=number_arg, metavar="W",
-                   help="warping loss between the outputs of frame pairs (default 0 for fast)")
+                   help=f"warping loss between the outputs of frame pairs (default {per_design('pair_weight')})")
     p.add_argument("--fusion-weight", type=number_arg, metavar="W",
-                   help="the learned temporal stage's warping loss; 0 = no stage (default per design: 6 for fast, 2 "
-                        "for texler)")
+                   help="the learned temporal stage's warping loss; 0 = no stage "
+                        f"(default {per_design('fusion_weight')})")
     p.add_argument("--compound-weight", type=number_arg, metavar="W",
-                   help="flow-free regulariser (random smooth warp + noise) weight (default 0 = off)")
+                   help="flow-free regulariser (random smooth warp + noise) weight; 0 = off "
+                        f"(default {per_design('compound_weight')})")
     p.add_argument("--gan-weight", type=number_arg, metavar="W",
-                   help="PatchGAN loss weight (default per design: 0 for fast, 0.125 for texler; 0 = off)")
+                   help=f"PatchGAN loss weight; 0 = off (default {per_design('gan_weight')})")
     p.add_argument("--texture-weight", type=number_arg, metavar="W",
-                   help="patch-distribution (sliced Wasserstein) loss that keeps brush texture "
-                        "(default per design: 20 for fast, 0 for texler; 0 = L1 alone, a blur)")
+                   help="patch-distribution (sliced Wasserstein) loss that keeps brush texture; "
+                        f"0 = L1 alone, a blur (default {per_design('texture_weight')})")
+    p.add_argument("--detail-gain", type=number_arg, metavar="G",
+                   help="the temporal stage restores the brush detail its blend averages away, by at most "
+                        f"this gain; 1 = the plain blend of earlier versions, smoother and blurrier (default {per_design('detail_gain')})")
     p.add_argument("--vgg-weights", metavar="FILE",
                    help="torchvision VGG19 state dict for the perceptual loss (also looked up in the "
                         "torch hub cache); without it the perceptual loss is off")
-    p.add_argument("--arch", default="fast", help="generator design: fast (default) or texler")
+    p.add_argument("--arch", default=DESIGN, help="generator design: " + " or ".join(
+        f"{arch} (default)" if arch == DESIGN else arch for arch in sorted(DESIGN_SETTINGS, key=lambda a: a != DESIGN)))
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
     p.add_argument("--precision", default="auto",
                    help="auto (default: bf16 autocast where the GPU or CPU computes bf16 natively, else fp32), "
@@ -56,11 +62,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", action="store_true", help="continue training MODEL.pt")
     p.add_argument("--preview-every", type=count_arg, default=0, metavar="K",
                    help="write preview PNGs to MODEL_previews/ every K steps")
-    p.add_argument("--preview-frames", metavar="LIST", type=_index_list,
+    p.add_argument("--preview-frames", metavar="LIST", type=index_list,
                    help="frame indices to preview, e.g. 0,50,99 (default: keyframes, middle, last)")
-    p.add_argument("--lr", type=number_arg, help="learning rate (default per design)")
-    p.add_argument("--patch-size", type=int, metavar="PX", help="training patch size (default 32)")
-    p.add_argument("--batch-size", type=int, metavar="N", help="patches per step (default 40)")
+    p.add_argument("--lr", type=number_arg, help=f"learning rate (default {per_design('lr')})")
+    p.add_argument("--patch-size", type=int, metavar="PX", help=f"training patch size (default {per_design('patch_size')})")
+    p.add_argument("--batch-size", type=int, metavar="N", help=f"patches per step (default {per_design('batch_size')})")
     add_common(p)
     p.set_defaults(func=run_train)
 
@@ -84,7 +90,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="an ONNX model's input and output scale: 1 = [0, 1] (default, what vidstyle export "
                         "writes), 255 = [0, 255]")
     p.add_argument("--device", default="auto", help="auto (default), cpu or cuda, for neural styles and models")
-    p.add_argument("--frames", type=_index_list, metavar="LIST", help="only these frame indices, e.g. 0,60")
+    p.add_argument("--frames", type=index_list, metavar="LIST", help="only these frame indices, e.g. 0,60")
     add_size(p, scale=False)
     add_range(p)
     add_encoder(p)
@@ -92,30 +98,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_paint)
 
 
-def _index_list(text: str) -> list[int]:
-    try:
-        values = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"bad frame list {text!r}: expected e.g. 0,50,99") from None
-    if not values or min(values) < 0:
-        raise argparse.ArgumentTypeError(f"bad frame list {text!r}: expected e.g. 0,50,99")
-    return values
-
-
 def run_train(args: argparse.Namespace) -> int:
-    from ..train import train
+    import dataclasses
 
-    train(args.input, args.keyframes, args.output, masks=args.masks, guides=args.guides,
-          auto_guides=args.auto_guides, size=args.size, start=args.start, end=args.end, minutes=args.minutes,
-          steps=args.steps,
-          temporal_weight=args.temporal_weight, compound_weight=args.compound_weight,
-          propagation_weight=args.propagation_weight, pair_weight=args.pair_weight,
-          fusion_weight=args.fusion_weight, gan_weight=args.gan_weight,
-          texture_weight=args.texture_weight, arch=args.arch, device=args.device,
-          precision=args.precision, seed=args.seed,
-          resume=args.resume, preview_every=args.preview_every, preview_frames=args.preview_frames,
-          vgg_weights=args.vgg_weights, overwrite=args.overwrite, lr=args.lr, patch_size=args.patch_size,
-          batch_size=args.batch_size, threads=args.threads)
+    from ..train import TrainOptions, train
+
+    # Every option of vidstyle train is a TrainOptions field of the same name.
+    options = TrainOptions(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainOptions)
+                              if hasattr(args, f.name)})
+    train(args.input, args.keyframes, args.output, options)
     return 0
 
 

@@ -14,20 +14,19 @@ Public API::
 """
 
 from ._cache import FlowCache, FlowPrecision, SourceId
-from ._dis import DisFlow, FlowPreset, compute_flow, to_gray
+from ._dis import DEFAULT_FLOW_PRESET, DisFlow, FlowPreset, compute_flow, to_gray
 from ._export import FlowExport, FlowFormat, export_flows
 from ._flo import read_flo, write_flo
 from ._motion import Motion, MotionEstimator
 from ._occlusion import validity_mask
 from ._video import FlowPair, default_workers, video_flows
+from ._spill import SpillStack
 from ._viz import flow_to_color
 from ._warp import Warp, flow_to_tensor, sampling_grid, warp, warp_fast, warp_numpy
 
-pair_flow = compute_flow  # flow between an arbitrary pair of frames
-
 __all__ = [
-    "DisFlow", "FlowCache", "FlowExport", "FlowFormat", "FlowPair", "FlowPrecision", "FlowPreset",
-    "Motion", "MotionEstimator", "SourceId", "Warp", "compute_flow", "default_workers", "export_flows", "flow_to_color",
-    "flow_to_tensor", "pair_flow", "read_flo", "sampling_grid", "to_gray", "validity_mask",
-    "video_flows", "warp", "warp_fast", "warp_numpy", "write_flo",
+    "DEFAULT_FLOW_PRESET", "DisFlow", "FlowCache", "FlowExport", "FlowFormat", "FlowPair", "FlowPrecision",
+    "FlowPreset", "Motion", "MotionEstimator", "SourceId", "SpillStack", "Warp", "compute_flow", "default_workers",
+    "export_flows", "flow_to_color", "flow_to_tensor", "read_flo", "sampling_grid", "to_gray",
+    "validity_mask", "video_flows", "warp", "warp_fast", "warp_numpy", "write_flo",
 ]

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._shapes import check_shape
 from ..errors import InputError, VidstyleError
 from ._dis import FlowPreset
 
@@ -143,8 +144,7 @@ class FlowCache:
     def put(self, source: "str | Path | SourceId", i: int, j: int, flow: np.ndarray, *,
             preset: FlowPreset | str) -> np.ndarray:
         """Store flow(frame i -> frame j); returns it as stored (rounded to the cache precision)."""
-        if flow.ndim != 3 or flow.shape[2] != 2:
-            raise ValueError(f"flow must be (H, W, 2), got {flow.shape}")
+        check_shape(flow, "H, W, 2", "flow")
         stored = np.ascontiguousarray(flow, dtype=self.precision.value)
         size = (flow.shape[1], flow.shape[0])
         path = self._path(source, i, j, preset, size)

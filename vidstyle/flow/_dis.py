@@ -26,6 +26,9 @@ class FlowPreset(Choice):
                 FlowPreset.MEDIUM: cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}[self]
 
 
+# Measurement (flicker), masks and guides all default to the original tools' setting.
+DEFAULT_FLOW_PRESET = FlowPreset.MEDIUM
+
 # OpenCV's DIS refuses frames under 8 px a side (or under 12 px both ways) and crashes the
 # process (SIGSEGV) on short wide ones, e.g. 12x40, 20x100, 30x512; no side under 32 px
 # crashed in a scan of 900 sizes up to 7680 px, so smaller sides are padded to 32.
@@ -46,7 +49,7 @@ class DisFlow:
     F with a(x) ~ b(x + F(x)): the motion from frame ``a`` to frame ``b``.
     """
 
-    def __init__(self, preset: FlowPreset | str = FlowPreset.MEDIUM) -> None:
+    def __init__(self, preset: FlowPreset | str = DEFAULT_FLOW_PRESET) -> None:
         self.preset = FlowPreset.parse(preset)
         self._dis = cv2.DISOpticalFlow_create(self.preset.cv_preset)
 
@@ -61,6 +64,6 @@ class DisFlow:
         return self._dis.calc(to_gray(a), to_gray(b), None)
 
 
-def compute_flow(a: np.ndarray, b: np.ndarray, preset: FlowPreset | str = FlowPreset.MEDIUM) -> np.ndarray:
+def compute_flow(a: np.ndarray, b: np.ndarray, preset: FlowPreset | str = DEFAULT_FLOW_PRESET) -> np.ndarray:
     """Flow from ``a`` to ``b`` (H, W, 2) float32; see :class:`DisFlow` to reuse an estimator."""
     return DisFlow(preset)(a, b)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UsageError
-from ..io import VideoWriter, atomic_output, check_output, probe, write_image
+from ..io import VideoWriter, atomic_output, check_output, frame_name, probe, write_image
 from ..progress import progress
 from ._cache import FlowCache
 from ._dis import FlowPreset
@@ -66,7 +66,7 @@ def export_flows(source: str | Path, folder: str | Path, *, preset: FlowPreset |
     """
     file_format = FlowFormat.parse(file_format)
     if masks and not backward:
-        raise UsageError("validity masks need the backward flow; drop --no-backward")
+        raise UsageError("validity masks need the flow both ways; drop backward=False", params=("backward",))
     folder = check_output(folder, [source], overwrite)
     outputs = [folder]
     if visualization is not None:
@@ -90,13 +90,13 @@ def export_flows(source: str | Path, folder: str | Path, *, preset: FlowPreset |
         bar = stack.enter_context(progress(total, "flow", unit="pair"))
         for pair in video_flows(source, preset=preset, size=size, start_frame=start_frame,
                                 end_frame=end_frame, backward=backward, cache=cache):
-            stem = f"{pair.index:06d}"
-            _save(temp / "forward" / f"{stem}.{file_format.value}", pair.forward, file_format)
+            name = frame_name(pair.index, f".{file_format.value}")
+            _save(temp / "forward" / name, pair.forward, file_format)
             if pair.backward is not None:
-                _save(temp / "backward" / f"{stem}.{file_format.value}", pair.backward, file_format)
+                _save(temp / "backward" / name, pair.backward, file_format)
             if masks:
                 mask = pair.validity_mask().astype(np.uint8) * 255
-                write_image(temp / "mask" / f"{stem}.png", mask)
+                write_image(temp / "mask" / frame_name(pair.index), mask)
             if visualization is not None and writer is None:
                 # Opened at the first pair so that a trimmed range starts at time 0.
                 writer = stack.enter_context(VideoWriter(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._shapes import check_shape
 from ..errors import InputError
 from ..io import atomic_output
 
@@ -47,9 +48,10 @@ def read_flo(path: str | Path) -> np.ndarray:
 def write_flo(path: str | Path, flow: np.ndarray) -> Path:
     """Write an (H, W, 2) flow to ``path`` in ``.flo`` format, atomically; returns the path."""
     flow = np.asarray(flow)
-    if flow.ndim != 3 or flow.shape[2] != 2 or min(flow.shape[:2]) < 1:
-        raise ValueError(f"flow must be (H, W, 2), got {flow.shape}")
-    height, width = flow.shape[:2]
+    sizes = check_shape(flow, "H, W, 2", "flow")
+    height, width = sizes["H"], sizes["W"]
+    if min(height, width) < 1:
+        raise ValueError(f"flow must not be empty, got {flow.shape}")
     path = Path(path)
     with atomic_output(path, overwrite=True) as temp:
         with open(temp, "wb") as handle:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .._shapes import check_shape
 from ._warp import sampling_grid, warp_numpy
 
 
@@ -31,8 +32,7 @@ def validity_mask(forward: np.ndarray, backward: np.ndarray, *, exclude_outside:
         forward: (H, W, 2) flow from frame t to t+1.
         backward: (H, W, 2) flow from frame t+1 to t.
     """
-    if forward.shape != backward.shape or forward.ndim != 3 or forward.shape[2] != 2:
-        raise ValueError(f"flows must both be (H, W, 2), got {forward.shape} and {backward.shape}")
+    check_shape(backward, "H, W, 2", "backward flow", **check_shape(forward, "H, W, 2", "forward flow"))
     forward = np.ascontiguousarray(forward, dtype=np.float32)
     back_warped = warp_numpy(np.ascontiguousarray(backward, dtype=np.float32), forward)
     u, v = cv2.split(forward)  # contiguous planes: much faster than reducing over a last axis of 2

@@ -16,7 +16,7 @@ from .._cpu import available_cores
 from ..errors import InputError, UsageError
 from ..io import Frame, open_video
 from ._cache import FlowCache, SourceId
-from ._dis import DisFlow, FlowPreset, to_gray
+from ._dis import DEFAULT_FLOW_PRESET, DisFlow, FlowPreset, to_gray
 from ._occlusion import validity_mask
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ class _FlowWorkers:
 
 
 def video_flows(source: "str | Path | Iterable[np.ndarray] | Iterable[Frame]", *,
-                preset: FlowPreset | str = FlowPreset.MEDIUM, size: tuple[int, int] | None = None,
+                preset: FlowPreset | str = DEFAULT_FLOW_PRESET, size: tuple[int, int] | None = None,
                 start_frame: int | None = None, end_frame: int | None = None,
                 cache: FlowCache | None = None, backward: bool = True,
                 workers: int | None = None) -> Iterator[FlowPair]:

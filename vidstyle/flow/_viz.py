@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._shapes import check_shape
+from ._flo import UNKNOWN_FLOW_THRESHOLD
+
 # Hue segments of the Middlebury wheel: red-yellow, yellow-green, green-cyan,
 # cyan-blue, blue-magenta, magenta-red.
 _SEGMENTS = (15, 6, 4, 11, 13, 6)
@@ -38,11 +41,11 @@ def flow_to_color(flow: np.ndarray, max_motion: float | None = None) -> np.ndarr
             clipped. None scales by this flow's largest speed, which changes
             from frame to frame; give a fixed value for videos.
     """
-    if flow.ndim != 3 or flow.shape[2] != 2:
-        raise ValueError(f"flow must be (H, W, 2), got {flow.shape}")
+    check_shape(flow, "H, W, 2", "flow")
     u = flow[..., 0].astype(np.float32)
     v = flow[..., 1].astype(np.float32)
-    unknown = ~np.isfinite(u) | ~np.isfinite(v) | (np.abs(u) > 1e9) | (np.abs(v) > 1e9)
+    unknown = (~np.isfinite(u) | ~np.isfinite(v) | (np.abs(u) > UNKNOWN_FLOW_THRESHOLD)
+               | (np.abs(v) > UNKNOWN_FLOW_THRESHOLD))
     u = np.where(unknown, 0, u)
     v = np.where(unknown, 0, v)
     radius = np.sqrt(u * u + v * v)

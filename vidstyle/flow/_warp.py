@@ -12,10 +12,7 @@ import cv2
 import numpy as np
 import torch
 
-
-def _check_flow(flow: np.ndarray, height: int, width: int) -> None:
-    if flow.shape != (height, width, 2):
-        raise ValueError(f"flow must be ({height}, {width}, 2), got {flow.shape}")
+from .._shapes import check_shape
 
 
 @functools.lru_cache(maxsize=16)
@@ -40,7 +37,7 @@ def warp_numpy(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
     so integer images are warped as float32 and rounded back (same dtype out).
     Float64 images come back as float32.
     """
-    _check_flow(flow, *image.shape[:2])
+    check_shape(flow, "H, W, 2", "flow", H=image.shape[0], W=image.shape[1])
     height, width = flow.shape[:2]
     map_x, map_y = sampling_grid(flow.astype(np.float32, copy=False))
     # Clamping the positions is what border clamp means, and keeps "unknown" (1e9) or
@@ -87,11 +84,8 @@ def warp(image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     Returns:
         (B, C, H, W) tensor, out(x) = image(x + flow(x)).
     """
-    if image.ndim != 4 or flow.ndim != 4 or flow.shape[1] != 2:
-        raise ValueError(f"expected image (B,C,H,W) and flow (B,2,H,W), got {tuple(image.shape)} "
-                         f"and {tuple(flow.shape)}")
-    if image.shape[0] != flow.shape[0] or image.shape[-2:] != flow.shape[-2:]:
-        raise ValueError(f"image {tuple(image.shape)} and flow {tuple(flow.shape)} do not match")
+    sizes = check_shape(image, "B, C, H, W", "image")
+    check_shape(flow, "B, 2, H, W", "flow", B=sizes["B"], H=sizes["H"], W=sizes["W"])
     batch, channels, height, width = image.shape
     if not flow.is_floating_point():
         flow = flow.float()
@@ -142,9 +136,8 @@ def warp_fast(image: torch.Tensor, flow: torch.Tensor, *, mode: str = "bilinear"
     """
     if mode not in ("bilinear", "bicubic"):
         raise ValueError(f"mode must be 'bilinear' or 'bicubic', got {mode!r}")
-    if image.ndim != 4 or flow.shape != (image.shape[0], 2, *image.shape[-2:]):
-        raise ValueError(f"expected image (B,C,H,W) and flow (B,2,H,W), got {tuple(image.shape)} "
-                         f"and {tuple(flow.shape)}")
+    sizes = check_shape(image, "B, C, H, W", "image")
+    check_shape(flow, "B, 2, H, W", "flow", B=sizes["B"], H=sizes["H"], W=sizes["W"])
     height, width = image.shape[-2:]
     flow = flow.float()
     xs = torch.arange(width, device=flow.device, dtype=torch.float32)

@@ -10,10 +10,9 @@ from typing import Iterable, Iterator, Mapping
 import numpy as np
 
 from ..errors import InputError, UsageError
-from ..flow import FlowCache, FlowPair, FlowPreset, warp_numpy
-from ..io import FolderWriter, VideoWriter, check_output, probe
+from ..flow import DEFAULT_FLOW_PRESET, FlowCache, FlowPair, FlowPreset, SpillStack, video_flows, warp_numpy
+from ..io import FolderWriter, VideoWriter, check_output, clip_indices, probe
 from ..masks import as_bool, read_mask_folder
-from ..masks._clip import DEFAULT_PRESET, SpillStack, clip_flows, clip_indices
 from ..progress import progress
 from ._points import PointSet, advect, poisson_disk, reseed
 from ._render import blob_reach, render_stream
@@ -29,7 +28,7 @@ class GuideSettings:
     sigma: float = 10.0
     seed: int = 0
     check_flow: bool = True
-    preset: FlowPreset = DEFAULT_PRESET
+    preset: FlowPreset = DEFAULT_FLOW_PRESET
 
     def __post_init__(self) -> None:
         if not self.radius >= 2:
@@ -45,7 +44,7 @@ def guide_folder_name(radius: float, sigma: float) -> str:
 
 def generate_guides(source: str | Path, keys: Iterable[int], *, radius: float = 10.0,
                     sigma: float = 10.0, seed_masks: Mapping[int, np.ndarray] | str | Path | None = None,
-                    seed: int = 0, check_flow: bool = True, preset: FlowPreset | str = DEFAULT_PRESET,
+                    seed: int = 0, check_flow: bool = True, preset: FlowPreset | str = DEFAULT_FLOW_PRESET,
                     size: tuple[int, int] | None = None,
                     cache: FlowCache | None = None) -> Iterator[tuple[int, np.ndarray]]:
     """Yield (frame index, (H, W, 3) uint8 guide) for every frame of ``source``, in order.
@@ -94,10 +93,22 @@ def guide_points(source: str | Path, keys: Iterable[int], *,
     masks = _seed_masks(seed_masks, key_list, (width, height), source)
     walker = _GuideWalker(settings, key_list, masks, width, height)
     with progress(len(indices), "guides") as bar:
-        for index, layers in walker.run(indices, clip_flows(source, preset=settings.preset, size=size,
-                                                                  cache=cache)):
+        for index, layers in walker.run(indices, video_flows(source, preset=settings.preset, size=size,
+                                                                   backward=True, cache=cache)):
             yield index, layers
             bar.update(1)
+
+
+def guides_along_flows(pairs: Iterable[FlowPair], indices: list[int], keys: Iterable[int], *,
+                       size: tuple[int, int], settings: GuideSettings = GuideSettings()
+                       ) -> Iterator[tuple[int, np.ndarray]]:
+    """:func:`generate_guides` over flows computed before, seeded everywhere: ``pairs`` are the
+    forward and backward flows between consecutive frames ``indices`` (as
+    ``video_flows(..., backward=True)`` yields them), ``size`` (width, height) theirs."""
+    key_list = sorted(set(int(k) for k in keys))
+    walker = _GuideWalker(settings, key_list, {k: None for k in key_list}, *size)
+    yield from render_stream(walker.run(indices, iter(pairs)), size[0], size[1], sigma=settings.sigma,
+                             seed=settings.seed)
 
 
 def write_guides(source: str | Path, output: str | Path, keys: Iterable[int], *,
@@ -133,7 +144,7 @@ def write_guides(source: str | Path, output: str | Path, keys: Iterable[int], *,
 def _check_keys(keys: Iterable[int], indices: list[int], source: str | Path) -> list[int]:
     key_list = sorted(set(int(k) for k in keys))
     if not key_list:
-        raise UsageError("give at least one key frame (--keys)")
+        raise UsageError("give at least one key frame (keys)", params=("keys",))
     known = set(indices)
     for key in key_list:
         if key not in known:
@@ -219,7 +230,7 @@ class _GuideWalker:
             start = 0
             for key, key_pos in zip(keys, key_positions):
                 # Walk from `start` to the key, spilling flows for the backward pass.
-                for pos in range(start, key_pos):
+                for _ in range(start, key_pos):
                     pair = next(pair_iter)
                     spill.push(forward=pair.forward, backward=pair.backward)
                     if forward is not None:

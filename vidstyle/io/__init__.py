@@ -12,25 +12,28 @@ Public API::
     transcode("clip.mp4", "out.mp4", transform=my_frame_iterator_fn)
     extract_frames("clip.mp4", "frames/", every=10)
     join_videos([part0, part1], "joined.mp4", audio_from="clip.mp4")   # packet copy, audio once
+    numbered_images("keys/", what="keyframe")     # {120: keys/000120.png, ...}; frame_name(120)
 """
 
 from ._concat import JoinResult, join_videos
 from ._convert import MIRROR_FOLDER, TranscodeResult, extract_frames, transcode
 from ._atomic import MANIFEST, atomic_output, remove_stale, write_failure
+from ._frames import FRAME_DIGITS, frame_index, frame_name, numbered_images, sequence_indices
 from ._paths import (CONTAINER_FORMATS, check_output, list_images, natural_key, parse_size,
                      scaled_size)
 from ._probe import image_alpha, probe, read_image_rgb
-from ._reader import FrameReader, open_video, read_frames
+from ._reader import FrameReader, clip_indices, clip_length, open_video, pts_ranks, read_frames
 from ._types import (AudioStreamInfo, Codec, ColorInfo, ColorMatrix, ColorRange, Frame, SourceKind,
                      Transfer, VideoInfo)
-from ._writer import (FolderWriter, FrameWriter, ImageWriter, VideoWriter, check_encoder_settings,
+from ._writer import (DEFAULT_CRF, FolderWriter, FrameWriter, ImageWriter, VideoWriter, check_encoder_settings,
                       open_writer, write_image)
 
 __all__ = [
-    "AudioStreamInfo", "CONTAINER_FORMATS", "Codec", "ColorInfo", "ColorMatrix", "ColorRange", "FolderWriter",
-    "Frame", "FrameReader", "FrameWriter", "ImageWriter", "JoinResult", "MIRROR_FOLDER", "SourceKind", "Transfer",
-    "TranscodeResult", "VideoInfo", "VideoWriter", "atomic_output", "check_encoder_settings", "check_output",
-    "extract_frames", "image_alpha", "join_videos", "list_images",
-    "natural_key", "open_video", "open_writer", "parse_size", "probe", "read_frames",
-    "read_image_rgb", "remove_stale", "scaled_size", "transcode", "write_failure", "write_image",
+    "AudioStreamInfo", "CONTAINER_FORMATS", "Codec", "ColorInfo", "ColorMatrix", "ColorRange", "DEFAULT_CRF",
+    "FRAME_DIGITS", "FolderWriter", "Frame", "FrameReader", "FrameWriter", "ImageWriter", "JoinResult", "MANIFEST",
+    "MIRROR_FOLDER", "SourceKind", "Transfer", "TranscodeResult", "VideoInfo", "VideoWriter", "atomic_output",
+    "check_encoder_settings", "check_output", "clip_indices", "clip_length", "extract_frames", "frame_index",
+    "frame_name", "image_alpha", "join_videos", "list_images", "natural_key", "numbered_images", "open_video",
+    "open_writer", "parse_size", "probe", "pts_ranks", "read_frames", "read_image_rgb", "remove_stale",
+    "scaled_size", "sequence_indices", "transcode", "write_failure", "write_image",
 ]

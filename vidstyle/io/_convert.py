@@ -11,6 +11,7 @@ import numpy as np
 
 from ..errors import UsageError
 from ..progress import progress
+from ._frames import frame_name
 from ._paths import check_output
 from ._reader import FrameReader, open_video
 from ._types import Codec, Frame, SourceKind
@@ -86,7 +87,7 @@ def extract_frames(source: str | Path, output_dir: str | Path, *, size: tuple[in
     (``000120.png``). ``mirror`` also writes horizontally flipped copies under
     ``output_dir/mirrored/`` with the same names. Returns the frames written."""
     if every < 1:
-        raise UsageError(f"--every must be at least 1 (got {every})")
+        raise UsageError(f"every must be at least 1 (got {every})", params=("every",))
     output_dir = check_output(output_dir, [source], overwrite)
     with open_video(source, start=start, end=end, size=size) as reader:
         total = reader.expected_frames
@@ -100,7 +101,7 @@ def extract_frames(source: str | Path, output_dir: str | Path, *, size: tuple[in
                     continue
                 writer.write(frame.rgb, index=frame.index)
                 if mirrored is not None:
-                    write_image(mirrored / f"{frame.index:06d}.png", np.ascontiguousarray(frame.rgb[:, ::-1]))
+                    write_image(mirrored / frame_name(frame.index), np.ascontiguousarray(frame.rgb[:, ::-1]))
                 bar.update(1)
             if not writer.frames_written:  # before the folder appears under its name
                 raise UsageError("no frames in the requested range", source)

@@ -10,7 +10,6 @@ from ..errors import InputError, OutputExistsError, UsageError, VidstyleError
 from ._atomic import check_replaceable, remove_stale
 from ._types import SourceKind
 
-VIDEO_EXTENSIONS = {".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v", ".ts", ".flv"}
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
 # Container format names for outputs written under a temporary (.partial) name.
 CONTAINER_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mkv": "matroska", ".webm": "webm",
@@ -59,7 +58,7 @@ def scaled_size(width: int, height: int, size: tuple[int, int] | None,
                 scale: float | None) -> tuple[int, int]:
     """The output size for ``--size`` or ``--scale`` (at most one given)."""
     if size is not None and scale is not None:
-        raise UsageError("give --size or --scale, not both")
+        raise UsageError("give size or scale, not both", params=("size", "scale"))
     if size is not None:
         return size
     if scale is not None:

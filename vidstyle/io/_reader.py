@@ -15,6 +15,7 @@ from av.video.reformatter import Interpolation, VideoReformatter
 from ..errors import InputError, UsageError
 from ..progress import warn
 from ._colour import ACCURATE_FLAGS, color_info, sws_matrix, sws_range
+from ._frames import sequence_indices
 from ._paths import list_images
 from ._probe import IMAGE_FOLDER_FPS, open_container, probe, read_image_rgb
 from ._timeline import TimelineRepair
@@ -53,7 +54,8 @@ class FrameReader:
         if self.info.color.is_hdr and not allow_hdr:
             raise InputError(
                 f"HDR video ({self.info.color.transfer.value.upper()} transfer): vidstyle works in SDR; "
-                "convert it first or pass allow_hdr/--allow-hdr to read it without tone mapping", self.path)
+                "convert it first or pass allow_hdr=True to read it without tone mapping", self.path,
+                params=("allow_hdr",))
         self.start, self.end = start, end
         self.start_frame, self.end_frame = start_frame, end_frame
         self.size = size or (self.info.width, self.info.height)
@@ -101,10 +103,8 @@ class FrameReader:
     # -- images ------------------------------------------------------------
     def _image_frames(self) -> Iterator[Frame]:
         files = [self.path] if self.info.kind is SourceKind.IMAGE else list_images(self.path)
-        numbered = all(f.stem.isdigit() for f in files)
         time_base = self.info.time_base
-        for position, file in enumerate(files):
-            index = int(file.stem) if numbered else position
+        for index, file in zip(sequence_indices(files), files):
             if not self._in_range(index, float(index * time_base)):
                 continue
             rgb = read_image_rgb(file)
@@ -157,7 +157,7 @@ class FrameReader:
             repair = TimelineRepair(step)
             # Indices come from timestamps, so a frame that fails to decode leaves a gap, not a shift:
             # pts x rate at constant rate, the rank among all packet timestamps at variable rate.
-            table = None if seeked or not info.is_vfr else _pts_ranks(container, stream)
+            table = None if seeked or not info.is_vfr else pts_ranks(container, stream)
             last_raw: int | None = None
             last_index = -1
             self._gaps = 0
@@ -268,7 +268,31 @@ def read_frames(path: str | Path, **options: object) -> Iterator[Frame]:
         yield from reader
 
 
-def _pts_ranks(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> dict[int, int] | None:
+def clip_indices(source: str | Path) -> list[int]:
+    """The frame indices ``source`` yields, in order, without decoding a video.
+
+    Videos count from 0; image folders whose files are all numbered use the numbers
+    (``000120.png`` is frame 120), as :func:`open_video` does.
+    """
+    info = probe(source)
+    if info.kind is SourceKind.IMAGE_FOLDER:
+        return sequence_indices(list_images(Path(source)))
+    return list(range(clip_length(source)))
+
+
+def clip_length(source: str | Path) -> int:
+    """Number of frames in ``source``: from the container when exact, else by decoding."""
+    info = probe(source)
+    if info.frame_count is not None and not info.frame_count_is_estimate:
+        count = info.frame_count
+    else:
+        count = sum(1 for _ in read_frames(source))
+    if count < 1:
+        raise InputError("holds no frames", source)
+    return count
+
+
+def pts_ranks(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> dict[int, int] | None:
     """Each packet timestamp's rank among all of them (demux only, no decoding): the frame index
     at variable frame rate. None when timestamps repeat (joined segments): ranks mean nothing then."""
     stamps: list[int] = []

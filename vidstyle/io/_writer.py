@@ -14,17 +14,19 @@ from av.video.reformatter import ColorRange as SwsRange
 from av.video.reformatter import Colorspace as SwsColorspace
 from av.video.reformatter import Interpolation, VideoReformatter
 
+from .._defaults import CRF, ENCODER_PRESET, NVENC_PRESET
 from ..errors import UsageError, VidstyleError
 from ..progress import warn
 from ._audio import AudioCopier
 from ._colour import ACCURATE_FLAGS, BT709_TAG, LIMITED_RANGE_TAG
+from ._frames import frame_name
 from ._atomic import atomic_output
 from ._paths import CONTAINER_FORMATS, IMAGE_EXTENSIONS
 from ._timeline import TimelineRepair
 from ._types import Codec
 
-DEFAULT_CRF = 18
-DEFAULT_PRESET = "medium"
+DEFAULT_CRF = CRF  # vidstyle._defaults
+DEFAULT_PRESET = ENCODER_PRESET
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower",
                 "veryslow", "placebo")  # x265 has the same names
 CRF_RANGE = (0, 63)
@@ -65,12 +67,11 @@ class FrameWriter(Protocol):
 
 
 class FolderWriter:
-    """Writes ``NNNNNN.png`` frames (zero-based source index) into a folder,
+    """Writes ``000120.png`` frames (:func:`frame_name` of the zero-based source index) into a folder,
     atomically: a temporary folder renamed to ``DIR`` when complete (see ``atomic_output``)."""
 
-    def __init__(self, path: str | Path, *, overwrite: bool = False, digits: int = 6) -> None:
+    def __init__(self, path: str | Path, *, overwrite: bool = False) -> None:
         self.path = Path(path)
-        self.digits = digits
         self.frames_written = 0
         self._stack = ExitStack()
         self._temp = self._stack.enter_context(atomic_output(self.path, overwrite=overwrite, is_dir=True))
@@ -82,7 +83,7 @@ class FolderWriter:
 
     def write(self, rgb: np.ndarray, *, pts: int | None = None, index: int | None = None) -> None:
         index = self.frames_written if index is None else index
-        write_image(self._temp / f"{index:0{self.digits}d}.png", rgb)
+        write_image(self._temp / frame_name(index), rgb)
         self.frames_written += 1
 
     def finish(self) -> None:
@@ -206,7 +207,7 @@ class VideoWriter:
             if codec is Codec.H265:
                 options["x265-params"] = "log-level=error"
         elif codec is Codec.H264_NVENC:
-            options = {"rc": "vbr", "cq": str(quality), "preset": preset or "p4"}
+            options = {"rc": "vbr", "cq": str(quality), "preset": preset or NVENC_PRESET}
         stream.options = options
         if codec is not Codec.FFV1:
             ctx = stream.codec_context
@@ -220,7 +221,7 @@ class VideoWriter:
                 stream.codec_context.open()
             except av.error.FFmpegError as err:
                 raise VidstyleError("h264_nvenc is not available here (needs an NVIDIA GPU and driver; "
-                                    f"FFmpeg says: {err}); use --codec h264", self.path) from None
+                                    f"FFmpeg says: {err}); use codec=h264", self.path, params=("codec",)) from None
         return stream
 
     def _yuv_frame(self, rgb: np.ndarray) -> av.VideoFrame:
@@ -299,17 +300,17 @@ def open_writer(path: str | Path, *, width: int, height: int, time_base: Fractio
     extension) or ``codec=Codec.PNG``."""
     path = Path(path)
     if codec is Codec.PNG and path.suffix.lower() in CONTAINER_FORMATS:
-        raise UsageError("--codec png writes a folder of PNG frames; give a folder, not a video file name",
-                         path)
+        raise UsageError("codec=png writes a folder of PNG frames; give a folder, not a video file name",
+                         path, params=("codec",))
     if codec not in (None, Codec.PNG) and not path.suffix:
-        raise UsageError(f"a folder gets PNG frames, but --codec {codec.name.lower()} asks for a video; "
-                         "give a file name such as out.mp4", path)
+        raise UsageError(f"a folder gets PNG frames, but codec={codec.name.lower()} asks for a video; "
+                         "give a file name such as out.mp4", path, params=("codec",))
     suffix = path.suffix.lower()
     if suffix and codec is not Codec.PNG and suffix not in CONTAINER_FORMATS and suffix not in IMAGE_EXTENSIONS:
         videos = ", ".join(sorted(CONTAINER_FORMATS))
         raise UsageError(f"unknown output extension {path.suffix!r}: give a video ({videos})"
                          f", an image ({', '.join(sorted(IMAGE_EXTENSIONS))}), or a folder name without an "
-                         "extension (or --codec png) for PNG frames", path)
+                         "extension (or codec=png) for PNG frames", path, params=("codec",))
     if path.suffix.lower() in IMAGE_EXTENSIONS and codec in (None, Codec.PNG):
         return ImageWriter(path, overwrite=bool(options.get("overwrite", False)))
     if codec is Codec.PNG or path.suffix.lower() not in CONTAINER_FORMATS:

@@ -4,8 +4,10 @@ The clip is cut into windows (``window`` seconds). In each window where the scen
 moves, a pixel is an overlay candidate when its window median has a clear edge
 nearby and either its colour stays at that median (opaque HUD) or its edge is
 there in nearly every frame (translucent HUD, whose colour follows the scene).
-Candidates are closed, small holes filled, specks dropped, and a region is kept
-only when it reaches the screen margin: a chase camera's own kart and driver stay
+Candidates are closed; their rim is trimmed where it changed like the scene (a
+translucent overlay damps the change) or looks like the scene just outside; small
+holes are filled, specks dropped, and a region is kept only when it reaches the
+screen margin: a chase camera's own kart and driver stay
 put on screen just like a HUD, but in the middle of it (see docs/masks-and-guides.md
 for the measurements behind every threshold). Each window has its own mask, so
 elements that appear for a few seconds (a music credit) or move now and then
@@ -22,9 +24,8 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
-from ..io import probe
+from ..io import clip_length, probe, read_frames
 from ..progress import progress, warn
-from ._clip import clip_frames, clip_length
 from ._hud_timeline import HudTimeline, Rect
 from ._ops import clean_mask
 
@@ -37,6 +38,12 @@ HOLE_FILL_FRACTION = 0.6
 TEXT_HEIGHT = 0.05  # a text line's glyphs: timer 4 %, credit lines 3 % of the frame's height
 TEXT_GAP = 0.02  # widest gap between glyphs closed, of the frame's height
 SMALL_ELEMENT = 0.005  # bounding box, of the frame: icons 0.2-0.4 %, the music note 0.5 %
+# A rim pixel that changed no more than the mean of its DAMPED_BOX x DAMPED_BOX neighbourhood
+# counts as damped (the overlay's side of a translucent overlay's edge): 7 px holds a thin
+# outline and the scene on both sides of it. The scene beyond a rim is read 2..RIM_RING px
+# out, past the 1-2 px the edge test and the closing take in (docs/BENCHMARKS.md, HUD section).
+DAMPED_BOX = 7
+RIM_RING = 3
 HOLE_SMALL = 0.001  # of the frame: a gauge's segment is 0.05-0.08 %, a minimap's small loop 0.28 %
 
 
@@ -101,7 +108,8 @@ def hud_evidence(source: str | Path, *, size: tuple[int, int] | None = None, win
         window: seconds per window (a HUD element must stay put this long to be found).
         samples: frames sampled per window.
         color_tolerance: largest per-channel change (0-255) from the window median that
-            counts as "unchanged".
+            counts as "unchanged"; twice it, how near a rim pixel's median colour must
+            be to the scene just outside a region for the pixel to count as scene.
         edge_threshold: luma gradient (0-255 per px) that counts as an edge.
         min_agreement: fraction of sampled frames at the median colour (opaque HUD).
         min_persistence: fraction of sampled frames with the edge (translucent HUD).
@@ -131,11 +139,12 @@ def hud_evidence(source: str | Path, *, size: tuple[int, int] | None = None, win
     def decide(index: int) -> None:
         # Translucent parts: the edge must persist in the neighbouring windows too (scenery
         # edges that stay put while the kart drives straight last about a second).
-        agreement, persistence, gradient, steady = recent[index]
+        agreement, persistence, gradient, steady, deviation, median = recent[index]
         for other in recent[max(0, index - 1):index + 2]:
             persistence = np.minimum(persistence, other[1])
-        mask = _window_mask(agreement, persistence, gradient, steady, min_agreement=min_agreement,
-                            min_persistence=min_persistence, edge_threshold=edge_threshold, margin=margin)
+        mask = _window_mask(agreement, persistence, gradient, steady, deviation, median,
+                            min_agreement=min_agreement, min_persistence=min_persistence,
+                            edge_threshold=edge_threshold, color_tolerance=color_tolerance, margin=margin)
         shape[:] = mask.shape
         masks.append(np.packbits(mask, axis=None))  # 1 bit a pixel: long clips have many windows
 
@@ -153,7 +162,7 @@ def hud_evidence(source: str | Path, *, size: tuple[int, int] | None = None, win
             decide(len(recent) - 2)
 
     with progress(count, "hud") as bar:
-        for position, frame in enumerate(clip_frames(source, size=work)):
+        for position, frame in enumerate(read_frames(source, size=work)):
             indices.append(frame.index)
             if position % half == 0 and chunks[-1]:
                 chunks = chunks[-1:] + [[]]
@@ -190,13 +199,15 @@ def _luma_gradient(rgb: np.ndarray) -> np.ndarray:
 
 def _window_scores(frames: list[np.ndarray], tolerance: float, edge: float) -> tuple[Any, ...]:
     """(agreement, edge persistence, median's gradient, agreement at half the tolerance,
-    scene motion) of one window. Per-frame work is done with OpenCV (numpy reductions over
-    the colour axis cost 4x as much)."""
+    mean luma change from the median, median, scene motion) of one window. Per-frame work
+    is done with OpenCV (numpy reductions over the colour axis cost 4x as much)."""
     median = np.median(np.stack(frames), axis=0).astype(np.uint8)
     height, width = median.shape[:2]
     agree = np.zeros((height, width), np.uint16)
     steady = np.zeros((height, width), np.uint16)
     edges = np.zeros((height, width), np.uint16)
+    deviation = np.zeros((height, width), np.float32)
+    median_luma = cv2.cvtColor(median, cv2.COLOR_RGB2GRAY)
     motion, previous = 0.0, None
     for rgb in frames:
         change = cv2.absdiff(rgb, median)
@@ -205,15 +216,18 @@ def _window_scores(frames: list[np.ndarray], tolerance: float, edge: float) -> t
         steady += worst <= tolerance / 2
         edges += _luma_gradient(rgb) >= edge
         gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        deviation += cv2.absdiff(gray, median_luma)
         if previous is not None:
             motion += cv2.mean(cv2.absdiff(gray, previous))[0] / (len(frames) - 1)
         previous = gray
     count = np.float32(len(frames))
-    return agree / count, edges / count, _luma_gradient(median), steady / count, motion
+    return (agree / count, edges / count, _luma_gradient(median), steady / count, deviation / count, median,
+            motion)
 
 
-def _window_mask(agreement: np.ndarray, persistence: np.ndarray, gradient: np.ndarray, steady: np.ndarray, *,
-                 min_agreement: float, min_persistence: float, edge_threshold: float, margin: float) -> np.ndarray:
+def _window_mask(agreement: np.ndarray, persistence: np.ndarray, gradient: np.ndarray, steady: np.ndarray,
+                 deviation: np.ndarray, median: np.ndarray, *, min_agreement: float, min_persistence: float,
+                 edge_threshold: float, color_tolerance: float, margin: float) -> np.ndarray:
     """One window's HUD: sharp median edges that kept their colour or persisted, closed,
     trimmed, steady holes filled, specks and regions away from the screen margins dropped."""
     height, width = agreement.shape
@@ -223,14 +237,45 @@ def _window_mask(agreement: np.ndarray, persistence: np.ndarray, gradient: np.nd
     area = max(12, int(0.0002 * height * width))
     mask = clean_mask(raw, open_radius=0, close_radius=2, fill_holes=False, min_area=area)
     # The scene pixel next to an overlay's edge also has an edge in every frame (the 3x3
-    # gradient straddles both): trim the rim where the colour did not stay put.
+    # gradient straddles both): trim the rim where the colour did not stay put, unless it
+    # changed no more than its neighbourhood (a translucent overlay damps the scene's
+    # change; its thin outlines are all rim), then where it looks like the scene beyond.
     steady = steady >= HOLE_STEADY
     rim = mask & ~(cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)
-    mask &= ~(rim & ~steady)
+    damped = deviation <= cv2.blur(deviation, (DAMPED_BOX, DAMPED_BOX))
+    mask &= ~(rim & ~steady & ~damped)
+    mask = _peel_scene_rim(mask, median, 2 * color_tolerance)
     mask = _fill_steady_holes(mask, steady, int(HOLE_SMALL * height * width))
     mask |= _text_lines(mask, height)
     mask |= _flat_interiors(mask, steady, int(SMALL_ELEMENT * height * width))
     return _at_margins(mask, margin)
+
+
+def _peel_scene_rim(mask: np.ndarray, median: np.ndarray, tolerance: float) -> np.ndarray:
+    """Drop rim pixels whose median colour matches the scene just outside the region.
+
+    The edge test and the closing take in the scene pixel on the far side of an overlay's
+    edge. Such a pixel looks like the scene beyond it; an overlay's own pixels (its
+    outline, its tint) do not. A rim pixel is dropped when every channel is within
+    ``tolerance`` of the mean of the pixels 2..RIM_RING px outside the region around it
+    and nearer that than to the mean of the region's interior around it."""
+    kernel = np.ones((3, 3), np.uint8)
+    box = (2 * RIM_RING + 1,) * 2
+    colour = median.astype(np.float32)
+
+    def local_mean(where: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        weight = cv2.boxFilter(where.astype(np.float32), -1, box, normalize=False)
+        total = cv2.boxFilter(colour * where[..., None], -1, box, normalize=False)
+        return total / np.maximum(weight, 1)[..., None], weight > 0
+
+    grown = mask.astype(np.uint8)
+    inner = cv2.erode(grown, kernel) > 0
+    ring = (cv2.dilate(grown, np.ones(box, np.uint8)) > 0) & ~(cv2.dilate(grown, kernel) > 0)
+    outside, has_outside = local_mean(ring)
+    inside, has_inside = local_mean(inner)
+    to_outside = np.abs(colour - outside).max(axis=2)
+    like_scene = (to_outside <= tolerance) & (to_outside < np.abs(colour - inside).max(axis=2))
+    return mask & ~(~inner & has_outside & has_inside & like_scene)
 
 
 def _flat_interiors(mask: np.ndarray, steady: np.ndarray, largest: int) -> np.ndarray:

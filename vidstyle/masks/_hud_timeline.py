@@ -36,11 +36,13 @@ class Rect:
             raise UsageError(f"bad rectangle {text!r}: width and height must be at least 1")
         return rect
 
-    def check_inside(self, size: tuple[int, int], what: str = "rectangle") -> None:
-        """UsageError unless the rectangle lies within a (width, height) frame."""
+    def check_inside(self, size: tuple[int, int], param: str | None = None) -> None:
+        """UsageError unless the rectangle lies within a (width, height) frame; the
+        message names ``param``, the parameter the rectangle was given as."""
         width, height = size
         if self.x + self.w > width or self.y + self.h > height:
-            raise UsageError(f"{what} {self} reaches outside the {width}x{height} frame")
+            raise UsageError(f"{param or 'rectangle'} {self} reaches outside the {width}x{height} frame",
+                             params=(param,) if param else ())
 
     def __str__(self) -> str:
         return f"{self.x},{self.y},{self.w},{self.h}"
@@ -82,9 +84,9 @@ class HudTimeline:
         Rectangles are in pixels of ``size`` and must lie inside it (UsageError otherwise)."""
         more_in, more_out = tuple(Rect.parse(r) for r in include), tuple(Rect.parse(r) for r in exclude)
         for rect in more_in:
-            rect.check_inside(self.size, "--hud-include")
+            rect.check_inside(self.size, "hud_include")
         for rect in more_out:
-            rect.check_inside(self.size, "--hud-exclude")
+            rect.check_inside(self.size, "hud_exclude")
         return dataclasses.replace(self, include=self.include + more_in, exclude=self.exclude + more_out)
 
     def window(self, position: int) -> int:

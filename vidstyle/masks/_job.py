@@ -9,15 +9,15 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, UsageError
-from ..io import atomic_output, check_output, probe, read_image_rgb
+from ..io import (atomic_output, check_output, clip_indices, frame_index, frame_name, image_alpha, probe,
+                  read_frames, read_image_rgb)
 from ..progress import progress
-from ._clip import clip_frames, clip_indices
 from ._hud import detect_hud_timeline
 from ._hud_timeline import HudTimeline, Rect
 from ._keyframe import HsvRange, color_key_mask, mask_from_keyframe
 from ._motion import motion_masks
-from ._ops import (MaskOp, as_bool, combine_masks, dilate_mask, erode_mask, feather_mask, mask_name,
-                   read_mask, write_mask)
+from ._ops import (MaskOp, as_bool, combine_masks, dilate_mask, erode_mask, feather_mask, read_mask,
+                   write_mask)
 from ._preview import write_mask_preview
 from ._propagate import propagate_mask
 
@@ -57,15 +57,16 @@ def _keyframe_masks(job: MaskJob, indices: list[int], size: tuple[int, int]) -> 
             index, frame_rgb = int(frame_ref), None
         else:
             frame_path = Path(frame_ref)
-            if not frame_path.stem.isdigit():
-                raise InputError("keyframe PNG must be named by its frame index, e.g. 000040.png", frame_path)
-            index, frame_rgb = int(frame_path.stem), read_image_rgb(frame_path)
+            index = frame_index(frame_path)
+            if index is None:
+                raise InputError(f"keyframe PNG must be named by its frame index, e.g. {frame_name(40)}", frame_path)
+            frame_rgb = read_image_rgb(frame_path)
         if index not in set(indices):
             raise InputError(f"key frame {index} is not in the clip (frames {indices[0]}-{indices[-1]})",
                              job.source)
         wanted[index] = (frame_rgb, painted_path)
     if any(rgb is None for rgb, _ in wanted.values()):  # fetch frames given by index
-        for frame in clip_frames(job.source, size=job.size):
+        for frame in read_frames(job.source, size=job.size):
             if frame.index in wanted and wanted[frame.index][0] is None:
                 wanted[frame.index] = (frame.rgb, wanted[frame.index][1])
     masks = {}
@@ -83,15 +84,11 @@ def _keyframe_masks(job: MaskJob, indices: list[int], size: tuple[int, int]) -> 
 
 
 def _read_painted(path: Path) -> np.ndarray:
-    import cv2
-
+    """(H, W, 3) RGB, or (H, W, 4) RGBA when the image has transparent pixels."""
     if not path.is_file():
         raise InputError("no such painted keyframe", path)
-    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if image is None or image.ndim != 3:
-        raise InputError("not a readable colour image", path)
-    code = cv2.COLOR_BGRA2RGBA if image.shape[2] == 4 else cv2.COLOR_BGR2RGB
-    return cv2.cvtColor(image[..., :4] if image.shape[2] >= 4 else image, code)
+    rgb, alpha = read_image_rgb(path), image_alpha(path)
+    return rgb if alpha is None else np.dstack([rgb, alpha])
 
 
 def make_masks(job: MaskJob) -> int:
@@ -105,21 +102,23 @@ def make_masks(job: MaskJob) -> int:
     hsv = HsvRange.parse(job.color_key) if job.color_key else None
     modes = bool(job.keyframes) + job.hud + (hsv is not None) + job.motion + bool(job.propagate)
     if not modes:
-        raise UsageError("choose at least one mode: --from-keyframe, --hud, --color-key, --motion, --propagate")
+        raise UsageError("choose at least one mode: keyframes, hud, color_key, motion, propagate",
+                         params=("keyframes", "hud", "color_key", "motion", "propagate"))
     for name in ("erode", "dilate", "feather"):
         if not 0 <= getattr(job, name) < float("inf"):
-            raise UsageError(f"--{name} must be 0 or more pixels (got {getattr(job, name)})")
+            raise UsageError(f"{name} must be 0 or more pixels (got {getattr(job, name)})", params=(name,))
     if (job.hud_include or job.hud_exclude) and not job.hud:
-        raise UsageError("--hud-include and --hud-exclude adjust --hud: add --hud")
+        raise UsageError("hud_include and hud_exclude adjust hud: add hud=True",
+                         params=("hud_include", "hud_exclude", "hud"))
     include, exclude = [Rect.parse(r) for r in job.hud_include], [Rect.parse(r) for r in job.hud_exclude]
     output = check_output(job.output, [job.source], job.overwrite)
     preview = check_output(job.preview, [job.source], job.overwrite) if job.preview else None
     info = probe(job.source)
     size = job.size or (info.width, info.height)
     for rect in include + exclude:
-        rect.check_inside(size, "--hud-include" if rect in include else "--hud-exclude")
+        rect.check_inside(size, "hud_include" if rect in include else "hud_exclude")
     indices = clip_indices(job.source)
-    wanted = job.frames or (sorted({int(r) if r.isdigit() else int(Path(r).stem) for r, _ in job.keyframes})
+    wanted = job.frames or (sorted({frame_index(r) for r, _ in job.keyframes} - {None})
                             if job.keyframes else indices)
     missing = sorted(set(wanted) - set(indices))
     if missing:
@@ -152,7 +151,7 @@ def make_masks(job: MaskJob) -> int:
         with atomic_output(output, overwrite=job.overwrite, is_dir=True) as target, \
                 progress(len(wanted), "masks") as bar:
             # Indices from the reader: after a frame that failed to decode, later frames keep theirs.
-            pairs = ((f.index, f.rgb) for f in clip_frames(job.source, size=job.size)) if hsv is not None \
+            pairs = ((f.index, f.rgb) for f in read_frames(job.source, size=job.size)) if hsv is not None \
                 else ((index, None) for index in indices)
             for index, rgb in pairs:
                 if index not in wanted_set:
@@ -161,9 +160,9 @@ def make_masks(job: MaskJob) -> int:
                 if rgb is not None:
                     parts.append(color_key_mask(rgb, hsv))
                 for folder in folders:
-                    path = folder / mask_name(index)
-                    parts.append(read_mask(path) >= 128 if path.is_file() else empty)
-                write_mask(target / mask_name(index), _shape(combine_masks(parts, op), job))
+                    path = folder / frame_name(index)
+                    parts.append(as_bool(read_mask(path)) if path.is_file() else empty)
+                write_mask(target / frame_name(index), _shape(combine_masks(parts, op), job))
                 count += 1
                 bar.update(1)
     if preview is not None:
@@ -174,7 +173,7 @@ def make_masks(job: MaskJob) -> int:
 def _store(folder: Path, items) -> Path:  # type: ignore[no-untyped-def]
     folder.mkdir(parents=True)
     for index, mask in items:
-        write_mask(folder / mask_name(index), mask)
+        write_mask(folder / frame_name(index), mask)
     return folder
 
 

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .._shapes import check_shape
 from ..errors import UsageError
-from ._ops import clean_mask
+from ._ops import as_bool, clean_mask
 
 
 def mask_from_keyframe(frame_rgb: np.ndarray, painted: np.ndarray, *, threshold: int = 24,
@@ -19,7 +20,7 @@ def mask_from_keyframe(frame_rgb: np.ndarray, painted: np.ndarray, *, threshold:
     Args:
         frame_rgb: (H, W, 3) uint8 original frame.
         painted: (H, W, 3) RGB or (H, W, 4) RGBA uint8 painted frame. When its alpha
-            channel is not fully opaque, the alpha (>= 128) is the mask.
+            channel is not fully opaque, the alpha (>= MASK_THRESHOLD) is the mask.
         threshold: smallest per-channel change (0-255) that counts as painted, after a 3x3
             median that hides compression noise.
         min_area: painted regions smaller than this many pixels are dropped as specks.
@@ -27,15 +28,13 @@ def mask_from_keyframe(frame_rgb: np.ndarray, painted: np.ndarray, *, threshold:
     Raises:
         ValueError: when the images differ in size (callers turn it into an InputError).
     """
-    if frame_rgb.ndim != 3 or frame_rgb.shape[2] != 3:
-        raise ValueError(f"frame must be (H, W, 3), got {frame_rgb.shape}")
-    if painted.ndim != 3 or painted.shape[2] not in (3, 4):
-        raise ValueError(f"painted image must be (H, W, 3) or (H, W, 4), got {painted.shape}")
+    check_shape(frame_rgb, "H, W, 3", "frame")
+    check_shape(painted, "H, W, 3|4", "painted image")
     if painted.shape[:2] != frame_rgb.shape[:2]:
         raise ValueError(f"painted image is {painted.shape[1]}x{painted.shape[0]} but the frame is "
                          f"{frame_rgb.shape[1]}x{frame_rgb.shape[0]}")
     if painted.shape[2] == 4 and painted[..., 3].min() < 255:
-        return clean_mask(painted[..., 3] >= 128, open_radius=0, close_radius=0, fill_holes=False)
+        return clean_mask(as_bool(painted[..., 3]), open_radius=0, close_radius=0, fill_holes=False)
     difference = np.abs(painted[..., :3].astype(np.int16) - frame_rgb.astype(np.int16)).max(axis=2)
     # A median hides isolated compression noise without spreading the painted edge.
     difference = cv2.medianBlur(difference.astype(np.uint8), 3)
@@ -81,8 +80,7 @@ def color_key_mask(rgb: np.ndarray, hsv_range: HsvRange | str) -> np.ndarray:
     """(H, W) bool: pixels of an (H, W, 3) uint8 RGB frame inside ``hsv_range``."""
     if isinstance(hsv_range, str):
         hsv_range = HsvRange.parse(hsv_range)
-    if rgb.ndim != 3 or rgb.shape[2] != 3:
-        raise ValueError(f"frame must be (H, W, 3), got {rgb.shape}")
+    check_shape(rgb, "H, W, 3", "frame")
     hsv = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2HSV)  # H 0-360, S, V 0-1
     hue, sat, val = hsv[..., 0], hsv[..., 1] * 100.0, hsv[..., 2] * 100.0
     r = hsv_range

@@ -8,8 +8,8 @@ from typing import Iterator
 import cv2
 import numpy as np
 
+from ..io import clip_length, read_frames
 from ..progress import warn
-from ._clip import clip_frames, clip_length
 from ._ops import clean_mask
 
 
@@ -22,7 +22,7 @@ def estimate_background(source: str | Path, *, size: tuple[int, int] | None = No
     """
     count = clip_length(source)
     picks = set(np.unique(np.linspace(0, count - 1, min(samples, count)).round().astype(int)).tolist())
-    stack = [frame.rgb for position, frame in enumerate(clip_frames(source, size=size))
+    stack = [frame.rgb for position, frame in enumerate(read_frames(source, size=size))
              if position in picks]
     return np.median(np.stack(stack), axis=0).astype(np.uint8)
 
@@ -46,7 +46,7 @@ def motion_masks(source: str | Path, *, size: tuple[int, int] | None = None, thr
     height, width = background.shape[:2]
     area = max(9, int(0.0005 * height * width)) if min_area is None else min_area
     coverage: list[float] = []
-    for frame in clip_frames(source, size=size):
+    for frame in read_frames(source, size=size):
         if frame.rgb.shape != background.shape:
             raise ValueError(f"background is {background.shape}, frame is {frame.rgb.shape}")
         blurred = cv2.GaussianBlur(frame.rgb, (5, 5), 0).astype(np.int16)

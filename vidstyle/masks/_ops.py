@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Iterable
 
 import cv2
 import numpy as np
 from scipy import ndimage
 
+from .._shapes import check_shape
 from ..errors import InputError, UsageError
-from ..io import list_images, write_image
+from ..io import numbered_images, write_image
 
-MASK_DIGITS = 6  # 000120.png, as vidstyle.io.FolderWriter names frames
+MASK_THRESHOLD = 128  # a uint8 mask is "on" (use this pixel) from this value up: at least half white
 
 
 class MaskOp(enum.Enum):
@@ -38,24 +39,19 @@ class MaskOp(enum.Enum):
 
 
 def as_bool(mask: np.ndarray) -> np.ndarray:
-    """(H, W) bool: True where ``mask`` is at least half on (>= 128, or True)."""
-    _check_2d(mask)
-    return mask if mask.dtype == bool else mask >= 128
+    """(H, W) bool: True where ``mask`` is at least half on (>= :data:`MASK_THRESHOLD`, or True)."""
+    check_shape(mask, "H, W", "a mask")
+    return mask if mask.dtype == bool else mask >= MASK_THRESHOLD
 
 
 def as_uint8(mask: np.ndarray) -> np.ndarray:
     """(H, W) uint8 with 255 = use; bool masks become 0/255, uint8 pass through."""
-    _check_2d(mask)
+    check_shape(mask, "H, W", "a mask")
     if mask.dtype == bool:
         return mask.astype(np.uint8) * 255
     if mask.dtype != np.uint8:
         return np.clip(np.rint(mask), 0, 255).astype(np.uint8)
     return mask
-
-
-def _check_2d(mask: np.ndarray) -> None:
-    if mask.ndim != 2:
-        raise ValueError(f"a mask must be (H, W), got shape {mask.shape}")
 
 
 def read_mask(path: str | Path, size: tuple[int, int] | None = None) -> np.ndarray:
@@ -89,24 +85,9 @@ def write_mask(path: str | Path, mask: np.ndarray) -> None:
     write_image(path, as_uint8(mask))
 
 
-def mask_name(index: int) -> str:
-    """File name of the mask for frame ``index`` (zero-based): ``000120.png``."""
-    return f"{index:0{MASK_DIGITS}d}.png"
-
-
 def read_mask_folder(folder: str | Path, size: tuple[int, int] | None = None) -> dict[int, np.ndarray]:
-    """All masks of a folder keyed by frame index (file stems must be numbers)."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise InputError("no such mask folder", folder)
-    masks: dict[int, np.ndarray] = {}
-    for file in list_images(folder):
-        if not file.stem.isdigit():
-            raise InputError("mask files must be named by frame index, e.g. 000120.png", file)
-        masks[int(file.stem)] = read_mask(file, size)
-    if not masks:
-        raise InputError("mask folder holds no PNG masks", folder)
-    return masks
+    """All masks of a folder keyed by frame index (names as :func:`vidstyle.io.numbered_images` reads them)."""
+    return {index: read_mask(file, size) for index, file in numbered_images(folder, what="mask").items()}
 
 
 def combine_masks(masks: Iterable[np.ndarray], op: MaskOp | str = MaskOp.UNION) -> np.ndarray:
@@ -168,7 +149,7 @@ def clean_mask(mask: np.ndarray, *, open_radius: int = 1, close_radius: int = 2,
         pad = close_radius + 1
         padded = cv2.copyMakeBorder(result, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
         result = cv2.morphologyEx(padded, cv2.MORPH_CLOSE, _disc(close_radius))[pad:-pad, pad:-pad]
-    binary = result >= 128
+    binary = as_bool(result)
     if fill_holes:
         binary = ndimage.binary_fill_holes(binary)
     if min_area > 0:
@@ -185,9 +166,3 @@ def mask_iou(a: np.ndarray, b: np.ndarray) -> float:
     union = np.logical_or(a, b).sum()
     return 1.0 if union == 0 else float(np.logical_and(a, b).sum() / union)
 
-
-def check_masks_cover(masks: Mapping[int, np.ndarray], what: str, source: str | Path) -> None:
-    """Raise a one-line InputError if any mask is empty (nothing white)."""
-    for index, mask in masks.items():
-        if not as_bool(mask).any():
-            raise InputError(f"{what} for frame {index} is empty (no white pixels)", source)

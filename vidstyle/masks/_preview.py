@@ -7,9 +7,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..io import open_video, open_writer
+from ..io import numbered_images, open_video, open_writer
 from ..progress import progress
-from ._ops import as_uint8, mask_name, read_mask
+from ._ops import as_bool, as_uint8, read_mask
 
 PREVIEW_COLOUR = (255, 0, 200)  # magenta: rare in game scenery
 
@@ -26,7 +26,7 @@ def overlay_mask(rgb: np.ndarray, mask: np.ndarray, *, colour: tuple[int, int, i
     alpha = (mask8.astype(np.float32) / 255.0 * opacity)[..., None]
     tinted = rgb.astype(np.float32) * (1.0 - alpha) + np.array(colour, np.float32) * alpha
     out = np.clip(np.rint(tinted), 0, 255).astype(np.uint8)
-    contours, _ = cv2.findContours((mask8 >= 128).astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    contours, _ = cv2.findContours(as_bool(mask8).astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
     cv2.drawContours(out, contours, -1, colour, 1)
     return out
 
@@ -35,9 +35,9 @@ def write_mask_preview(source: str | Path, mask_folder: str | Path, output: str 
                        size: tuple[int, int] | None = None, overwrite: bool = False,
                        desc: str = "preview") -> int:
     """Write ``output`` (video, or folder of PNGs) showing each frame of ``source`` with
-    its mask from ``mask_folder`` (``000120.png`` for frame 120) overlaid; frames without
-    a mask are shown plain. Source timestamps and audio are kept. Returns frames written."""
-    mask_folder = Path(mask_folder)
+    its mask from ``mask_folder`` (``000120.png`` for frame 120, any zero padding) overlaid;
+    frames without a mask are shown plain. Source timestamps and audio are kept. Returns frames written."""
+    masks = numbered_images(mask_folder, what="mask")
     with open_video(source, size=size) as reader:
         width, height = reader.size
         options: dict[str, object] = {"overwrite": overwrite}
@@ -46,9 +46,9 @@ def write_mask_preview(source: str | Path, mask_folder: str | Path, output: str 
         with open_writer(output, width=width, height=height, time_base=reader.info.time_base,
                          **options) as writer, progress(reader.expected_frames, desc) as bar:
             for frame in reader:
-                path = mask_folder / mask_name(frame.index)
+                path = masks.get(frame.index)
                 rgb = frame.rgb
-                if path.is_file():
+                if path is not None:
                     rgb = overlay_mask(rgb, read_mask(path, (width, height)))
                 writer.write(rgb, pts=frame.pts, index=frame.index)
                 bar.update(1)

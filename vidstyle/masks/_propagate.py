@@ -9,9 +9,9 @@ import cv2
 import numpy as np
 
 from ..errors import InputError
-from ..flow import DisFlow, FlowPreset, warp_numpy
+from ..flow import DEFAULT_FLOW_PRESET, DisFlow, FlowPreset, SpillStack, warp_numpy
+from ..io import clip_indices, read_frames
 from ..progress import progress
-from ._clip import DEFAULT_PRESET, SpillStack, clip_frames, clip_indices
 from ._ops import as_bool
 
 _SHARPEN = 1.3  # per-step contrast around 0.5, against the blur that bilinear warping adds
@@ -167,7 +167,7 @@ def _colour_fill(mask: np.ndarray, valid: np.ndarray, rgb: np.ndarray) -> np.nda
 
 def propagate_mask(source: str | Path, mask: np.ndarray, key_index: int, *,
                    size: tuple[int, int] | None = None,
-                   preset: FlowPreset | str = DEFAULT_PRESET) -> Iterator[tuple[int, np.ndarray]]:
+                   preset: FlowPreset | str = DEFAULT_FLOW_PRESET) -> Iterator[tuple[int, np.ndarray]]:
     """Carry the mask drawn on frame ``key_index`` forward and backward through the clip.
 
     Yields (frame index, (H, W) bool mask) for every frame: first the key and the
@@ -193,7 +193,7 @@ def propagate_mask(source: str | Path, mask: np.ndarray, key_index: int, *,
         before: list[int] = []
         current = soft_key
         previous = None
-        for frame in clip_frames(source, size=size):
+        for frame in read_frames(source, size=size):
             if frame.rgb.shape[:2] != key.shape:
                 raise InputError(f"mask is {key.shape[1]}x{key.shape[0]} but the frames are "
                                  f"{frame.rgb.shape[1]}x{frame.rgb.shape[0]}", source)

@@ -16,7 +16,7 @@ Public API::
 
 from ._flicker import flicker
 from ._pair import (LUMA_WEIGHTS, STILL_LUMA_LEVELS, STILL_MOTION_PX, WarpingError, flow_difference, luma,
-                    static_flicker, still_mask, to_unit, warping_error, warping_error_torch)
+                    static_flicker, still_mask, warping_error, warping_error_torch)
 from ._plot import TEXTURE_PANEL, plot_flicker
 from ._report import ClipScores, FlickerReport, FlowOrigin, Spike
 from ._texture import detail_ratio, gradient_energy, signature_distance, texture_distance, texture_signature
@@ -26,6 +26,6 @@ __all__ = [
     "ClipScores", "FlickerReport", "FlowOrigin", "LUMA_WEIGHTS", "STILL_LUMA_LEVELS", "STILL_MOTION_PX",
     "Spike", "Stretch", "TEXTURE_EVERY", "TEXTURE_PANEL", "TextureAgainst", "TextureScores", "WarpingError",
     "detail_ratio", "flicker", "flow_difference", "gradient_energy", "luma", "plot_flicker", "signature_distance",
-    "static_flicker", "still_mask", "texture_distance", "texture_signature", "to_unit", "warping_error",
+    "static_flicker", "still_mask", "texture_distance", "texture_signature", "warping_error",
     "warping_error_torch",
 ]

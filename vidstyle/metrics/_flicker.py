@@ -121,7 +121,9 @@ def flicker(stylized: "str | Path | list[np.ndarray]", source: "str | Path | lis
             distance per frame, and its E_warp.
         keyframes: a folder of painted keyframes named by frame index (as ``vidstyle train``
             takes them): detail ratio and texture distance of each frame against the keyframe
-            nearest in time, without any reference ("style drift").
+            nearest in appearance of ``source`` (a video or folder; the measure of
+            :func:`vidstyle.shots.find_coverage`), else nearest in time; no reference needed
+            ("style drift").
         texture_every: texture distance on every k-th frame (0, k, 2k, ...); detail ratio on all.
         preset: DIS preset for the flow.
         max_frames: use only the first N frames of each clip.
@@ -164,6 +166,8 @@ def flicker(stylized: "str | Path | list[np.ndarray]", source: "str | Path | lis
     if keyframes is not None:  # read (and refuse a bad folder) before minutes of work
         painted = PaintedKeyframes.load(keyframes, size, counts[flow_role][0] if counts[flow_role][1] else None,
                                         _describe(clips[flow_role]))
+        if isinstance(clips.get("source"), (str, Path)):  # a long recording: the painting of the same place
+            painted = painted.matched(clips["source"])
     texture = FrameTexture(texture_every, "reference" in clips, painted)
     known = [c for c, exact in counts.values() if c is not None]
     total_pairs = max(0, min(known + ([max_frames] if max_frames else [])) - 1) if known else None
@@ -195,7 +199,8 @@ def flicker(stylized: "str | Path | list[np.ndarray]", source: "str | Path | lis
                 if not allow_trim:
                     raise InputError(f"the {next(r for r in streams if r not in pair_frames)} clip has fewer "
                                      f"frames than the {flow_role} ({pair.next_index + 1} or more); "
-                                     "pass --allow-trim to compare the common frames", None)
+                                     "pass allow_trim=True to compare the common frames", None,
+                                     params=("allow_trim",))
                 break
             last_frames = {role: frames[1] for role, frames in pair_frames.items()}
             pending.append((pair, pool.submit(scorer, pair, pair_frames, len(results) + len(pending))))
@@ -210,8 +215,8 @@ def flicker(stylized: "str | Path | list[np.ndarray]", source: "str | Path | lis
     if not trimmed and not allow_trim:
         for role, stream in streams.items():
             if next(stream, None) is not None:
-                raise InputError(f"the {role} clip has more frames than the {flow_role}; pass --allow-trim "
-                                 "to compare the common frames", _describe(clips[role]))
+                raise InputError(f"the {role} clip has more frames than the {flow_role}; pass allow_trim=True "
+                                 "to compare the common frames", _describe(clips[role]), params=("allow_trim",))
     if trimmed or (allow_trim and len({c for c, _ in counts.values()}) > 1):
         notes.append(f"clips differ in length; compared the first {len(results) + 1} frames")
     if not results:
@@ -234,8 +239,8 @@ def _check_counts(counts: dict[str, tuple[int | None, bool]], max_frames: int | 
         exact = {role: min(count, max_frames) for role, count in exact.items()}
     if len(set(exact.values())) > 1 and not allow_trim:
         listing = ", ".join(f"{role} {count}" for role, count in exact.items())
-        raise InputError(f"clips differ in frame count ({listing}); pass --allow-trim to compare the "
-                         "common frames, or --max-frames N")
+        raise InputError(f"clips differ in frame count ({listing}); pass allow_trim=True to compare the "
+                         "common frames, or max_frames=N", params=("allow_trim", "max_frames"))
 
 
 def _assemble(results: list[tuple[FlowPair, _PairResult]], last_frames: dict[str, np.ndarray],

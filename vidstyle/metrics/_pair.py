@@ -7,21 +7,13 @@ import cv2
 import numpy as np
 import torch
 
+from .._shapes import check_shape
 from ..flow import warp, warp_numpy
 
 # BT.709 luma weights (vidstyle decodes to BT.709-interpreted RGB).
 LUMA_WEIGHTS = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
 STILL_MOTION_PX = 0.5   # |F| at or below this counts as not moving
 STILL_LUMA_LEVELS = 3.0  # source luma change (0-255) at or below this counts as unchanged
-
-
-def to_unit(image: np.ndarray) -> np.ndarray:
-    """An RGB image as float32 in [0, 1]: uint8 is divided by 255, floats are kept."""
-    if image.dtype == np.uint8:
-        return image.astype(np.float32) * np.float32(1 / 255)
-    if np.issubdtype(image.dtype, np.floating):
-        return image.astype(np.float32, copy=False)
-    raise ValueError(f"images must be uint8 or float in [0, 1], got {image.dtype}")
 
 
 def luma(image: np.ndarray) -> np.ndarray:
@@ -48,10 +40,9 @@ def warping_error(frame: np.ndarray, next_frame: np.ndarray, forward: np.ndarray
     Returns:
         e_t, or NaN when the mask is empty (no pixel can be compared).
     """
-    if frame.shape != next_frame.shape or frame.ndim != 3:
-        raise ValueError(f"frames must be equal (H, W, C) arrays, got {frame.shape} and {next_frame.shape}")
-    if mask.shape != frame.shape[:2]:
-        raise ValueError(f"mask must be {frame.shape[:2]}, got {mask.shape}")
+    sizes = check_shape(frame, "H, W, C", "frame")
+    check_shape(next_frame, "H, W, C", "next frame", **sizes)
+    check_shape(mask, "H, W", "mask", H=sizes["H"], W=sizes["W"])
     valid = mask.astype(np.uint8, copy=False)
     count = cv2.countNonZero(valid)
     if count == 0:
@@ -84,13 +75,11 @@ def warping_error_torch(frame: torch.Tensor, next_frame: torch.Tensor, forward: 
     Returns:
         (B,) per-pair error; NaN where a mask is empty.
     """
-    if frame.shape != next_frame.shape or frame.ndim != 4:
-        raise ValueError(f"frames must be equal (B, C, H, W) tensors, got {tuple(frame.shape)} "
-                         f"and {tuple(next_frame.shape)}")
+    sizes = check_shape(frame, "B, C, H, W", "frames")
+    check_shape(next_frame, "B, C, H, W", "next frames", **sizes)
     if mask.ndim == 3:
         mask = mask.unsqueeze(1)
-    if mask.shape != (frame.shape[0], 1, *frame.shape[2:]):
-        raise ValueError(f"mask must be (B, 1, H, W) for frames {tuple(frame.shape)}, got {tuple(mask.shape)}")
+    check_shape(mask, "B, 1, H, W", "mask", B=sizes["B"], H=sizes["H"], W=sizes["W"])
     weights = mask.to(frame.dtype)
     squared = (warp(next_frame, forward) - frame).square()
     total = (squared * weights).sum(dim=(1, 2, 3))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Callable
 
 import cv2
 import numpy as np
 
+from .._ticks import nice_ticks
 from ..errors import UsageError, VidstyleError
 from ..io import atomic_output
 from ._report import FlickerReport
@@ -21,16 +21,6 @@ _GRID = (225, 225, 225)
 _TEXT = (30, 30, 30)
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 TEXTURE_PANEL = 360  # px added below the flicker panel when texture was measured
-
-
-def _nice_ticks(high: float, count: int = 5) -> list[float]:
-    """Round tick values from 0 to at least ``high``."""
-    if not high > 0:
-        return [0.0, 1.0]
-    raw = high / count
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    return [step * k for k in range(int(math.ceil(high / step - 1e-9)) + 1)]
 
 
 def _label(value: float) -> str:
@@ -108,7 +98,7 @@ def _panel(canvas: np.ndarray, rows: tuple[int, int], series: list, title: str, 
     width = canvas.shape[1]
     left, right, top, bottom = 90, 30, offset + 56, 62
     finite = np.concatenate([values[np.isfinite(values)] for _, _, values, _ in series])
-    y_ticks = _nice_ticks(float(finite.max()) if finite.size else 0.0)
+    y_ticks = nice_ticks(0.0, float(finite.max()) if finite.size else 0.0, cover=True)
     y_max = y_ticks[-1]
     all_x = np.concatenate([xs for _, xs, _, _ in series])
     x_lo, x_hi = (float(all_x.min()), float(all_x.max())) if all_x.size else (0.0, 1.0)
@@ -124,7 +114,7 @@ def _panel(canvas: np.ndarray, rows: tuple[int, int], series: list, title: str, 
         _, py = to_px(x_lo, y)
         cv2.line(canvas, (left, py), (left + plot_w, py), _GRID, 1)
         cv2.putText(canvas, _label(y), (8, py + 5), _FONT, 0.45, _TEXT, 1, cv2.LINE_AA)
-    for step in _nice_ticks(x_hi - x_lo, 8):
+    for step in nice_ticks(0.0, x_hi - x_lo, 8, cover=True):
         px, _ = to_px(x_lo + step, 0)
         if px > left + plot_w:
             break

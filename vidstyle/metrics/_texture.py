@@ -30,6 +30,7 @@ import cv2
 import numpy as np
 import torch
 
+from .._shapes import check_shape
 from ._pair import luma
 
 TEXTURE_LEVELS = 4        # Laplacian bands (3) + the coarse Gaussian level
@@ -42,9 +43,9 @@ TEXTURE_SCALE = 1000.0    # reported in thousandths of the [0, 1] RGB range
 
 
 def _check_image(image: np.ndarray, name: str) -> None:
-    if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3:
-        raise ValueError(f"{name} must be an (H, W, 3) RGB array, got "
-                         f"{getattr(image, 'shape', type(image).__name__)}")
+    if not isinstance(image, np.ndarray):
+        raise ValueError(f"{name} must be an (H, W, 3) RGB array, got {type(image).__name__}")
+    check_shape(image, "H, W, 3", f"{name} (RGB)")
     if image.dtype != np.uint8 and not np.issubdtype(image.dtype, np.floating):
         raise ValueError(f"{name} must be uint8 or float in [0, 1], got {image.dtype}")
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ._texture import gradient_energy, signature_distance, texture_signature
 from ._texture_scores import TextureAgainst, TextureScores
+
+if TYPE_CHECKING:
+    from ..shots import Coverage
 
 # A frame count that is unknown or only estimated does not limit the keyframe indices.
 _UNBOUNDED = 2 ** 31
@@ -23,6 +27,7 @@ class PaintedKeyframes:
     indices: tuple[int, ...]
     energies: dict[int, float]
     signatures: dict[int, list]
+    by_appearance: "Coverage | None" = None  # when set, frames take the keyframe nearest in appearance
 
     @classmethod
     def load(cls, folder: str | Path, size: tuple[int, int], frame_count: int | None,
@@ -41,8 +46,18 @@ class PaintedKeyframes:
                    {k: gradient_energy(image) for k, image in painted.items()},
                    {k: texture_signature(image, f"keyframe {k}") for k, image in painted.items()})
 
+    def matched(self, source: str | Path) -> "PaintedKeyframes":
+        """The same keyframes, each frame matched with the one nearest in appearance of ``source``
+        (the input video): the measure of ``vidstyle shots --coverage``, one fast pass."""
+        from ..shots import find_coverage
+
+        return replace(self, by_appearance=find_coverage(source, self.indices))
+
     def nearest(self, index: int) -> int:
-        """The keyframe nearest to frame ``index`` in time; the earlier one on a tie."""
+        """The keyframe nearest in appearance to frame ``index`` when :meth:`matched`, else the one
+        nearest in time (the earlier on a tie)."""
+        if self.by_appearance is not None:
+            return self.by_appearance.nearest_keyframe(index)
         return min(self.indices, key=lambda k: (abs(k - index), k))
 
 
@@ -97,5 +112,6 @@ def assemble_texture(per_frame: list[dict[str, tuple[float, float, int]]], frame
             TextureAgainst(role), reference_path if keyframes is None else str(keyframes.folder), size,
             scorer.every, frames, times, values[:, 0], values[:, 1],
             None if keyframes is None else values[:, 2].astype(np.int64),
-            () if keyframes is None else keyframes.indices)
+            () if keyframes is None else keyframes.indices,
+            by_appearance=keyframes is not None and keyframes.by_appearance is not None)
     return out

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ._texture import TEXTURE_LEVELS, TEXTURE_PATCH, TEXTURE_PROJECTIONS, TEXTURE_QUANTILES, TEXTURE_SAMPLES
+from ._texture import TEXTURE_LEVELS, TEXTURE_PROJECTIONS, TEXTURE_QUANTILES, TEXTURE_SAMPLES
 
 # Texture distance is computed on every TEXTURE_EVERY-th frame (detail ratio on every frame): one
 # texture_signature of a 640x480 frame costs 0.16 s of CPU, flicker's other work 0.24 s per pair
@@ -22,7 +22,7 @@ class TextureAgainst(enum.Enum):
     """What each output frame is compared with."""
 
     REFERENCE = "reference"  # the same frame of a per-frame reference (e.g. a per-frame stylization)
-    KEYFRAMES = "keyframes"  # the painted keyframe nearest in time: style drift, no reference needed
+    KEYFRAMES = "keyframes"  # the nearest painted keyframe: style drift, no reference needed
 
 
 def _finite_mean(values: np.ndarray) -> float | None:
@@ -85,6 +85,7 @@ class TextureScores:
     texture_distance: np.ndarray   # (N,) NaN on frames not measured
     keyframe: np.ndarray | None = None  # (N,) the keyframe each frame was compared with (keyframes mode)
     keyframes: tuple[int, ...] = field(default_factory=tuple)
+    by_appearance: bool = False  # keyframes mode: each frame's keyframe is the one nearest in appearance
 
     @property
     def mean_detail_ratio(self) -> float | None:
@@ -146,7 +147,9 @@ class TextureScores:
         else:
             listing = ("keyframe " if len(self.keyframes) == 1 else "keyframes ") + \
                 ", ".join(map(str, self.keyframes))
-            other = f"the painted keyframe nearest in time (ties: the earlier; {listing} of {self.path})"
+            how = "in appearance of the source frame (vidstyle shots --coverage's measure" if self.by_appearance \
+                else "in time (ties: the earlier"
+            other = f"the painted keyframe nearest {how}; {listing} of {self.path})"
         measured = "every frame" if self.every == 1 else f"every {self.every}th frame"
         return {
             "detail_ratio": f"detail ratio: mean Sobel gradient magnitude (3x3) of BT.709 luma of each output "
@@ -163,6 +166,7 @@ class TextureScores:
         return {
             "against": self.against.value, "path": self.path, "size": list(self.size), "every": self.every,
             "keyframes": list(self.keyframes),
+            "keyframe_by": ("appearance" if self.by_appearance else "time") if self.keyframes else None,
             "detail_ratio": _number(self.mean_detail_ratio),
             "texture_distance": _number(self.mean_texture_distance),
             "measured_frames": self.measured,

@@ -25,6 +25,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import __version__
+from .._defaults import DESIGN
+from .._shapes import check_shape
 from ..errors import InputError
 from ..io import atomic_output
 from ._fusion import FusionConfig, TemporalFusion
@@ -111,7 +113,7 @@ def _load_builtin_architectures() -> None:
 
 BUILTIN_ARCHITECTURE_MODULES: list[str] = ["vidstyle.models._fast", "vidstyle.models._texler",
                                            "vidstyle.models.fast_neural_style"]
-DEFAULT_ARCH = "fast"
+DEFAULT_ARCH = DESIGN  # vidstyle._defaults
 
 
 class Stylizer(nn.Module):
@@ -138,8 +140,7 @@ class Stylizer(nn.Module):
         self.config.fusion = fusion.config.to_dict() if fusion is not None else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.ndim != 4 or x.shape[1] != self.config.in_channels:
-            raise ValueError(f"expected (B, {self.config.in_channels}, H, W), got {tuple(x.shape)}")
+        check_shape(x, f"B, {self.config.in_channels}, H, W", "input")
         height, width = x.shape[-2:]
         m = self.size_multiple
         pad_h, pad_w = (-height) % m, (-width) % m

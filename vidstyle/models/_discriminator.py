@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .._shapes import check_shape
+
 
 class PatchDiscriminator(nn.Module):
     """4 convs (12, 24, 48 filters, InstanceNorm): (B, 3, 32, 32) in [0, 1] ->
@@ -20,8 +22,7 @@ class PatchDiscriminator(nn.Module):
             nn.Conv2d(4 * f, 1, 4, 1, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.ndim != 4 or x.shape[1] != 3:
-            raise ValueError(f"expected (B, 3, H, W), got {tuple(x.shape)}")
+        check_shape(x, "B, 3, H, W", "input")
         return self.net(x * 2.0 - 1.0)
 
 

@@ -46,12 +46,12 @@ import torch
 from kornia.filters import gaussian_blur2d
 from torch import nn
 
+from .._defaults import DETAIL_GAIN
 from ..flow import FlowPreset, warp_fast
 
 FUSION_INPUTS = 13  # styled (3), warped previous output (3), frame (3), warped previous frame (3), valid (1)
 DETAIL_SIGMA = 1.5   # px: the fine band restore_detail keeps is above a Gaussian of this sigma
 DETAIL_WINDOW = 4.0  # px: sigma of the window its local energies are compared over
-DETAIL_GAIN = 2.0    # at most this gain on the fine band (1 = no correction)
 
 
 def _gaussian(image: torch.Tensor, sigma: float) -> torch.Tensor:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
+from .._device import resolve_device
 from ._cache import CacheEntry, StepCache, file_identity, step_key
 from ._demo import demo_recipe, repo_root, run_demo
 from ._graph import build_steps
@@ -26,8 +27,7 @@ from ._recipe import load_recipe, parse_override, recipe_from_dict, recipe_to_di
 from ._report import SECTION_IDS, png_data_uri, render_report, write_report
 from ._report_data import (Chart, FlickerSection, ReportData, Series, Still, StillRow, Table, Timing,
                            TrainingSection, collect_environment)
-from ._runner import (PipelineResult, Step, StepContext, StepOutput, StepRecord, describe_plan,
-                      resolve_device, run_pipeline)
+from ._runner import PipelineResult, Step, StepContext, StepOutput, StepRecord, describe_plan, run_pipeline
 from ._schema import (Device, GuidesSection, HudMode, InputSection, KeyframesSection, MasksSection, Recipe,
                       RecipeError, RenderSection, ReportSection, TrainSection)
 from ._steps import ClipFlicker, FlickerNumbers, StepApi, TrainingSummary, VidstyleApi

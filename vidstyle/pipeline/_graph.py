@@ -18,39 +18,16 @@ import cv2
 import numpy as np
 
 from ..errors import InputError, VidstyleError
-from ..io import Codec, Frame, list_images, open_video, probe, read_image_rgb, transcode, write_image
+from ..io import (Codec, Frame, frame_name, numbered_images, open_video, probe, read_image_rgb, transcode,
+                  write_image)
 from ..progress import info, progress
+from ._artifacts import (CLIP, COMPARISON, FLICKER, FLOW_CACHE_FOLDER, HUD, MODEL, REFERENCE, REPORT, clip_path,
+                         frames_at, optional_path, reference_video, video_name)
 from ._report_build import build_report_data
 from ._report import write_report
 from ._runner import Step, StepContext, StepOutput
 from ._schema import HudMode, Recipe
 from ._steps import StepApi, VidstyleApi
-
-FLOW_CACHE_FOLDER = "flowcache"  # shared by the flows and flicker steps, under the work folder
-
-
-def clip_path(ctx: StepContext) -> Path:
-    """The working clip: the source itself, or its trimmed/resized lossless copy."""
-    entry = ctx.need("clip")
-    # Not the path stored in the entry: the key follows the file's content, so a moved
-    # (or renamed) input hits the cache and must be read from where it is now.
-    return entry.path("clip") if entry.has("clip") else Path(ctx.recipe.input.video)
-
-
-def _write_png(path: Path, rgb: np.ndarray) -> None:
-    write_image(path, rgb)
-
-
-def frames_at(video: Path, indices: list[int]) -> Iterator[Frame]:
-    """The frames of ``video`` whose index is in ``indices``, in one bounded pass."""
-    wanted = set(indices)
-    if not wanted:
-        return
-    with open_video(video, start_frame=min(wanted), end_frame=max(wanted) + 1) as reader:
-        for frame in reader:
-            if frame.index in wanted:
-                yield frame
-
 
 # -- clip -----------------------------------------------------------------------
 
@@ -71,10 +48,10 @@ def _run_clip(ctx: StepContext) -> StepOutput:
             raise InputError("no frames between input.start and input.end", source)
         first_index = first.index
     # Lossless (FFV1 RGB) so no step sees compression twice; audio is trimmed along.
-    result = transcode(source, ctx.folder / "clip.mkv", start=recipe.input.start, end=recipe.input.end,
+    result = transcode(source, ctx.folder / CLIP, start=recipe.input.start, end=recipe.input.end,
                        size=size, codec=Codec.FFV1, overwrite=True, desc="clip")
     width, height = size or (info.width, info.height)
-    return StepOutput(files={"clip": "clip.mkv"},
+    return StepOutput(files={"clip": CLIP},
                       data={"first_index": first_index, "frames": result.frames, "width": width,
                             "height": height, "copied": True})
 
@@ -94,16 +71,7 @@ def _keyframe_sources(recipe: Recipe, clip: Path | None = None, first_index: int
         if clip is None:
             return {}
         return {first_index + index: None for index in every_n_seconds(clip, recipe.keyframes.every)}
-    folder = recipe.keyframes.dir
-    files = list_images(folder)
-    if not files:
-        raise InputError("keyframes.dir holds no images (PNG named by frame index)", folder)
-    found: dict[int, Path | None] = {}
-    for file in files:
-        if not file.stem.isdigit():
-            raise InputError("keyframe name is not a frame index (expected e.g. 0.png or 000120.png)", file)
-        found[int(file.stem)] = file
-    return found
+    return dict(numbered_images(recipe.keyframes.dir, what="keyframes.dir"))
 
 
 def every_n_seconds(clip: Path, seconds: float) -> list[int]:
@@ -134,6 +102,7 @@ def _run_keyframes(ctx: StepContext, api: StepApi) -> StepOutput:
     (ctx.folder / "inputs").mkdir()
     (ctx.folder / "painted").mkdir()
     size = (clip["width"], clip["height"])
+    written: list[int] = []
     for frame in frames_at(clip_path(ctx), sorted(by_clip_index)):
         file = by_clip_index[frame.index]
         if file is None:
@@ -142,9 +111,9 @@ def _run_keyframes(ctx: StepContext, api: StepApi) -> StepOutput:
             painted = read_image_rgb(file)
             if painted.shape[1::-1] != size:
                 painted = cv2.resize(painted, size, interpolation=cv2.INTER_AREA)
-        _write_png(ctx.folder / "inputs" / f"{frame.index:06d}.png", frame.rgb)
-        _write_png(ctx.folder / "painted" / f"{frame.index:06d}.png", painted)
-    written = sorted(int(p.stem) for p in (ctx.folder / "painted").glob("*.png"))
+        write_image(ctx.folder / "inputs" / frame_name(frame.index), frame.rgb)
+        write_image(ctx.folder / "painted" / frame_name(frame.index), painted)
+        written.append(frame.index)
     if written != sorted(by_clip_index):
         missing = sorted(set(by_clip_index) - set(written))
         raise InputError(f"could not read clip frames {missing} for the keyframes", clip_path(ctx))
@@ -200,6 +169,8 @@ def _masks_enabled(recipe: Recipe) -> bool:
 
 
 def _run_masks(ctx: StepContext, api: StepApi) -> StepOutput:
+    from ..masks import write_mask
+
     recipe, masks = ctx.recipe, ctx.recipe.masks
     keyframes = ctx.need("keyframes")
     offset = ctx.need("clip").data["first_index"]
@@ -208,11 +179,11 @@ def _run_masks(ctx: StepContext, api: StepApi) -> StepOutput:
     if masks.hud is not HudMode.IGNORE:
         clip = ctx.need("clip").data
         hud = _fit_mask(api.hud_mask(clip_path(ctx)), (clip["width"], clip["height"]))
-        _write_png(ctx.folder / "hud.png", hud.astype(np.uint8) * 255)
-        files["hud"] = "hud.png"
+        write_mask(ctx.folder / HUD, hud)
+        files["hud"] = HUD
     (ctx.folder / "masks").mkdir()
     for index in keyframes.data["indices"]:
-        name = f"{index:06d}.png"
+        name = frame_name(index)
         frame = read_image_rgb(keyframes.path("inputs") / name)
         use = np.ones(frame.shape[:2], bool)
         if masks.dir is not None:
@@ -226,7 +197,7 @@ def _run_masks(ctx: StepContext, api: StepApi) -> StepOutput:
         if not use.any():
             raise InputError(f"the training mask of keyframe {index + offset} is empty after combining "
                              "masks.dir, from_keyframe, color_key and hud", recipe.source)
-        _write_png(ctx.folder / "masks" / name, use.astype(np.uint8) * 255)
+        write_mask(ctx.folder / "masks" / name, use)
     return StepOutput(files=files, data={"hud_fraction": None if hud is None else float(hud.mean())})
 
 
@@ -237,15 +208,15 @@ def _fit_mask(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def _read_mask(folder: Path, index: int, size: tuple[int, int]) -> np.ndarray:
-    matches = [p for p in list_images(folder) if p.stem.isdigit() and int(p.stem) == index]
-    if not matches:
-        raise InputError(f"no mask for keyframe {index} (expected e.g. {index:06d}.png)", folder)
-    mask = cv2.imread(str(matches[0]), cv2.IMREAD_GRAYSCALE)
-    if mask is None:
-        raise InputError("not a readable mask image", matches[0])
+    from ..masks import as_bool, read_mask
+
+    file = numbered_images(folder, what="masks.dir").get(index)
+    if file is None:
+        raise InputError(f"no mask for keyframe {index} (expected e.g. {frame_name(index)})", folder)
+    mask = read_mask(file)
     if mask.shape[1::-1] != size:
         mask = cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST)
-    return mask >= 128
+    return as_bool(mask)
 
 
 def _masks_params(recipe: Recipe) -> dict[str, Any]:
@@ -269,36 +240,27 @@ def _run_guides(ctx: StepContext, api: StepApi) -> StepOutput:
     return StepOutput(files={"guides": "guides"})
 
 
-def _optional(ctx: StepContext, step: str, role: str) -> Path | None:
-    entry = ctx.upstream.get(step)
-    return entry.path(role) if entry is not None and entry.has(role) else None
-
-
 def _run_train(ctx: StepContext, api: StepApi) -> StepOutput:
-    model = ctx.folder / "model.pt"
-    kept = ctx.resume_dir / "model.pt" if ctx.resume_dir is not None else None
+    model = ctx.folder / MODEL
+    kept = ctx.resume_dir / MODEL if ctx.resume_dir is not None else None
     resume: dict[str, bool] = {}
     if kept is not None and kept.is_file():  # an interrupted run of this very step saved it
         shutil.copyfile(kept, model)
         resume = {"resume": True}
         info(f"train: continuing from the checkpoint an interrupted run kept in {kept.parent}")
     summary = api.train(clip_path(ctx), ctx.need("keyframes").path("painted"), model,
-                        masks=_optional(ctx, "masks", "masks"), guides=_optional(ctx, "guides", "guides"),
+                        masks=optional_path(ctx, "masks", "masks"), guides=optional_path(ctx, "guides", "guides"),
                         settings=ctx.recipe.train, device=ctx.device, **resume)
-    return StepOutput(files={"model": "model.pt"}, data=asdict(summary))
-
-
-def _video_name(recipe: Recipe, stem: str) -> str:
-    return f"{stem}.mkv" if Codec.parse(recipe.render.codec) is Codec.FFV1 else f"{stem}.mp4"
+    return StepOutput(files={"model": MODEL}, data=asdict(summary))
 
 
 def _run_render(ctx: StepContext, api: StepApi) -> StepOutput:
     recipe = ctx.recipe
     model = recipe.render.model or ctx.need("train").path("model")
-    hud = _optional(ctx, "masks", "hud") if recipe.masks.hud is HudMode.KEEP else None
-    name = _video_name(recipe, "stylized")
+    hud = optional_path(ctx, "masks", "hud") if recipe.masks.hud is HudMode.KEEP else None
+    name = video_name(recipe, "stylized")
     api.render(clip_path(ctx), model, ctx.folder / name, settings=recipe.render, device=ctx.device,
-               hud_mask=hud, guides=_optional(ctx, "guides", "guides"))
+               hud_mask=hud, guides=optional_path(ctx, "guides", "guides"))
     return StepOutput(files={"video": name})
 
 
@@ -320,13 +282,9 @@ def _run_reference(ctx: StepContext, api: StepApi) -> StepOutput:
     from ..styles import painter_label
 
     # Lossless, so the reference's flicker is the stylizer's, not the encoder's.
-    transcode(clip_path(ctx), ctx.folder / "reference.mkv", transform=paint_all, codec=Codec.FFV1,
+    transcode(clip_path(ctx), ctx.folder / REFERENCE, transform=paint_all, codec=Codec.FFV1,
               audio=False, overwrite=True, desc=f"reference ({painter_label(style)})")
-    return StepOutput(files={"video": "reference.mkv"})
-
-
-def reference_video(ctx: StepContext) -> Path | None:
-    return ctx.recipe.report.reference_video or _optional(ctx, "reference", "video")
+    return StepOutput(files={"video": REFERENCE})
 
 
 def _run_flicker(ctx: StepContext, api: StepApi) -> StepOutput:
@@ -334,10 +292,10 @@ def _run_flicker(ctx: StepContext, api: StepApi) -> StepOutput:
     numbers = api.flicker(ctx.need("render").path("video"), clip_path(ctx), reference=reference_video(ctx),
                           preset=report.flow_preset, max_frames=report.max_frames,
                           flow_cache=ctx.work_dir / FLOW_CACHE_FOLDER,
-                          keyframes=_optional(ctx, "keyframes", "painted"))
+                          keyframes=optional_path(ctx, "keyframes", "painted"))
     data = asdict(numbers)
-    (ctx.folder / "flicker.json").write_text(json.dumps(data, indent=1, default=str))
-    return StepOutput(files={"json": "flicker.json"}, data=data)
+    (ctx.folder / FLICKER).write_text(json.dumps(data, indent=1, default=str))
+    return StepOutput(files={"json": FLICKER}, data=data)
 
 
 def _run_compare(ctx: StepContext, api: StepApi) -> StepOutput:
@@ -357,9 +315,9 @@ def _run_compare(ctx: StepContext, api: StepApi) -> StepOutput:
                 both = np.concatenate([_label(frame.rgb, "input"), _label(right, "vidstyle")], axis=1)
                 yield Frame(frame.index, frame.pts, frame.time_base, both)
 
-    transcode(clip_path(ctx), ctx.folder / "comparison.mp4", transform=side_by_side,
+    transcode(clip_path(ctx), ctx.folder / COMPARISON, transform=side_by_side,
               audio=ctx.recipe.render.audio, preset="fast", overwrite=True, desc="comparison")
-    return StepOutput(files={"video": "comparison.mp4"})
+    return StepOutput(files={"video": COMPARISON})
 
 
 def _label(rgb: np.ndarray, text: str) -> np.ndarray:
@@ -378,8 +336,8 @@ def _run_report(ctx: StepContext, api: StepApi) -> StepOutput:
     with progress(None, "report", unit="section") as bar:
         data = build_report_data(ctx, clip_path(ctx), reference_video(ctx))
         bar.update(1)
-        write_report(data, ctx.folder / "report.html")
-    return StepOutput(files={"html": "report.html"})
+        write_report(data, ctx.folder / REPORT)
+    return StepOutput(files={"html": REPORT})
 
 
 # -- the graph --------------------------------------------------------------------
@@ -408,11 +366,11 @@ def build_steps(api: StepApi | None = None) -> list[Step]:
         Step("guides", bind(_run_guides), "noise guides", needs=("clip", "keyframes", "masks"),
              params=lambda r: asdict(r.guides), enabled=lambda r: r.trains and r.guides.enabled),
         Step("train", bind(_run_train), "few-shot training", needs=("clip", "keyframes", "masks", "guides"),
-             params=lambda r: asdict(r.train), enabled=lambda r: r.trains, publish={"model": "model.pt"},
-             keep_on_interrupt=("model.pt",)),
+             params=lambda r: asdict(r.train), enabled=lambda r: r.trains, publish={"model": MODEL},
+             keep_on_interrupt=(MODEL,)),
         Step("render", bind(_run_render), "stylized video", needs=("clip", "train", "masks", "guides"),
              params=_render_params, files=lambda r: {"model": r.render.model},
-             publish_fn=lambda r: {"video": _video_name(r, "stylized")}),
+             publish_fn=lambda r: {"video": video_name(r, "stylized")}),
         Step("reference", bind(_run_reference), "per-frame reference stylization", needs=("clip",),
              params=lambda r: {"style": _painter_param(r.reference_style)},
              files=lambda r: _painter_files(r.reference_style), enabled=has_reference),
@@ -420,11 +378,11 @@ def build_steps(api: StepApi | None = None) -> list[Step]:
              needs=("clip", "keyframes", "render", "reference"),
              params=lambda r: {"preset": r.report.flow_preset, "max_frames": r.report.max_frames},
              files=lambda r: {"reference": r.report.reference_video},
-             enabled=lambda r: r.report.flicker, publish={"json": "flicker.json"}),
+             enabled=lambda r: r.report.flicker, publish={"json": FLICKER}),
         Step("compare", bind(_run_compare), "side-by-side comparison video", needs=("clip", "render"),
              params=lambda r: {"audio": r.render.audio}, enabled=lambda r: r.render.comparison,
-             publish={"video": "comparison.mp4"}),
-        Step("report", bind(_run_report), "report.html",
+             publish={"video": COMPARISON}),
+        Step("report", bind(_run_report), REPORT,
              needs=("clip", "keyframes", "train", "render", "reference", "flicker"),
-             enabled=lambda r: r.report.html, cached=False, publish={"html": "report.html"}),
+             enabled=lambda r: r.report.html, cached=False, publish={"html": REPORT}),
     ]

@@ -92,7 +92,8 @@ def parse_override(text: str) -> tuple[str, Any]:
     key, sep, raw = text.partition("=")
     key = key.strip()
     if not sep or not key or any(not part for part in key.split(".")):
-        raise RecipeError(f"bad --set {text!r}: expected KEY.PATH=VALUE, e.g. train.minutes=2")
+        raise RecipeError(f"bad override {text!r}: expected KEY.PATH=VALUE, e.g. train.minutes=2",
+                          params=("override",))
     try:
         value = yaml.safe_load(raw) if raw.strip() else None
     except yaml.YAMLError:
@@ -116,7 +117,8 @@ def set_key(data: dict[str, Any], key: str, value: Any, *, origin: Path | None =
         if child is None:
             child = node[part] = {}
         if not isinstance(child, dict):
-            raise RecipeError(f"--set {key}: {'.'.join(parts[:depth + 1])} is not a section", origin)
+            raise RecipeError(f"override {key}: {'.'.join(parts[:depth + 1])} is not a section", origin,
+                              params=("override",))
         node = child
     node[parts[-1]] = value
 

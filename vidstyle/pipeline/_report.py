@@ -14,6 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .._ticks import nice_ticks
 from ..io import atomic_output
 from ._report_data import Chart, ReportData, Still, StillRow, Table
 
@@ -174,16 +175,6 @@ def _table(table: Table) -> str:
 
 # -- SVG line charts ---------------------------------------------------------------
 
-def _nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
-    if not high > low:
-        return [low]
-    raw = (high - low) / count
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    first = math.ceil(low / step) * step
-    return [first + i * step for i in range(int((high - first) / step + 1e-9) + 1)]
-
-
 def _chart(chart: Chart, width: int = 860, height: int = 300) -> str:
     """An inline SVG line chart with axes, ticks, legend and optional markers."""
     if chart.is_empty():
@@ -216,8 +207,8 @@ def _chart(chart: Chart, width: int = 860, height: int = 300) -> str:
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" role="img" aria-label="{_e(chart.title)}">',
            f'<text x="{left}" y="18" font-size="14" font-weight="600">{_e(chart.title)}</text>']
-    y_ticks = _nice_ticks(math.floor(y0), math.ceil(y1), int(y1 - y0) + 1) if chart.log_y \
-        else _nice_ticks(y0, y1)
+    y_ticks = nice_ticks(math.floor(y0), math.ceil(y1), int(y1 - y0) + 1) if chart.log_y \
+        else nice_ticks(y0, y1)
     for tick in y_ticks:
         if not y0 - 1e-12 <= tick <= y1 + 1e-12:
             continue
@@ -225,7 +216,7 @@ def _chart(chart: Chart, width: int = 860, height: int = 300) -> str:
         out.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{py(tick):.1f}" y2="{py(tick):.1f}" '
                    'stroke="#eee"/>')
         out.append(f'<text x="{left - 6}" y="{py(tick) + 4:.1f}" font-size="11" text-anchor="end">{label}</text>')
-    for tick in _nice_ticks(x0, x1, 8):
+    for tick in nice_ticks(x0, x1, 8):
         out.append(f'<text x="{px(tick):.1f}" y="{top + plot_h + 16}" font-size="11" '
                    f'text-anchor="middle">{tick:.4g}</text>')
     out.append(f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#999"/>')
@@ -237,7 +228,7 @@ def _chart(chart: Chart, width: int = 860, height: int = 300) -> str:
         out.append(f'<line x1="{px(x):.1f}" x2="{px(x):.1f}" y1="{top}" y2="{top + plot_h}" '
                    'stroke="#aaa" stroke-dasharray="4 3"/>')
         out.append(f'<text x="{px(x) + 3:.1f}" y="{top + 12}" font-size="10" fill="#666">{_e(label)}</text>')
-    for index, (spec, pts) in enumerate(zip(chart.series, series)):
+    for index, spec in enumerate(chart.series):
         colour = _COLOURS[index % len(_COLOURS)]
         for run in _runs(spec.points(), chart.log_y):
             coords = " ".join(f"{px(x):.1f},{py(transform(y)):.1f}" for x, y in run)

@@ -10,8 +10,9 @@ import cv2
 import numpy as np
 import yaml
 
-from ..io import probe, read_image_rgb
+from ..io import frame_name, probe, read_image_rgb
 from ..styles import painter_label
+from ._artifacts import COMPARISON, FLICKER, MODEL, frames_at, video_name
 from ._recipe import recipe_to_dict
 from ._report_data import (Chart, FlickerSection, ReportData, Series, Still, StillRow, Table, Timing,
                            TrainingSection, collect_environment)
@@ -22,8 +23,6 @@ if TYPE_CHECKING:
 
 def build_report_data(ctx: "StepContext", clip: Path, reference: Path | None) -> ReportData:
     """Everything the report shows, read from the upstream steps of ``ctx``."""
-    from ._graph import frames_at
-
     recipe = ctx.recipe
     info = probe(clip)
     count = info.frame_count or 1
@@ -44,7 +43,7 @@ def build_report_data(ctx: "StepContext", clip: Path, reference: Path | None) ->
 
     overview = None
     if key_indices:
-        name = f"{focus:06d}.png"
+        name = frame_name(focus)
         stills = [Still(f"input, frame {focus}", read_image_rgb(keyframes.path("inputs") / name)),
                   Still("painted keyframe", read_image_rgb(keyframes.path("painted") / name))]
     else:
@@ -86,16 +85,14 @@ def build_report_data(ctx: "StepContext", clip: Path, reference: Path | None) ->
 
 def _output_links(ctx: "StepContext") -> dict[str, str]:
     """Links to the files published beside report.html in the output folder."""
-    from ._graph import _video_name
-
     recipe = ctx.recipe
-    links = {"stylized video": _video_name(recipe, "stylized")}
+    links = {"stylized video": video_name(recipe, "stylized")}
     if recipe.render.comparison:
-        links["side by side"] = "comparison.mp4"
+        links["side by side"] = COMPARISON
     if recipe.trains:
-        links["model"] = "model.pt"
+        links["model"] = MODEL
     if recipe.report.flicker:
-        links["flicker numbers"] = "flicker.json"
+        links["flicker numbers"] = FLICKER
     return links
 
 
@@ -134,11 +131,12 @@ def _flicker_section(entry: Any, ref_label: str, marks: list[tuple[float, str]])
     if texture is not None:
         notes.append("Detail ratio and texture distance measure the painted texture that E_warp, PSNR and SSIM "
                      "do not: a blurred output scores well on those, badly on these. Without a reference, each "
-                     "frame is compared with the painted keyframe nearest in time (style drift).")
+                     "frame is compared with the painted keyframe nearest in appearance of its source frame "
+                     "(style drift).")
     return FlickerSection(chart, table, list(data["protocol"]), notes, texture, texture_chart)
 
 
-_TEXTURE_LABELS = {"reference": "{ref}, same frame", "keyframes": "painted keyframe nearest in time"}
+_TEXTURE_LABELS = {"reference": "{ref}, same frame", "keyframes": "painted keyframe nearest in appearance"}
 
 
 def _texture_figures(texture: dict[str, Any], ref_label: str,
@@ -201,7 +199,7 @@ def _crop_rows(keyframes: Any, focus: int, far: int | None, fps: float, outputs:
                refs: dict[int, np.ndarray], ref_label: str) -> list[StillRow]:
     """Same region at 100 %: painted keyframe | output there | output on the far frame; and
     reference | output on the far frame when there is a per-frame reference."""
-    painted = read_image_rgb(keyframes.path("painted") / f"{focus:06d}.png")
+    painted = read_image_rgb(keyframes.path("painted") / frame_name(focus))
     height, width = painted.shape[:2]
     size = (min(CROP_SIZE[0], max(8, width // 2)), min(CROP_SIZE[1], max(8, height // 2)))
     x, y = _detail_region(painted, size)

@@ -15,6 +15,8 @@ from typing import Sequence
 
 import numpy as np
 
+from .._shapes import check_shape
+
 
 @dataclass
 class Still:
@@ -24,9 +26,7 @@ class Still:
     rgb: np.ndarray
 
     def __post_init__(self) -> None:
-        if self.rgb.ndim != 3 or self.rgb.shape[2] != 3 or self.rgb.dtype != np.uint8:
-            raise ValueError(f"still {self.label!r} must be (H, W, 3) uint8, got "
-                             f"{self.rgb.shape} {self.rgb.dtype}")
+        check_shape(self.rgb, "H, W, 3", f"still {self.label!r}", dtype=np.uint8)
 
 
 @dataclass

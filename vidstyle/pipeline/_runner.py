@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+from .._device import resolve_device
 from ..errors import Interrupted, StageError, VidstyleError
 from ..io import atomic_output, check_output
 from ..progress import info
 from ._cache import CacheEntry, StepCache, file_identity, step_key
-from ._schema import Device, Recipe
+from ._schema import Recipe
 
 
 @dataclass
@@ -126,21 +127,6 @@ class PipelineResult:
         return [r.name for r in self.records if not r.cached]
 
 
-def resolve_device(device: Device | str) -> str:
-    """``auto`` -> ``cuda`` when torch sees a GPU, else ``cpu``."""
-    device = Device(device) if isinstance(device, str) else device
-    if device is Device.AUTO:
-        import torch
-
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device is Device.CUDA:
-        import torch
-
-        if not torch.cuda.is_available():
-            raise VidstyleError("device: cuda was asked for but torch sees no CUDA GPU (use auto or cpu)")
-    return device.value
-
-
 def run_pipeline(recipe: Recipe, steps: Sequence[Step], *, output_dir: str | Path,
                  work_dir: str | Path | None = None, force: bool | Iterable[str] = False,
                  overwrite: bool = False, prune: bool = False) -> PipelineResult:
@@ -161,7 +147,7 @@ def run_pipeline(recipe: Recipe, steps: Sequence[Step], *, output_dir: str | Pat
     for step in active:
         for name in step.published(recipe).values():
             check_output(output_dir / name, inputs, overwrite)  # never an input, never silently
-    device = resolve_device(recipe.device)
+    device = str(resolve_device(recipe.device))  # cpu or cuda:0
     cache = StepCache(work_dir)
     entries: dict[str, CacheEntry] = {}
     records: list[StepRecord] = []
@@ -220,8 +206,8 @@ def _forced(force: bool | Iterable[str], active: list[Step]) -> set[str]:
     forced = set(force)
     unknown = forced - names
     if unknown:
-        raise VidstyleError(f"--force-step: no step named {', '.join(sorted(unknown))} in this recipe "
-                            f"(steps: {', '.join(step.name for step in active)})")
+        raise VidstyleError(f"force: no step named {', '.join(sorted(unknown))} in this recipe "
+                            f"(steps: {', '.join(step.name for step in active)})", params=("force",))
     for step in active:  # in order, so downstream of downstream is caught too
         if forced.intersection(step.needs):
             forced.add(step.name)

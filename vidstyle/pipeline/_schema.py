@@ -13,20 +13,14 @@ import enum
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .._defaults import CRF, FLOW_PRESET, RENDER_PRESET_TEXT, TRAIN_MINUTES
+from .._device import Device
 from ..errors import UsageError
 from ..io import parse_size
 
 
 class RecipeError(UsageError):
     """A recipe (or a ``--set`` override) is malformed: unknown key, wrong type, missing file."""
-
-
-class Device(enum.Enum):
-    """Where torch work runs: ``auto`` picks CUDA when available."""
-
-    AUTO = "auto"
-    CPU = "cpu"
-    CUDA = "cuda"
 
 
 class HudMode(enum.Enum):
@@ -120,7 +114,7 @@ class GuidesSection:
 class TrainSection:
     """The few-shot trainer's budget and knobs. Give ``minutes`` or ``steps``."""
 
-    minutes: float | None = _opt(1.5, "training budget in minutes (wall time)")
+    minutes: float | None = _opt(TRAIN_MINUTES, "training budget in minutes (wall time)")
     steps: int | None = _opt(None, "training budget in steps (overrides minutes)")
     temporal_weight: float | None = _opt(None, "temporal consistency weight (0 = off; None = trainer default)")
     texture_weight: float | None = _opt(None, "texture loss weight (0 = L1 alone, a blur; None = trainer default)")
@@ -135,8 +129,8 @@ class RenderSection:
 
     model: Path | None = _path(PathKind.FILE, "an existing model: skip training and render with it")
     codec: str = _opt("h264", "h264, h265, h264_nvenc or ffv1")
-    crf: int = _opt(18, "encoder quality (x264/x265 CRF, NVENC CQ)")
-    preset: str = _opt("medium", "encoder preset")
+    crf: int = _opt(CRF, "encoder quality (x264/x265 CRF, NVENC CQ)")
+    preset: str | None = _opt(None, f"encoder preset (null = the renderer's: {RENDER_PRESET_TEXT})")
     audio: bool = _opt(True, "copy the source's audio")
     stabilize: float = _opt(0.0, "run-time temporal blending strength (0 = off)")
     batch: int | None = _opt(None, "frames per model call (None = the device's default)")
@@ -148,7 +142,7 @@ class ReportSection:
     """The flicker measurement and the HTML report."""
 
     flicker: bool = _opt(True, "measure E_warp of source, reference and output")
-    flow_preset: str = _opt("medium", "DIS preset for the flicker flow (ultrafast, fast, medium)")
+    flow_preset: str = _opt(FLOW_PRESET, "DIS preset for the flicker flow (ultrafast, fast, medium)")
     max_frames: int | None = _opt(None, "measure only the first N frames")
     reference_style: str | None = _opt(None, "per-frame reference stylizer (default: the keyframes' painter)")
     reference_video: Path | None = _path(PathKind.FILE, "a per-frame reference video to compare with")

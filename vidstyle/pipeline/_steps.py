@@ -179,16 +179,15 @@ class VidstyleApi:
     def train(self, clip: Path, keyframes: Path, model: Path, *, masks: Path | None, guides: Path | None,
               settings: TrainSection, device: str, resume: bool = False) -> TrainingSummary:
         train = _attr("vidstyle.train", "train", "the trainer")
-        options: dict[str, Any] = {
-            "masks": masks, "guides": guides, "steps": settings.steps, "seed": settings.seed,
-            "minutes": None if settings.steps is not None else settings.minutes,  # steps win over minutes
-            "temporal_weight": settings.temporal_weight, "texture_weight": settings.texture_weight,
-            "device": device, "overwrite": True, "resume": resume}
-        if settings.arch is not None:
-            options["arch"] = settings.arch
-        if settings.size is not None:
-            options["size"] = parse_size(settings.size)
-        result = train(clip, keyframes, model, **options)
+        options = _attr("vidstyle.train", "TrainOptions", "the trainer")(
+            masks=masks, guides=guides, steps=settings.steps, seed=settings.seed,
+            minutes=None if settings.steps is not None else settings.minutes,  # steps win over minutes
+            temporal_weight=settings.temporal_weight, texture_weight=settings.texture_weight,
+            size=None if settings.size is None else parse_size(settings.size), device=device, overwrite=True,
+            resume=resume)
+        if settings.arch is not None:  # None: the default design
+            options.arch = settings.arch
+        result = train(clip, keyframes, model, options)
         steps, history = _loss_curves(result.history)
         facts = {"design": getattr(result.settings, "arch", settings.arch), "steps": result.steps,
                  "stopped by": result.stopped_by, "losses": ", ".join(result.losses),

@@ -5,10 +5,11 @@ Public API::
 
     for frame in temporal_bilateral("clip.mp4", radius=15, sigma_t=5): ...
     write_prefiltered("clip.mp4", "clip_filtered.mp4")
+    filter_along_flows(deque(frames), iter(flow_pairs), PrefilterSettings())  # flows computed before
 """
 
-from ._bilateral import (SIGMA_C_DEFAULT, PrefilterSettings, temporal_bilateral,
+from ._bilateral import (SIGMA_C_DEFAULT, PrefilterSettings, filter_along_flows, temporal_bilateral,
                          temporal_bilateral_frames, write_prefiltered)
 
-__all__ = ["PrefilterSettings", "SIGMA_C_DEFAULT", "temporal_bilateral", "temporal_bilateral_frames",
+__all__ = ["PrefilterSettings", "SIGMA_C_DEFAULT", "filter_along_flows", "temporal_bilateral", "temporal_bilateral_frames",
            "write_prefiltered"]

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from .._defaults import PREFILTER_RADIUS, PREFILTER_SIGMA_C, PREFILTER_SIGMA_T
 from ..errors import UsageError
 from ..flow import FlowCache, FlowPair, FlowPreset, default_workers, video_flows
 from ..io import Codec, Frame, TranscodeResult, open_video, transcode
 from ._trajectory import Link, filter_frame, make_link
 
-SIGMA_C_DEFAULT = math.sqrt(3.0) * 255.0 / 16.0  # 27.6, Texler's value in 0-255 units
+SIGMA_C_DEFAULT = PREFILTER_SIGMA_C  # 27.6, Texler's value in 0-255 units (vidstyle._defaults)
 
 
 @dataclass(frozen=True)
@@ -22,19 +22,19 @@ class PrefilterSettings:
     """``radius`` frames each way; time weight exp(-k^2 / (2 sigma_t^2)) (symmetric);
     colour weight exp(-|c_k - c_0|^2 / (2 sigma_c^2)), RGB 0-255."""
 
-    radius: int = 15
-    sigma_t: float = 5.0
+    radius: int = PREFILTER_RADIUS
+    sigma_t: float = PREFILTER_SIGMA_T
     sigma_c: float = SIGMA_C_DEFAULT
     preset: FlowPreset = FlowPreset.MEDIUM
 
     def __post_init__(self) -> None:
         if self.radius < 1:
-            raise UsageError(f"pre-filter radius must be at least 1 frame (got {self.radius})")
+            raise UsageError(f"radius must be at least 1 frame (got {self.radius})", params=("radius",))
         if not (self.sigma_t > 0 and self.sigma_c > 0):
-            raise UsageError("pre-filter sigma-t and sigma-c must be positive")
+            raise UsageError("sigma_t and sigma_c must be positive", params=("sigma_t", "sigma_c"))
 
 
-def temporal_bilateral_frames(frames: Iterable[Frame], *, radius: int = 15, sigma_t: float = 5.0,
+def temporal_bilateral_frames(frames: Iterable[Frame], *, radius: int = PREFILTER_RADIUS, sigma_t: float = PREFILTER_SIGMA_T,
                               sigma_c: float = SIGMA_C_DEFAULT,
                               preset: FlowPreset | str = FlowPreset.MEDIUM, cache: FlowCache | None = None,
                               workers: int | None = None) -> Iterator[Frame]:
@@ -115,7 +115,7 @@ def _filter_job(frames: list[Frame], links: list[Future[Link]], centre: int,
     return Frame(index=frame.index, pts=frame.pts, time_base=frame.time_base, rgb=rgb)
 
 
-def temporal_bilateral(source: str | Path, *, radius: int = 15, sigma_t: float = 5.0,
+def temporal_bilateral(source: str | Path, *, radius: int = PREFILTER_RADIUS, sigma_t: float = PREFILTER_SIGMA_T,
                        sigma_c: float = SIGMA_C_DEFAULT, preset: FlowPreset | str = FlowPreset.MEDIUM,
                        size: tuple[int, int] | None = None,
                        cache: FlowCache | None = None) -> Iterator[Frame]:
@@ -125,7 +125,7 @@ def temporal_bilateral(source: str | Path, *, radius: int = 15, sigma_t: float =
                                              preset=preset, cache=cache)
 
 
-def write_prefiltered(source: str | Path, output: str | Path, *, radius: int = 15, sigma_t: float = 5.0,
+def write_prefiltered(source: str | Path, output: str | Path, *, radius: int = PREFILTER_RADIUS, sigma_t: float = PREFILTER_SIGMA_T,
                       sigma_c: float = SIGMA_C_DEFAULT, preset: FlowPreset | str = FlowPreset.MEDIUM,
                       size: tuple[int, int] | None = None, codec: Codec | None = None,
                       crf: int | None = None, encoder_preset: str | None = None, audio: bool = True,

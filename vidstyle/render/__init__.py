@@ -24,12 +24,12 @@ from ._processor import FrameProcessor, RenderedBatch, SourceFrame
 from ._render import (CPU_RENDER_PRESET, RenderOptions, RenderResult, default_preset, render,
                       working_size)
 from ._ray import RayRenderResult, render_many, render_on_ray
-from ._runtime import DeviceKind, Precision, RuntimePlan, cpu_has_native_bf16, resolve_runtime
+from ._runtime import Device, Precision, RuntimePlan, cpu_has_native_bf16, resolve_runtime
 from ._stabilize import Stabilizer, TemporalBlend, temporal_blend
 from ._yuv import RgbToYuv420, rgb_to_yuv420
 
 __all__ = [
-    "CPU_RENDER_PRESET", "Chunk", "ChunkResult", "DEFAULT_WARMUP", "DeviceKind", "FileResult", "FrameProcessor",
+    "CPU_RENDER_PRESET", "Chunk", "ChunkResult", "DEFAULT_WARMUP", "Device", "FileResult", "FrameProcessor",
     "FusionRunner", "ModelRunner", "Motion", "MotionEstimator", "Numerics", "OnnxExport", "Pipeline", "Precision",
     "RayRenderResult", "RenderOptions", "RenderResult", "RenderedBatch", "RgbToYuv420", "RuntimePlan",
     "SourceFrame", "Stabilizer", "Stage", "StageFailure", "StageTimes", "TemporalBlend", "composite_hud",

@@ -9,13 +9,13 @@ import cv2
 import numpy as np
 
 from ..errors import InputError, UsageError
-from ..io import list_images
+from ..io import frame_name, list_images, read_image_rgb, sequence_indices
 
 
 class GuideFolder:
     """Guide images for each source frame: ``DIR/000123.png`` for frame 123
-    (zero-based source index, as ``vidstyle extract`` names frames), or, when
-    the names are not all numbers, the images in natural order.
+    (zero-based source index, as ``vidstyle extract`` names frames; any zero padding),
+    or, when the names are not all numbers, the images in natural order.
 
     ``channels`` 1 reads greyscale, 3 reads RGB; images are resized to ``size``.
     """
@@ -31,24 +31,18 @@ class GuideFolder:
         if not files:
             raise InputError("guide folder holds no images", self.folder)
         self.channels, self.size = channels, size
-        if all(f.stem.isdigit() for f in files):
-            self._by_index = {int(f.stem): f for f in files}
-        else:
-            self._by_index = dict(enumerate(files))
+        self._by_index = dict(zip(sequence_indices(files), files))
 
     def __call__(self, index: int) -> np.ndarray:
         """(H, W, channels) uint8 guide for source frame ``index``."""
         file = self._by_index.get(index)
         if file is None:
-            raise InputError(f"no guide image for frame {index} (expected {index:06d}.png)", self.folder)
-        flag = cv2.IMREAD_GRAYSCALE if self.channels == 1 else cv2.IMREAD_COLOR
-        image = cv2.imread(str(file), flag)
-        if image is None:
-            raise InputError("not a readable image (guide)", file)
+            raise InputError(f"no guide image for frame {index} (expected {frame_name(index)})", self.folder)
+        image = read_image_rgb(file)
         if image.shape[1::-1] != tuple(self.size):
             image = cv2.resize(image, tuple(self.size), interpolation=cv2.INTER_AREA)
-        if self.channels == 3:
-            image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        if self.channels == 1:
+            image = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
         return image.reshape(image.shape[0], image.shape[1], self.channels)
 
 
@@ -63,8 +57,8 @@ class GuideStream:
 
         seed_masks = recipe.get("seed_masks")
         if seed_masks is not None and not Path(seed_masks).exists():
-            raise InputError("the model's guides were seeded inside these masks, which are gone; "
-                             "give --guides DIR instead", seed_masks)
+            raise InputError("the model's guide points were seeded inside these masks, which are gone; "
+                             "give guides (a folder) instead", seed_masks, params=("guides",))
         self._frames = generate_guides(source, recipe["keys"], seed_masks=seed_masks, size=size)
         self._current: tuple[int, np.ndarray] | None = None
 

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import torch
 
+from .._shapes import check_shape
 from ..errors import InputError
 
 if TYPE_CHECKING:
@@ -56,7 +57,8 @@ def resolve_hud_mask(spec: str | Path | None, source: Path, size: tuple[int, int
         if include or exclude:
             from ..errors import UsageError
 
-            raise UsageError("--hud-include and --hud-exclude adjust --keep-hud: add --keep-hud auto or a mask")
+            raise UsageError("hud_include and hud_exclude adjust keep_hud: add keep_hud=auto or a mask",
+                             params=("hud_include", "hud_exclude", "keep_hud"))
         return None
     if str(spec).lower() == AUTO:
         return detect_hud_mask(source, size, include=include, exclude=exclude)
@@ -65,7 +67,7 @@ def resolve_hud_mask(spec: str | Path | None, source: Path, size: tuple[int, int
     mask = load_hud_mask(spec, size)
     for text, value in [(r, 1.0) for r in include] + [(r, 0.0) for r in exclude]:
         rect = Rect.parse(text)
-        rect.check_inside(size, "--hud-include" if value else "--hud-exclude")
+        rect.check_inside(size, "hud_include" if value else "hud_exclude")
         mask[rect.y:rect.y + rect.h, rect.x:rect.x + rect.w] = value
     return mask
 
@@ -106,8 +108,7 @@ def composite_hud(stylized: torch.Tensor, source: torch.Tensor, mask: torch.Tens
         source: (B, 3, H, W) float, same scale.
         mask: (1, 1, H, W) or (B, 1, H, W) weights in [0, 1].
     """
-    if stylized.shape != source.shape:
-        raise ValueError(f"stylized {tuple(stylized.shape)} and source {tuple(source.shape)} differ")
-    if mask.ndim != 4 or mask.shape[1] != 1 or mask.shape[-2:] != stylized.shape[-2:]:
-        raise ValueError(f"mask must be (B, 1, H, W) matching the frames, got {tuple(mask.shape)}")
+    sizes = check_shape(stylized, "B, C, H, W", "stylized")
+    check_shape(source, "B, C, H, W", "source", **sizes)
+    check_shape(mask, "N, 1, H, W", "mask", H=sizes["H"], W=sizes["W"])
     return torch.lerp(stylized, source, mask.to(stylized.dtype))

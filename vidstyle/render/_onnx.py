@@ -120,7 +120,7 @@ def export_onnx(model: Stylizer | str | Path, output: str | Path, *, size: tuple
             verified_with = f"onnxruntime {onnxruntime.__version__}"
             if error > TOLERANCE:
                 raise VidstyleError(f"exported graph differs from PyTorch by {error:.2g} "
-                                    f"(tolerance {TOLERANCE}); try another --opset", output)
+                                    f"(tolerance {TOLERANCE}); try another opset", output, params=("opset",))
         else:
             import onnx
 

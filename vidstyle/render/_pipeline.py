@@ -18,6 +18,7 @@ from typing import Any, Callable, Generic, Iterable, Iterator, Sequence, TypeVar
 
 from .._cpu import lower_thread_priority
 from ..errors import StageError, VidstyleError
+from ..progress import format_time
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -41,12 +42,6 @@ class StageFailure(StageError):
         where = "at the start" if video_time is None else f"at {format_time(video_time)}"
         reason = str(cause) if isinstance(cause, VidstyleError) else f"{type(cause).__name__}: {cause}"
         super().__init__(f"{stage.value} stage failed {where} of the video: {reason}")
-
-
-def format_time(seconds: float) -> str:
-    minutes, secs = divmod(max(seconds, 0.0), 60)
-    hours, minutes = divmod(int(minutes), 60)
-    return f"{hours}:{minutes:02d}:{secs:06.3f}" if hours else f"{minutes}:{secs:06.3f}"
 
 
 @dataclass
@@ -344,4 +339,4 @@ def run_sequential(source: Iterable[In], process: Callable[[list[In]], Out],
     return times
 
 
-__all__: Sequence[str] = ["Pipeline", "Stage", "StageFailure", "StageTimes", "format_time", "run_sequential"]
+__all__: Sequence[str] = ["Pipeline", "Stage", "StageFailure", "StageTimes", "run_sequential"]

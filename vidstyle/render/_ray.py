@@ -34,6 +34,9 @@ _RETRIES = 3  # restarts of a dead actor, and retries of its chunk, before the r
 _CONNECT_TIMEOUT_S = 5.0
 _CHUNKS_PER_WORKER = 4  # enough chunks that a slow worker does not hold up the end
 _MAX_CHUNK_SECONDS = 60.0
+# Workers that have not loaded the model by then are an error, not a wait for ever (a node without
+# the extra, a cluster whose CPUs are all taken).
+_START_TIMEOUT_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ def import_ray() -> Any:
     try:
         import ray
     except ImportError:
-        raise UsageError("--ray needs Ray: pip install 'vidstyle[ray]'") from None
+        raise UsageError("use_ray needs Ray: pip install 'vidstyle[ray]'", params=("use_ray",)) from None
     return ray
 
 
@@ -120,11 +123,15 @@ def render_on_ray(source: str | Path, model: str | Path, output: str | Path, opt
     source, model = Path(source).resolve(), Path(model)
     output = check_output(output, [source] + ([model] if model.exists() else []), options.overwrite)
     if output.suffix.lower() not in CONTAINER_FORMATS:
-        raise UsageError("--ray writes video files (.mp4, .mkv, ...), not PNG folders or images", output)
+        raise UsageError("use_ray writes video files (.mp4, .mkv, ...), not PNG folders or images", output,
+                         params=("use_ray",))
     if options.start is not None or options.end is not None or options.frame_range is not None:
-        raise UsageError("--ray renders whole recordings; trim first with 'vidstyle convert --start/--end'")
+        raise UsageError("use_ray renders whole recordings (no start, end or frame_range); trim first with "
+                         "'vidstyle convert'",
+                         params=("use_ray", "start", "end"))
     if options.guides is not None:
-        raise UsageError("--ray does not take --guides folders (each worker would need them)")
+        raise UsageError("use_ray does not take guides folders (each worker would need them)",
+                         params=("use_ray", "guides"))
     frames, keyframes = source_keyframes(source)
     if frames == 0:
         raise UsageError("no frames to render", source)
@@ -145,10 +152,11 @@ def render_on_ray(source: str | Path, model: str | Path, output: str | Path, opt
         actors = [actor_class.remote(str(model if model.is_absolute() else model.resolve()), worker_options)
                   for _ in range(count)]
         try:
-            reasons = ray.get([a.ready.remote() for a in actors])
+            reasons = ray.get([a.ready.remote() for a in actors], timeout=_START_TIMEOUT_SECONDS)
         except ray.exceptions.RayError as err:
-            raise VidstyleError(f"a Ray worker could not start ({type(err).__name__}); is the same vidstyle with "
-                                "the ray extra installed on every node?") from None
+            raise VidstyleError(f"a Ray worker could not start within {_START_TIMEOUT_SECONDS:g} s "
+                                f"({type(err).__name__}); is the same vidstyle with the ray extra installed on "
+                                "every node, and a CPU (or GPU) free for each worker?") from None
         for why in reasons:
             if why is not None:
                 raise UsageError(why)

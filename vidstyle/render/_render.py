@@ -11,6 +11,7 @@ from typing import Any, Iterator, Sequence
 import av
 import torch
 
+from .. import _defaults
 from ..errors import UsageError
 from ..flow import FlowPreset, MotionEstimator
 from ..io import Codec, SourceKind, VideoInfo, VideoWriter, check_output, open_video, open_writer, probe
@@ -21,14 +22,12 @@ from ._guides import GuideFolder, GuideStream
 from ._hud import resolve_hud_mask
 from ._pipeline import Pipeline, StageTimes, run_sequential
 from ._processor import FrameProcessor, RenderedBatch, SourceFrame
-from ._runtime import DeviceKind, Precision, RuntimePlan, nvdec_hwaccel, resolve_runtime
+from ._runtime import Device, Precision, RuntimePlan, nvdec_hwaccel, resolve_runtime
 from ._stabilize import check_strength
 
 _POSTFIX_EVERY_S = 0.5
-# libx264's preset for CPU renders when none is given: OBS's default. There the encoder
-# shares the cores with the model, and at 640x480 on 2 cores `medium` cost 2.7x the CPU
-# per frame for the same file size and 1.4 dB more PSNR (BENCHMARKS.md, "Rendering").
-CPU_RENDER_PRESET = "veryfast"
+# libx264's preset for CPU renders when none is given (vidstyle._defaults says why).
+CPU_RENDER_PRESET = _defaults.CPU_RENDER_PRESET
 
 
 @dataclass
@@ -47,7 +46,7 @@ class RenderOptions:
     means the device's sensible default.
     """
 
-    device: str | DeviceKind = DeviceKind.AUTO
+    device: str | Device = Device.AUTO
     precision: str | Precision = Precision.AUTO
     batch: int | None = None
     threads: int | None = None
@@ -253,15 +252,15 @@ def _guide_source(model: Stylizer, folder: str | Path | None, source: Path,
     models trained with --auto-guides."""
     channels = model.config.guide_channels
     if not channels and folder is not None:
-        raise UsageError("the model takes no guide channels; drop --guides")
+        raise UsageError("the model takes no guide channels; drop guides", params=("guides",))
     if folder is not None:
         return GuideFolder(folder, channels, work_size)
     if not channels:
         return None
     recipe = model.config.info.get("auto_guides")
     if not recipe:
-        raise UsageError(f"the model takes {channels} guide channel(s) from a guide folder: give --guides DIR "
-                         "with one guide image per frame")
+        raise UsageError(f"the model takes {channels} guide channel(s) from a guide folder: give guides, a folder "
+                         "with one guide image per frame", params=("guides",))
     info(f"generating guides on the fly (keys {', '.join(map(str, recipe['keys']))}, as in training)")
     return GuideStream(Path(source), recipe, work_size)
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import av
 import torch
 
-from .._choice import Choice
 from .._cpu import available_cores, cpu_has_native_bf16, idle_cores
+from .._device import Device, resolve_device
 from .._precision import Precision
 from ..errors import UsageError
 from ..models import Stylizer, get_architecture
@@ -21,27 +21,6 @@ from ..progress import warn
 # threads (BENCHMARKS.md), presumably because no worker waits at an OpenMP barrier for a thread
 # that a codec thread has taken the core from. More than two were not measured.
 AUTO_CPU_WORKERS = 2
-
-
-class DeviceKind(Choice):
-    """``--device``: AUTO picks CUDA when PyTorch sees a GPU."""
-
-    AUTO = "auto"
-    CPU = "cpu"
-    CUDA = "cuda"
-
-    @classmethod
-    def label(cls) -> str:
-        return "device"
-
-    @classmethod
-    def parse(cls, value: "str | DeviceKind | torch.device") -> "DeviceKind":
-        """Also takes a torch.device or ``cuda:N`` (the index is the device's business)."""
-        if isinstance(value, torch.device):
-            value = value.type
-        if isinstance(value, str):
-            value = value.split(":")[0]
-        return super().parse(value)
 
 
 @dataclass(frozen=True)
@@ -75,7 +54,7 @@ class RuntimePlan:
         return max(1, self.torch_threads // self.model_workers)
 
 
-def resolve_runtime(device: "str | DeviceKind | torch.device" = DeviceKind.AUTO,
+def resolve_runtime(device: "str | Device | torch.device" = Device.AUTO,
                     precision: "str | Precision" = Precision.AUTO, *, batch: int | None = None,
                     channels_last: bool | None = None, threads: int | None = None,
                     model: Stylizer | None = None, workers: int | None = None,
@@ -93,15 +72,8 @@ def resolve_runtime(device: "str | DeviceKind | torch.device" = DeviceKind.AUTO,
         notes.append(message)
         warn(message)
 
-    kind = DeviceKind.parse(device)
-    requested_index = device.index if isinstance(device, torch.device) else None
-    if isinstance(device, str) and ":" in device:
-        requested_index = int(device.split(":", 1)[1])
-    cuda_ok = torch.cuda.is_available()
-    if kind is DeviceKind.CUDA and not cuda_ok:
-        fallback("CUDA was asked for but PyTorch sees no GPU (CPU build or no driver); rendering on CPU")
-    use_cuda = kind is not DeviceKind.CPU and cuda_ok
-    torch_device = torch.device("cuda", requested_index or 0) if use_cuda else torch.device("cpu")
+    torch_device = resolve_device(device, fallback=fallback)
+    use_cuda = torch_device.type == "cuda"
 
     chosen = Precision.parse(precision)
     if chosen is Precision.AUTO:
@@ -114,11 +86,11 @@ def resolve_runtime(device: "str | DeviceKind | torch.device" = DeviceKind.AUTO,
         chosen = Precision.FP16
 
     if batch is not None and batch < 1:
-        raise UsageError(f"--batch must be at least 1 (got {batch})")
+        raise UsageError(f"batch must be at least 1 (got {batch})", params=("batch",))
     if threads is not None and threads < 1:
-        raise UsageError(f"--threads must be at least 1 (got {threads})")
+        raise UsageError(f"threads must be at least 1 (got {threads})", params=("threads",))
     if workers is not None and workers < 1:
-        raise UsageError(f"--workers must be at least 1 (got {workers})")
+        raise UsageError(f"workers must be at least 1 (got {workers})", params=("workers",))
     cores = available_cores()
     if use_cuda:
         # The GPU does the maths; the CPU's cores go to the codecs and colour conversion.
@@ -143,8 +115,8 @@ def resolve_runtime(device: "str | DeviceKind | torch.device" = DeviceKind.AUTO,
                  "--compile); running one model worker")
         workers = 1
     if threads is not None and workers > threads:
-        raise UsageError(f"--workers {workers} needs at least as many --threads (got {threads}): each "
-                         "model worker runs on its own thread")
+        raise UsageError(f"workers={workers} needs at least as many threads (got {threads}): each "
+                         "model worker runs on its own thread", params=("workers", "threads"))
     torch_threads = max(torch_threads, workers)  # asked for explicitly: more workers than idle cores
     return RuntimePlan(torch_device, chosen, channels_last, torch_threads, codec_threads,
                        codec_threads, batch or 1, tuple(notes), model_workers=workers)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .._shapes import check_shape
 from ..errors import UsageError
 from ..flow import Motion, flow_to_tensor, warp
 
@@ -33,10 +34,9 @@ def temporal_blend(current: torch.Tensor, previous: torch.Tensor, flow: torch.Te
     Returns:
         (B, C, H, W) ``current + strength * valid * (warp(previous) - current)``.
     """
-    if current.shape != previous.shape:
-        raise ValueError(f"current {tuple(current.shape)} and previous {tuple(previous.shape)} differ")
-    if valid.ndim != 4 or valid.shape[1] != 1 or valid.shape[-2:] != current.shape[-2:]:
-        raise ValueError(f"valid must be (B, 1, H, W), got {tuple(valid.shape)}")
+    sizes = check_shape(current, "B, C, H, W", "current")
+    check_shape(previous, "B, C, H, W", "previous", **sizes)
+    check_shape(valid, "N, 1, H, W", "valid", H=sizes["H"], W=sizes["W"])
     warped = warp(previous, flow.to(previous.dtype))
     return current + (strength * valid.to(current.dtype)) * (warped - current)
 
@@ -55,7 +55,8 @@ class TemporalBlend(nn.Module):
 
 def check_strength(strength: float) -> float:
     if not 0.0 <= strength < 1.0:
-        raise UsageError(f"--stabilize must be in [0, 1) (got {strength}); 0 is off, 0.3-0.7 typical")
+        raise UsageError(f"stabilize must be in [0, 1) (got {strength}); 0 is off, 0.3-0.7 typical",
+                         params=("stabilize",))
     return float(strength)
 
 

@@ -11,6 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._shapes import check_shape
+
 # BT.709 luma weights; chroma scales are 2(1 - Kb) and 2(1 - Kr).
 _KR, _KB = 0.2126, 0.0722
 _KG = 1.0 - _KR - _KB
@@ -27,8 +29,7 @@ def rgb_to_yuv420(rgb: torch.Tensor) -> torch.Tensor:
         (H/2, W/2) each, back to back in memory, which is ``av.VideoFrame.from_ndarray(...,
         format="yuv420p")``'s layout.
     """
-    if rgb.ndim != 4 or rgb.shape[1] != 3:
-        raise ValueError(f"expected (B, 3, H, W), got {tuple(rgb.shape)}")
+    check_shape(rgb, "B, 3, H, W", "rgb")
     batch, _, height, width = rgb.shape
     if height % 2 or width % 2:
         raise ValueError(f"4:2:0 needs an even size, got {width}x{height}")

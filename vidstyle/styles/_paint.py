@@ -21,7 +21,7 @@ def paint_frames(source: str | Path, output_dir: str | Path, indices: list[int],
     paint = load_painter(style, device=device)
     written: list[int] = []
     with open_video(source, size=size, start_frame=min(wanted), end_frame=max(wanted) + 1) as reader, \
-            FolderWriter(output_dir, overwrite=overwrite, digits=4) as writer, \
+            FolderWriter(output_dir, overwrite=overwrite) as writer, \
             progress(len(wanted), "paint") as bar:
         for frame in reader:
             if frame.index in wanted:

@@ -47,12 +47,13 @@ def painter_spec(style: str | None = None, *, style_image: str | Path | None = N
                  model: str | Path | None = None, model_range: float = 1) -> str:
     """The spec string for the options of ``vidstyle paint`` (at most one of the three;
     none = ``toon``). Paths are made absolute so a spec means the same from any folder."""
-    given = [name for name, value in (("--style", style), ("--style-image", style_image), ("--model", model))
+    given = [name for name, value in (("style", style), ("style_image", style_image), ("model", model))
              if value is not None]
     if len(given) > 1:
-        raise UsageError(f"give one of --style, --style-image and --model, not {' and '.join(given)}")
+        raise UsageError(f"give one of style, style_image and model, not {' and '.join(given)}",
+                         params=("style", "style_image", "model"))
     if model_range != 1 and model is None:
-        raise UsageError("--model-range goes with --model (an ONNX model)")
+        raise UsageError("model_range goes with model (an ONNX file)", params=("model_range", "model"))
     if style_image is not None:
         return IMAGE_PREFIX + str(Path(style_image).absolute())
     if model is not None:

@@ -16,11 +16,11 @@ from typing import Iterable
 import numpy as np
 
 from ..errors import InputError, UsageError
-from ..flow import FlowPreset, write_flo
+from ..flow import FlowPreset, video_flows, write_flo
 from ..guides import generate_guides, guide_folder_name
-from ..io import atomic_output, check_output, list_images, open_video, read_image_rgb, write_image
-from ..masks import mask_name, read_mask, read_mask_folder, write_mask
-from ..masks._clip import clip_flows
+from ..io import (atomic_output, check_output, frame_index, frame_name, numbered_images, open_video, read_image_rgb,
+                  write_image)
+from ..masks import read_mask, read_mask_folder, write_mask
 from ..prefilter import temporal_bilateral
 from ..progress import progress
 from ._flowfile import read_a2v2f, write_a2v2f
@@ -33,19 +33,13 @@ def texler_name(index: int) -> str:
     return f"{index + 1:03d}"
 
 
-def _write_rgb(path: Path, rgb: np.ndarray) -> None:
-    write_image(path, rgb)
-
-
 def _styled_keyframes(styled: str | Path, keys: list[int], size: tuple[int, int]) -> dict[int, Path]:
     folder = Path(styled)
-    if not folder.is_dir():
-        raise InputError("no such folder of stylized keyframes", folder)
-    found = {int(f.stem): f for f in list_images(folder) if f.stem.isdigit()}
+    found = numbered_images(folder, what="stylized keyframe")
     out = {}
     for key in keys:
         if key not in found:
-            raise InputError(f"no stylized keyframe for frame {key} (expected {mask_name(key)})", folder)
+            raise InputError(f"no stylized keyframe for frame {key} (expected {frame_name(key)})", folder)
         image = read_image_rgb(found[key])
         if (image.shape[1], image.shape[0]) != size:
             raise InputError(f"stylized keyframe is {image.shape[1]}x{image.shape[0]} but the frames are "
@@ -71,7 +65,7 @@ def export_texler(source: str | Path, output: str | Path, *, name: str, keys: It
     output = check_output(output, [source], overwrite)
     key_list = sorted(set(int(k) for k in keys))
     if not key_list:
-        raise UsageError("give at least one key frame (--keys)")
+        raise UsageError("give at least one key frame (keys)", params=("keys",))
     with open_video(source) as reader:
         size = reader.size
         count = reader.expected_frames
@@ -94,11 +88,11 @@ def export_texler(source: str | Path, output: str | Path, *, name: str, keys: It
         with progress(count, "export-texler") as bar:
             for frame in open_video(source):
                 stem = texler_name(frame.index)
-                _write_rgb(folders["gen_in"] / f"{stem}.png", frame.rgb)
+                write_image(folders["gen_in"] / f"{stem}.png", frame.rgb)
                 clean = next(filtered).rgb if filtered is not None else frame.rgb
-                _write_rgb(folders["gen_filtered"] / f"{stem}.png", clean)
+                write_image(folders["gen_filtered"] / f"{stem}.png", clean)
                 if frame.index in key_list:
-                    _write_rgb(folders["train_in"] / f"{stem}.png", clean)
+                    write_image(folders["train_in"] / f"{stem}.png", clean)
                     shutil.copyfile(styled_files[frame.index], folders["train_out"] / f"{stem}.png")
                     mask = key_masks.get(frame.index, np.full(frame.rgb.shape[:2], 255, np.uint8))
                     write_mask(folders["train_mask"] / f"{stem}.png", mask)
@@ -110,15 +104,15 @@ def export_texler(source: str | Path, output: str | Path, *, name: str, keys: It
             raise InputError(f"key frame {missing[0]} is not in the clip (frames {seen[0]}-{seen[-1]})",
                              source)
         if flows:
-            for pair in clip_flows(source, preset=preset):
+            for pair in video_flows(source, preset=preset, backward=True):
                 write_a2v2f(folders["bwd"] / f"{texler_name(pair.index)}{FLOW_EXT}", pair.forward)
                 write_a2v2f(folders["fwd"] / f"{texler_name(pair.index + 1)}{FLOW_EXT}", pair.backward)
         if guides:
             for index, guide in generate_guides(source, key_list, radius=radius, sigma=sigma,
                                                 seed_masks=key_masks or None, preset=preset):
-                _write_rgb(folders["gen_guide"] / f"{texler_name(index)}.png", guide)
+                write_image(folders["gen_guide"] / f"{texler_name(index)}.png", guide)
                 if index in key_list:
-                    _write_rgb(folders["train_guide"] / f"{texler_name(index)}.png", guide)
+                    write_image(folders["train_guide"] / f"{texler_name(index)}.png", guide)
     return output
 
 
@@ -137,8 +131,9 @@ def _numbered(folder: Path, ext: str = ".png") -> dict[int, Path]:
     """Texler-numbered files of a folder as {zero-based index: path}."""
     files = {}
     for f in folder.iterdir():
-        if f.suffix.lower() == ext.lower() and f.stem.isdigit():
-            files[int(f.stem) - 1] = f
+        number = frame_index(f)
+        if f.suffix.lower() == ext.lower() and number is not None:
+            files[number - 1] = f
     return dict(sorted(files.items()))
 
 
@@ -179,23 +174,23 @@ def import_texler(tree: str | Path, output: str | Path, *, overwrite: bool = Fal
                 if (image.shape[1], image.shape[0]) != size:
                     raise InputError(f"image is {image.shape[1]}x{image.shape[0]}, the project is "
                                      f"{size[0]}x{size[1]}", path)
-                _write_rgb(temp / target / mask_name(index), image)
+                write_image(temp / target / frame_name(index), image)
         (temp / "masks").mkdir()
         if (train / "mask").is_dir():
             for index, path in _numbered(train / "mask").items():
-                write_mask(temp / "masks" / mask_name(index), read_mask(path, size))
+                write_mask(temp / "masks" / frame_name(index), read_mask(path, size))
         for guide in guide_names:
             (temp / "guides" / guide).mkdir(parents=True)
             for base in (train, gen):  # _gen has every frame; _train only keys
                 if (base / guide).is_dir():
                     for index, path in _numbered(base / guide).items():
-                        _write_rgb(temp / "guides" / guide / mask_name(index), read_image_rgb(path))
+                        write_image(temp / "guides" / guide / frame_name(index), read_image_rgb(path))
         if (gen / "flow_bwd").is_dir() or (gen / "flow_fwd").is_dir():
             for sub, folder, shift in (("forward", gen / "flow_bwd", 0), ("backward", gen / "flow_fwd", -1)):
                 (temp / "flows" / sub).mkdir(parents=True)
                 if folder.is_dir():
                     for index, path in _numbered(folder, FLOW_EXT).items():
                         # flow_fwd/N maps N onto N-1: vidstyle's backward flow of pair N-1.
-                        write_flo(temp / "flows" / sub / f"{index + shift:06d}.flo", read_a2v2f(path))
+                        write_flo(temp / "flows" / sub / frame_name(index + shift, ".flo"), read_a2v2f(path))
                         flows += 1
     return TexlerImport(output, len(frame_files), sorted(keys), guide_names, flows)

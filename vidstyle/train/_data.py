@@ -18,8 +18,8 @@ import numpy as np
 
 from .._cpu import available_memory
 from ..errors import InputError, UsageError
-from ..io import image_alpha, list_images, open_video, read_image_rgb
-from ..masks import read_mask
+from ..io import frame_name, image_alpha, numbered_images, open_video, read_image_rgb
+from ..masks import as_bool, read_mask
 from ..progress import progress, warn
 
 MASK_EROSION = 7  # Texler erodes the keyframe mask with a 7x7 box
@@ -27,20 +27,48 @@ MASK_EROSION = 7  # Texler erodes the keyframe mask with a 7x7 box
 
 @dataclass
 class Clip:
-    """All frames of the input at training size: ``frames`` (N, H, W, 3) uint8,
-    ``indices[i]`` the frame index of ``frames[i]``, ``source_size`` (W, H)."""
+    """Frames of the input at training size: ``frames`` (N, H, W, 3) uint8,
+    ``indices[i]`` the frame index of ``frames[i]``, ``source_size`` (W, H).
+
+    A long recording is sampled (``vidstyle.train._longclip``): ``frames`` then
+    holds only some runs of consecutive frames, ``runs`` lists them as clip
+    positions [start, end) (None: the frames are one run), ``span`` is (first
+    frame index, frame count) of the whole range and ``cache`` the folder the
+    memory-mapped frames live in.
+    """
 
     path: Path
     frames: np.ndarray
     indices: list[int]
     source_size: tuple[int, int]
+    runs: list[tuple[int, int]] | None = None
+    span: tuple[int, int] | None = None
+    cache: Path | None = None
 
     @property
     def size(self) -> tuple[int, int]:
         return self.frames.shape[2], self.frames.shape[1]
 
+    @property
+    def length(self) -> int:
+        """Frames in the range trained on (all of them, not only the ones sampled)."""
+        return self.span[1] if self.span is not None else len(self.indices)
+
     def position(self, index: int) -> int:
         return self.indices.index(index)
+
+    def numbered(self, number: int) -> int:
+        """The frame index of the range's ``number``-th frame (from 1, as Texler counts)."""
+        return self.span[0] + number - 1 if self.span is not None else self.indices[number - 1]
+
+
+def run_labels(count: int, runs: list[tuple[int, int]] | None) -> np.ndarray:
+    """(count,) int: the run each position belongs to (all 0 when ``runs`` is None);
+    two positions are neighbouring frames of the source only within a run."""
+    labels = np.zeros(count, np.int64)
+    for number, (a, b) in enumerate(runs or []):
+        labels[a:b] = number
+    return labels
 
 
 # The rest of training (the temporal stage's runs, the generator at full frame size)
@@ -80,23 +108,24 @@ def load_clip(path: str | Path, size: tuple[int, int] | None = None, *, start: f
 def _check_fits_in_memory(path: str | Path, count: int | None, size: tuple[int, int],
                           available: int | None = None) -> None:
     """A one-line error before decoding, instead of the system killing the process
-    part-way (the trainer keeps every frame of the clip in memory; the renderer streams)."""
+    part-way (load_clip keeps every frame in memory; the trainer samples such clips instead)."""
+    available = available_memory() if available is None else available
+    if fits_in_memory(count, size, available):
+        return
+    needed = count * size[0] * size[1] * 3  # type: ignore[operator]
+    raise InputError(f"{count} frames at {size[0]}x{size[1]} take {needed / 2**30:.1f} GiB and load_clip keeps "
+                     f"them all in memory ({available / 2**30:.1f} GiB available): load part of the clip "
+                     "(start, end), at a smaller size, or a sample (load_training_clip)", path,
+                     params=("start", "end", "size"))
+
+
+def fits_in_memory(count: int | None, size: tuple[int, int], available: int | None = None) -> bool:
+    """Whether ``count`` frames of ``size`` (W, H) take at most ``MEMORY_SHARE`` of the
+    available memory (True when either is unknown)."""
     available = available_memory() if available is None else available
     if not count or available is None:
-        return
-    needed = count * size[0] * size[1] * 3
-    if needed > MEMORY_SHARE * available:
-        raise InputError(f"{count} frames at {size[0]}x{size[1]} take {needed / 2**30:.1f} GiB and training keeps "
-                         f"them all in memory ({available / 2**30:.1f} GiB available): train on part of the clip "
-                         "(--start/--end), or at a smaller --size", path)
-
-
-def _index_of(file: Path, what: str) -> int:
-    stem = file.stem
-    if not stem.isdigit():
-        raise InputError(f"{what} name {file.name!r} is not a frame index (expected e.g. 0.png, 0120.png)",
-                         file)
-    return int(stem)
+        return True
+    return count * size[0] * size[1] * 3 <= MEMORY_SHARE * available
 
 
 def _fit(image: np.ndarray, clip: Clip, file: Path | str, what: str, *, nearest: bool = False) -> np.ndarray:
@@ -125,24 +154,26 @@ def texler_layout(folder: Path) -> dict[str, Path] | None:
 def _indexed_images(folder: Path, what: str, clip: Clip | None = None) -> dict[int, Path]:
     """Images of a folder by frame index; with ``clip``, the folder is Texler-numbered
     (``001.png`` is the clip's first frame) and names are mapped to the clip's indices."""
-    if not folder.is_dir():
-        raise InputError(f"{what} folder does not exist", folder)
-    files = list_images(folder)
-    if not files:
-        raise InputError(f"{what} folder holds no PNG images", folder)
+    files = numbered_images(folder, what=what)
+    if clip is None:
+        return files
     by_index: dict[int, Path] = {}
-    for file in files:
-        index = _index_of(file, what)
-        if clip is not None:  # Texler counts frames from 1
-            if not 1 <= index <= len(clip.indices):
-                raise InputError(f"Texler-numbered {what} {file.name} is outside the clip's "
-                                 f"{len(clip.indices)} frames (001..{len(clip.indices):03d})", file)
-            index = clip.indices[index - 1]
-        if index in by_index:
-            raise InputError(f"two {what} files for frame {index}: {by_index[index].name} and {file.name}",
-                             folder)
-        by_index[index] = file
+    for number, file in files.items():  # Texler counts frames from 1
+        if not 1 <= number <= clip.length:
+            raise InputError(f"Texler-numbered {what} {file.name} is outside the clip's "
+                             f"{clip.length} frames (001..{clip.length:03d})", file)
+        by_index[clip.numbered(number)] = file
     return by_index
+
+
+def keyframe_numbers(source: str | Path | Mapping[int, np.ndarray]) -> tuple[list[int], bool]:
+    """The keyframes' frame indices from their names (or keys), without reading
+    the images; for a Texler ``_train`` folder their numbers from 1 and True."""
+    if isinstance(source, Mapping):
+        return sorted(int(index) for index in source), False
+    folder = Path(source)
+    layout = texler_layout(folder) if folder.is_dir() else None
+    return sorted(_indexed_images(layout["keyframes"] if layout else folder, "keyframe")), layout is not None
 
 
 def _check_index(index: int, clip: Clip, where: Path | str, what: str) -> None:
@@ -191,7 +222,7 @@ def load_keyframes(source: str | Path | Mapping[int, np.ndarray], clip: Clip) ->
 
 def load_masks(folder: str | Path | None, keyframes: Mapping[int, np.ndarray], clip: Clip, *,
                texler_numbered: bool = False) -> dict[int, np.ndarray]:
-    """(H, W) bool masks (white = learn here, threshold 128) per keyframe; all
+    """(H, W) bool masks (white = learn here, :func:`vidstyle.masks.as_bool`) per keyframe; all
     True where no mask folder is given. ``texler_numbered``: names count from 1."""
     full = {index: np.ones(clip.size[::-1], dtype=bool) for index in keyframes}
     if folder is None:
@@ -200,9 +231,8 @@ def load_masks(folder: str | Path | None, keyframes: Mapping[int, np.ndarray], c
     masks = {}
     for index in keyframes:
         if index not in files:
-            raise InputError(f"no mask for keyframe {index} (expected e.g. {index:04d}.png)", folder)
-        gray = _fit(read_mask(files[index]), clip, files[index], "mask", nearest=True)
-        masks[index] = gray >= 128
+            raise InputError(f"no mask for keyframe {index} (expected e.g. {frame_name(index)})", folder)
+        masks[index] = as_bool(_fit(read_mask(files[index]), clip, files[index], "mask", nearest=True))
         if not masks[index].any():
             raise InputError("mask is entirely black: nothing to learn from this keyframe", files[index])
     return masks

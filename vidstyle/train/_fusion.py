@@ -27,6 +27,7 @@ import torch
 from ..flow import FlowPreset, MotionEstimator, flow_to_tensor, warp
 from ..models import FusionConfig, Stylizer, TemporalFusion, flush_negligible_weights
 from ..progress import progress
+from ._data import run_labels
 from ._settings import TrainSettings
 from ._temporal import ClipFlows
 
@@ -57,12 +58,16 @@ class FusionSequence:
     styled: torch.Tensor
 
 
-def sequence_starts(frame_count: int, count: int, length: int) -> list[int]:
-    """Up to ``count`` first positions of ``length``-frame runs, spread evenly over the clip."""
-    last = frame_count - length
-    if last < 0:
+def sequence_starts(frame_count: int, count: int, length: int, *,
+                    runs: list[tuple[int, int]] | None = None) -> list[int]:
+    """Up to ``count`` first positions of ``length``-frame runs, spread evenly over
+    the clip, each within one of ``runs`` (a sampled clip's, see :class:`Clip`)."""
+    label = run_labels(frame_count, runs)
+    candidates = [p for p in range(frame_count - length + 1) if label[p] == label[p + length - 1]]
+    if not candidates:
         return []
-    return sorted({int(round(p)) for p in np.linspace(0, last, num=min(count, last + 1))})
+    picks = np.linspace(0, len(candidates) - 1, num=min(count, len(candidates)))
+    return sorted({candidates[int(round(p))] for p in picks})
 
 
 def prepare_runs(flows: ClipFlows, settings: TrainSettings) -> list[FusionRun]:
@@ -70,7 +75,7 @@ def prepare_runs(flows: ClipFlows, settings: TrainSettings) -> list[FusionRun]:
     length = settings.fusion_unroll + 1
     preset = FlowPreset.parse(settings.fusion_flow)
     runs = []
-    starts = sequence_starts(len(flows.frames), settings.fusion_sequences, length)
+    starts = sequence_starts(len(flows.frames), settings.fusion_sequences, length, runs=flows.runs)
     with progress(len(starts), "temporal stage flow", unit="run") as bar:
         for start in starts:
             positions = list(range(start, start + length))
@@ -162,7 +167,13 @@ def train_fusion(model: Stylizer, inputs: torch.Tensor, runs: list[FusionRun], s
     if not sequences or margin < 0:
         return None, {}
     torch.manual_seed(settings.seed + 2)
+<<<<<<< HEAD
     fusion = TemporalFusion(FusionConfig(flow_preset=FlowPreset.parse(settings.fusion_flow).value,
+=======
+    # detail_gain 1 is the stage as it was before detail restoration: a plain blend, warped bilinearly.
+    fusion = TemporalFusion(FusionConfig(flow_preset=FlowPreset.parse(settings.fusion_flow).value,
+                                         warp_mode="bicubic" if settings.detail_gain > 1 else "bilinear",
+>>>>>>> integrate
                                          detail_gain=settings.detail_gain)).to(device)
     optimizer = torch.optim.Adam(fusion.parameters(), lr=settings.fusion_lr)
     crop_h, crop_w = min(height, settings.fusion_crop + 2 * margin), min(width, settings.fusion_crop + 2 * margin)

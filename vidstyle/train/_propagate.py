@@ -20,6 +20,7 @@ import numpy as np
 
 from ..flow import warp_numpy
 from ..progress import progress
+from ._data import run_labels
 from ._temporal import ClipFlows
 
 if TYPE_CHECKING:
@@ -42,15 +43,19 @@ class PropagatedKeyframe:
 
 
 def propagation_positions(frame_count: int, keyframes: list[int],
-                          offsets: tuple[int, ...] = PROPAGATION_OFFSETS) -> dict[int, int]:
+                          offsets: tuple[int, ...] = PROPAGATION_OFFSETS, *,
+                          runs: list[tuple[int, int]] | None = None) -> dict[int, int]:
     """{frame position: keyframe position} for the frames at ``offsets`` before
-    and after each keyframe (clip positions); a frame reachable from two
-    keyframes takes the nearer one; keyframes themselves are not targets."""
+    and after each keyframe (clip positions) in the keyframe's run (``runs``: a
+    sampled clip's, see :class:`Clip`); a frame reachable from two keyframes
+    takes the nearer one; keyframes themselves are not targets."""
     chosen: dict[int, int] = {}
+    run = run_labels(frame_count, runs)
     for distance in sorted({abs(d) for d in offsets if d}):
         for key in sorted(keyframes):
             for position in (key - distance, key + distance):
-                if 0 <= position < frame_count and position not in keyframes and position not in chosen:
+                if 0 <= position < frame_count and run[position] == run[key] and position not in keyframes \
+                        and position not in chosen:
                     chosen[position] = key
     return dict(sorted(chosen.items()))
 
@@ -65,7 +70,7 @@ def propagate_keyframes(flows: ClipFlows, paintings: Mapping[int, np.ndarray], m
     than ``min_valid`` of the picture is valid are dropped (fast motion: the
     flow is not worth trusting there).
     """
-    plan = propagation_positions(len(flows.frames), list(paintings), offsets)
+    plan = propagation_positions(len(flows.frames), list(paintings), offsets, runs=flows.runs)
     out = []
     with progress(len(plan), "propagate", unit="frame") as bar:
         for position, key in plan.items():

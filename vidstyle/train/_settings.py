@@ -10,35 +10,15 @@ from typing import Any
 import torch
 
 from .._cpu import cpu_has_native_bf16, idle_cores
+from .._defaults import DETAIL_GAIN, TEMPORAL_WEIGHT, TRAIN_MINUTES, design_settings
 from .._precision import Precision
 from ..errors import UsageError
 from ..models import Stylizer
 
-DEFAULT_MINUTES = 2.0
-DEFAULT_TEMPORAL_WEIGHT = 1.0
-
-# Per-architecture defaults. ``texler`` gets Texler's published recipe (Adam
-# 4e-4 constant, 40 patches of 32 px, GAN on). ``fast`` has no normalisation
-# layers; it learns at 2e-3 decayed over the last 70 % of the budget (5e-3
-# diverged on a real clip) and without the GAN, which cost 3.8 dB PSNR in a
-# 400-step run on the 100-frame sample. Its temporal work is done by the learned
-# temporal stage alone: at 5 CPU minutes on real footage, adding keyframe
-# propagation (0.125) or the pair loss cost more PSNR than they saved flicker
-# (docs/BENCHMARKS.md, "Temporal terms"). It keeps the painted texture with the
-# patch-distribution loss (x20): at 5 CPU minutes on SuperTuxKart with neural
-# styles, L1 alone kept 0.55-0.58 of the painting's gradient energy, x20 0.65-0.72.
-# The texture costs flicker, which the temporal stage takes back with its lambda
-# raised from 2 to 6: E_warp -11 % to +12 % against L1 alone at 2 on the four
-# cases measured (at lambda 4: up to +42 %). Its gradients are clipped at norm 5
-# (typical norms 2-4): without, a run at lr 3e-3 blew up at step ~450
-# (docs/BENCHMARKS.md, "Texture").
-ARCH_DEFAULTS: dict[str, dict[str, Any]] = {
-    "texler": {"lr": 4e-4, "patch_size": 32, "batch_size": 40, "gan_weight": 0.125, "lr_decay_start": 1.0},
-    "fast": {"lr": 2e-3, "patch_size": 32, "batch_size": 8, "gan_weight": 0.0, "lr_decay_start": 0.3,
-             "temporal_every": 4, "temporal_start": 0.5, "pair_weight": 0.0, "propagation_weight": 0.0,
-             "texture_weight": 20.0, "fusion_weight": 6.0, "grad_clip": 5.0},
-}
-FALLBACK_DEFAULTS = {"lr": 1e-3, "patch_size": 32, "batch_size": 40}
+# The training defaults live with every other default in vidstyle._defaults (one source for
+# the library, --help, the recipe schema and the docs); the reasons for each design's are there.
+DEFAULT_MINUTES = TRAIN_MINUTES
+DEFAULT_TEMPORAL_WEIGHT = TEMPORAL_WEIGHT
 
 
 @dataclass
@@ -73,7 +53,7 @@ class TrainSettings:
     fusion_steps: int = 300          # at most
     fusion_flow: str = "fast"        # DIS preset of its run-time motion
     fusion_lr: float = 2e-3
-    detail_gain: float = 2.0         # the stage's restore_detail gain limit (1 = off)
+    detail_gain: float = DETAIL_GAIN  # the stage's restore_detail gain limit (1 = off)
     fusion_sequences: int = 12       # runs of consecutive frames it trains on
     fusion_unroll: int = 4           # frames per run after the first
     fusion_crop: int = 128           # px, plus fusion_margin on each side
@@ -86,7 +66,7 @@ class TrainSettings:
 
 
 def make_settings(arch: str, **overrides: Any) -> TrainSettings:
-    defaults = dict(ARCH_DEFAULTS.get(arch, FALLBACK_DEFAULTS))
+    defaults = design_settings(arch)
     defaults.update({k: v for k, v in overrides.items() if v is not None})
     settings = TrainSettings(arch=arch, **defaults)
     weights = {"temporal": settings.temporal_weight, "compound": settings.compound_weight,
@@ -94,15 +74,18 @@ def make_settings(arch: str, **overrides: Any) -> TrainSettings:
                "fusion": settings.fusion_weight, "gan": settings.gan_weight, "texture": settings.texture_weight}
     for name, weight in weights.items():
         if weight < 0:
-            raise UsageError(f"--{name}-weight must not be negative (got {weight:g})")
+            raise UsageError(f"{name}_weight must not be negative (got {weight:g})", params=(f"{name}_weight",))
+    if not settings.detail_gain >= 1:
+        raise UsageError(f"detail_gain must be at least 1 (1 = off; got {settings.detail_gain:g})",
+                         params=("detail_gain",))
     if not 0 <= settings.fusion_share < 1:
         raise UsageError(f"fusion_share must be in [0, 1) (got {settings.fusion_share:g})")
     if settings.patch_size < 16:
-        raise UsageError(f"patch size {settings.patch_size} is too small (at least 16)")
+        raise UsageError(f"patch_size {settings.patch_size} is too small (at least 16)", params=("patch_size",))
     if not settings.lr > 0:
-        raise UsageError(f"--lr must be positive (got {settings.lr:g})")
+        raise UsageError(f"lr must be positive (got {settings.lr:g})", params=("lr",))
     if settings.batch_size < 1:
-        raise UsageError(f"--batch-size must be at least 1 (got {settings.batch_size})")
+        raise UsageError(f"batch_size must be at least 1 (got {settings.batch_size})", params=("batch_size",))
     return settings
 
 
@@ -140,27 +123,14 @@ def training_numerics(device: torch.device, precision: Precision | str = Precisi
     """
     chosen = Precision.parse(precision)
     if chosen is Precision.FP16:  # would need loss scaling; bf16 has fp32's range
-        raise UsageError("training runs in fp32 or bf16 (--precision auto, fp32 or bf16), not fp16")
+        raise UsageError("training runs in fp32 or bf16 (precision auto, fp32 or bf16), not fp16",
+                         params=("precision",))
     if chosen is Precision.AUTO:
         native = torch.cuda.is_bf16_supported() if device.type == "cuda" else cpu_has_native_bf16()
         chosen = Precision.BF16 if native else Precision.FP32
     if chosen is Precision.FP32:
         return chosen, contextlib.nullcontext(), device.type == "cuda"
     return chosen, torch.autocast(device.type, dtype=torch.bfloat16), True
-
-
-def resolve_device(device: str | torch.device) -> torch.device:
-    """``auto`` picks CUDA when available; asking for CUDA without one is a UsageError."""
-    if isinstance(device, torch.device):
-        return device
-    name = device.strip().lower()
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise UsageError("--device cuda: no CUDA GPU is available (use cpu or auto)")
-    if name != "cpu" and not name.startswith("cuda"):
-        raise UsageError(f"unknown device {device!r} (auto, cpu, cuda, cuda:N)")
-    return torch.device(name)
 
 
 def cpu_threads() -> int:

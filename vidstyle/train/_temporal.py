@@ -20,6 +20,7 @@ from torch import nn
 
 from ..flow import DisFlow, FlowCache, FlowPreset, SourceId, flow_to_tensor, validity_mask, warp
 from ..progress import progress, warn
+from ._data import run_labels
 
 if TYPE_CHECKING:
     from ._data import Clip
@@ -101,10 +102,13 @@ class TrainingPair:
     valid: np.ndarray
 
 
-def choose_pairs(frame_count: int, max_pairs: int) -> list[tuple[int, int]]:
-    """Consecutive pairs spread evenly over the clip, plus a quarter at ``LONG_RANGE_GAP``."""
-    consecutive = [(t, t + 1) for t in range(frame_count - 1)]
-    longer = [(t, t + LONG_RANGE_GAP) for t in range(frame_count - LONG_RANGE_GAP)]
+def choose_pairs(frame_count: int, max_pairs: int, *,
+                 runs: list[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
+    """Consecutive pairs spread evenly over the clip, plus a quarter at ``LONG_RANGE_GAP``;
+    both frames of a pair within one of ``runs`` (a sampled clip's, see :class:`Clip`)."""
+    run = run_labels(frame_count, runs)
+    consecutive = [(t, t + 1) for t in range(frame_count - 1) if run[t] == run[t + 1]]
+    longer = [(t, t + LONG_RANGE_GAP) for t in range(frame_count - LONG_RANGE_GAP) if run[t] == run[t + LONG_RANGE_GAP]]
     n_long = min(len(longer), max_pairs // 4)
     n_short = min(len(consecutive), max_pairs - n_long)
 
@@ -120,11 +124,13 @@ def choose_pairs(frame_count: int, max_pairs: int) -> list[tuple[int, int]]:
 class ClipFlows:
     """DIS MEDIUM flow between any two frames of a clip (positions), read from
     and written to ``cache`` when given (keyed by ``source`` and the frame
-    ``indices``) so training, guides and metrics share them."""
+    ``indices``) so training, guides and metrics share them. ``runs``: the
+    runs of consecutive source frames of a sampled clip (None: one run)."""
 
     def __init__(self, frames: np.ndarray, *, indices: list[int] | None = None, cache: FlowCache | None = None,
-                 source: SourceId | None = None) -> None:
+                 source: SourceId | None = None, runs: list[tuple[int, int]] | None = None) -> None:
         self.frames = frames
+        self.runs = runs
         self.indices = indices if indices is not None else list(range(len(frames)))
         self.cache = cache if source is not None else None
         self.source = source
@@ -217,4 +223,4 @@ def training_pairs(clip: "Clip", settings: "TrainSettings", flows: ClipFlows) ->
         warn(f"frames of {width}x{height} are too small for the temporal loss: off")
         return []
     wanted = max_pairs_for(height, width, settings.temporal_pairs)
-    return pair_flows(flows, choose_pairs(len(clip.indices), wanted))
+    return pair_flows(flows, choose_pairs(len(clip.indices), wanted, runs=clip.runs))

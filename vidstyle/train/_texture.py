@@ -24,6 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._shapes import check_shape
+
 TEXTURE_LOSS_PATCH = 5        # px, patch side at each scale
 TEXTURE_LOSS_DIRECTIONS = 32  # random directions per step and scale
 TEXTURE_LOSS_SCALES = 3       # at most: full resolution, 1/2, 1/4 (each needs 2 x patch px: 32-px patches get 2)
@@ -48,9 +50,7 @@ def patch_sliced_wasserstein(output: torch.Tensor, target: torch.Tensor, *, patc
         absolute difference between the sorted projections (0 when each
         output's patch set equals its target's, wherever the patches are).
     """
-    if output.shape != target.shape or output.ndim != 4 or output.shape[1] != 3:
-        raise ValueError(f"output and target must be equal (B, 3, H, W) tensors, got {tuple(output.shape)} "
-                         f"and {tuple(target.shape)}")
+    check_shape(target, "B, 3, H, W", "target", **check_shape(output, "B, 3, H, W", "output"))
     total = output.new_zeros(())
     used = 0
     for scale in range(scales):

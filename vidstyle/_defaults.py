@@ -1,0 +1,92 @@
+"""Every default a user can see, in one place.
+
+The library reads its defaults from here; the CLI's ``--help``, the recipe schema
+and the docs are generated from (or tested against, ``tests/test_defaults.py``)
+the same values. Pure data and text: no torch, so ``vidstyle --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+# -- training -------------------------------------------------------------------
+
+DESIGN = "fast"             # the generator design (``arch``) a model gets unless told otherwise
+TRAIN_MINUTES = 2.0         # budget when neither minutes nor steps is given
+TEMPORAL_WEIGHT = 1.0       # scales every temporal term (0 = a per-frame model)
+# The temporal stage gives its blend back the generator's fine-band contrast, by at most this gain
+# (vidstyle.models.restore_detail; 1 = off, the plain blend that averaged the strokes away).
+DETAIL_GAIN = 2.0
+
+# Per-design training settings: what ``make_settings(arch)`` starts from. ``texler``
+# gets Texler's published recipe (Adam 4e-4 constant, 40 patches of 32 px, GAN on).
+# ``fast`` has no normalisation layers; it learns at 2e-3 decayed over the last 70 %
+# of the budget (5e-3 diverged on a real clip) and without the GAN, which cost 3.8 dB
+# PSNR in a 400-step run on the 100-frame sample. Its temporal work is done by the
+# learned temporal stage alone: at 5 CPU minutes on real footage, adding keyframe
+# propagation (0.125) or the pair loss cost more PSNR than they saved flicker
+# (docs/BENCHMARKS.md, "Temporal terms"). It keeps the painted texture with the
+# patch-distribution loss (x20): at 5 CPU minutes on SuperTuxKart with neural styles,
+# L1 alone kept 0.55-0.58 of the painting's gradient energy, x20 0.65-0.72. The
+# texture costs flicker, which the temporal stage takes back. Its plain blend averaged
+# the strokes away again (detail 0.95 -> 0.73); it now restores the fine band
+# (DETAIL_GAIN), which gives back some flicker. Its lambda stays 6: in 3-CPU-minute runs
+# on Hacienda with neural style 0 it kept 0.90 of the detail at 0.65x the source's E_warp
+# (16: 0.87 at 0.61x, but on a clip whose stylization only flickers in brightness
+# lambda 16 learned to hold every pixel for good, freezing the first frame's colours;
+# tests/test_fusion.py) (docs/BENCHMARKS.md, "Texture"). Its gradients are clipped at norm 5 (typical norms
+# 2-4): without, a run at lr 3e-3 blew up at step ~450 (docs/BENCHMARKS.md, "Texture").
+# Every knob a user can set (CLI flag, recipe key) is listed for every design, so
+# that ``--help`` can say what each design really uses.
+DESIGN_SETTINGS: dict[str, dict[str, Any]] = {
+    "texler": {"lr": 4e-4, "patch_size": 32, "batch_size": 40, "gan_weight": 0.125, "lr_decay_start": 1.0,
+               "temporal_weight": TEMPORAL_WEIGHT, "pair_weight": 1.0, "propagation_weight": 1.0,
+               "fusion_weight": 2.0, "compound_weight": 0.0, "texture_weight": 0.0, "detail_gain": DETAIL_GAIN},
+    "fast": {"lr": 2e-3, "patch_size": 32, "batch_size": 8, "gan_weight": 0.0, "lr_decay_start": 0.3,
+             "temporal_every": 4, "temporal_start": 0.5, "temporal_weight": TEMPORAL_WEIGHT, "pair_weight": 0.0,
+             "propagation_weight": 0.0, "fusion_weight": 6.0, "compound_weight": 0.0, "texture_weight": 20.0,
+             "grad_clip": 5.0, "detail_gain": DETAIL_GAIN},
+}
+# A design registered by a plugin (vidstyle.models.register_architecture) starts from these.
+FALLBACK_SETTINGS: dict[str, Any] = {"lr": 1e-3, "patch_size": 32, "batch_size": 40}
+
+
+def design_settings(arch: str) -> dict[str, Any]:
+    """The training settings ``arch`` starts from (a copy)."""
+    return dict(DESIGN_SETTINGS.get(arch, FALLBACK_SETTINGS))
+
+
+def per_design(name: str) -> str:
+    """A setting's default as help text: ``"8 for fast, 40 for texler"``, or ``"0"`` when
+    every design uses the same value. The default design comes first."""
+    designs = sorted(DESIGN_SETTINGS, key=lambda arch: (arch != DESIGN, arch))
+    values = {arch: DESIGN_SETTINGS[arch][name] for arch in designs}
+    if len(set(values.values())) == 1:
+        return f"{values[DESIGN]:g}"
+    return ", ".join(f"{value:g} for {arch}" for arch, value in values.items())
+
+
+# -- encoding -------------------------------------------------------------------
+
+CRF = 18                    # x264/x265 CRF, NVENC CQ
+ENCODER_PRESET = "medium"   # x264/x265 preset of every writer
+NVENC_PRESET = "p4"
+# libx264's preset for CPU renders when none is given: OBS's default. There the encoder
+# shares the cores with the model, and at 640x480 on 2 cores `medium` cost 2.7x the CPU
+# per frame for the same file size and 1.4 dB more PSNR (BENCHMARKS.md, "Rendering").
+CPU_RENDER_PRESET = "veryfast"
+ENCODER_PRESET_TEXT = f"{ENCODER_PRESET}; {NVENC_PRESET} for NVENC"
+RENDER_PRESET_TEXT = (f"{CPU_RENDER_PRESET} for h264 on CPU, where the encoder shares the cores with the model; "
+                      f"{ENCODER_PRESET} for h264 on CUDA and for h265; {NVENC_PRESET} for NVENC")
+
+# -- temporal pre-filter (vidstyle.prefilter) -----------------------------------
+
+PREFILTER_RADIUS = 15       # frames each way
+PREFILTER_SIGMA_T = 5.0     # time weight sigma, frames
+PREFILTER_SIGMA_C = math.sqrt(3.0) * 255.0 / 16.0  # 27.6, Texler's colour sigma in 0-255 units
+
+# -- optical flow ---------------------------------------------------------------
+
+FLOW_PRESET = "medium"            # DIS preset of flows that are measured or exported (the measurement setting)
+STABILIZE_FLOW_PRESET = "ultrafast"  # the renderer's run-time blend (--stabilize)

@@ -1,0 +1,92 @@
+"""``TrainOptions``: everything :func:`vidstyle.train.train` (and ``vidstyle train``) can be told."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from .._defaults import DESIGN
+
+if TYPE_CHECKING:
+    from ..flow import FlowCache
+
+# The knobs that make_settings() takes: None = the design's default (vidstyle._defaults).
+SETTING_KNOBS = ("temporal_weight", "compound_weight", "propagation_weight", "pair_weight", "fusion_weight",
+                 "gan_weight", "texture_weight", "detail_gain", "lr", "patch_size", "batch_size", "seed", "lr_decay_start")
+
+
+@dataclass(kw_only=True)
+class TrainOptions:
+    """How to train, besides the clip, the keyframes and the output; the defaults are what users want.
+
+    ``masks``, ``guides``: PNG folders named by frame index; ``auto_guides``
+    generates guides with :mod:`vidstyle.guides`. ``size`` is the training frame
+    size (W, H), default the input's; ``start``/``end`` train on the frames in
+    [start, end) seconds only (keyframe names stay source frame indices).
+    ``minutes``/``steps`` is the budget, whichever comes first (``steps`` counts
+    from the start, also across ``resume``; with neither,
+    :data:`vidstyle.train.DEFAULT_MINUTES`); ``cpu_minutes`` budgets process CPU
+    time instead of wall time (for benchmarks on shared machines).
+
+    Each weight, ``lr``, ``patch_size``, ``batch_size`` and ``lr_decay_start``
+    left at None is the design's default (``arch``; the table in
+    ``vidstyle/_defaults.py``, which ``vidstyle train --help`` lists).
+    ``temporal_weight`` scales every temporal term (0 = off, a per-frame model):
+    the keyframes propagated by flow to their neighbours (x
+    ``propagation_weight``, patches per keyframe patch), the occlusion-masked
+    warping loss between outputs of frame pairs (x ``pair_weight``) and the
+    learned temporal stage trained after the generator (x ``fusion_weight``, the
+    lambda of its warping loss). ``compound_weight`` weighs the flow-free
+    compound regulariser, ``texture_weight`` the patch-distribution loss that
+    keeps the painted texture (0 = L1 alone), ``gan_weight`` the PatchGAN.
+    ``detail_gain`` caps the gain by which the temporal stage restores the fine
+    band its blend averaged away (1 = a plain blend; :func:`vidstyle.models.restore_detail`).
+
+    ``precision`` is ``auto`` (bf16 autocast where the GPU or CPU computes bf16
+    natively, else fp32), ``fp32`` or ``bf16``; the weights stay fp32.
+    ``resume`` continues from the output checkpoint (step count, optimisers,
+    RNG). ``preview_every`` writes preview PNGs every K steps (0 = only the final
+    contact sheet, which needs an output). ``threads``: CPU threads (default the
+    idle cores). ``flow_cache``: a :class:`vidstyle.flow.FlowCache` (or its
+    folder) for the temporal pairs' flows. ``callback`` is called with each
+    step's loss record.
+    """
+
+    masks: str | Path | None = None
+    guides: str | Path | None = None
+    auto_guides: bool = False
+    size: tuple[int, int] | None = None
+    start: float | None = None
+    end: float | None = None
+    minutes: float | None = None
+    steps: int | None = None
+    cpu_minutes: float | None = None
+    temporal_weight: float | None = None
+    compound_weight: float | None = None
+    propagation_weight: float | None = None
+    pair_weight: float | None = None
+    fusion_weight: float | None = None
+    gan_weight: float | None = None
+    texture_weight: float | None = None
+    detail_gain: float | None = None
+    arch: str = DESIGN
+    device: str = "auto"
+    precision: str = "auto"
+    seed: int = 0
+    resume: bool = False
+    preview_every: int = 0
+    preview_frames: list[int] | None = None
+    vgg_weights: str | Path | None = None
+    overwrite: bool = False
+    lr: float | None = None
+    patch_size: int | None = None
+    batch_size: int | None = None
+    lr_decay_start: float | None = None
+    threads: int | None = None
+    flow_cache: FlowCache | str | Path | None = None
+    callback: Callable[[dict[str, float]], None] | None = None
+
+    def setting_overrides(self) -> dict[str, Any]:
+        """The knobs :func:`vidstyle.train.make_settings` takes (None = the design's default)."""
+        return {name: getattr(self, name) for name in SETTING_KNOBS}

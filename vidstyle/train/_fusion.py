@@ -167,13 +167,9 @@ def train_fusion(model: Stylizer, inputs: torch.Tensor, runs: list[FusionRun], s
     if not sequences or margin < 0:
         return None, {}
     torch.manual_seed(settings.seed + 2)
-<<<<<<< HEAD
-    fusion = TemporalFusion(FusionConfig(flow_preset=FlowPreset.parse(settings.fusion_flow).value,
-=======
     # detail_gain 1 is the stage as it was before detail restoration: a plain blend, warped bilinearly.
     fusion = TemporalFusion(FusionConfig(flow_preset=FlowPreset.parse(settings.fusion_flow).value,
                                          warp_mode="bicubic" if settings.detail_gain > 1 else "bilinear",
->>>>>>> integrate
                                          detail_gain=settings.detail_gain)).to(device)
     optimizer = torch.optim.Adam(fusion.parameters(), lr=settings.fusion_lr)
     crop_h, crop_w = min(height, settings.fusion_crop + 2 * margin), min(width, settings.fusion_crop + 2 * margin)

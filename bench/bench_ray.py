@@ -91,6 +91,7 @@ def main() -> None:
     parser.add_argument("--footage", type=Path, default=FOOTAGE)
     parser.add_argument("--loops", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=1, help="alternating single/Ray throughput runs")
     parser.add_argument("--model", type=Path, help="a trained checkpoint (default: random weights)")
     parser.add_argument("--skip-seams", action="store_true")
     parser.add_argument("--skip-throughput", action="store_true")
@@ -119,16 +120,25 @@ def main() -> None:
 
 
 def throughput(args: argparse.Namespace, source: Path, plain: Path, folder: Path, frames: int) -> None:
-    """Side by side: the single-process renderer and the Ray render, per-frame (the model's stage off)."""
-    cpu, wall = cpu_seconds(), time.perf_counter()
-    single = render(source, plain, folder / "single.mp4", temporal=False)
-    single_wall, single_cpu = time.perf_counter() - wall, cpu_seconds() - cpu
-    wall = time.perf_counter()
-    chunked = render_on_ray(source, plain, folder / "ray.mp4", workers=args.workers, temporal=False)
-    ray_wall = time.perf_counter() - wall
-    print(f"single-process: {single.frames / single_wall:.2f} fps ({single_wall:.1f} s wall, "
-          f"{single_cpu:.0f} CPU s)")
-    print(f"ray, {chunked.workers} workers: {chunked.frames / ray_wall:.2f} fps ({ray_wall:.1f} s wall, "
+    """Side by side: the single-process renderer and the Ray render, per-frame (the model's stage off),
+    alternating ``--repeats`` times; the ratio of the medians is reported (a shared machine's load
+    shifts between runs)."""
+    single_walls, ray_walls, single_cpus = [], [], []
+    for _ in range(args.repeats):
+        cpu, wall = cpu_seconds(), time.perf_counter()
+        single = render(source, plain, folder / "single.mp4", temporal=False, overwrite=True)
+        single_walls.append(time.perf_counter() - wall)
+        single_cpus.append(cpu_seconds() - cpu)
+        wall = time.perf_counter()
+        chunked = render_on_ray(source, plain, folder / "ray.mp4", workers=args.workers, temporal=False,
+                                overwrite=True)
+        ray_walls.append(time.perf_counter() - wall)
+        print(f"  run: single {single_walls[-1]:.1f} s, ray {ray_walls[-1]:.1f} s "
+              f"(actors {chunked.actors_seconds:.1f} s) -> {single_walls[-1] / ray_walls[-1]:.2f}x", flush=True)
+    single_wall, ray_wall = float(np.median(single_walls)), float(np.median(ray_walls))
+    print(f"single-process: {single.frames / single_wall:.2f} fps (median {single_wall:.1f} s wall of "
+          f"{args.repeats}, {np.median(single_cpus):.0f} CPU s)")
+    print(f"ray, {chunked.workers} workers: {chunked.frames / ray_wall:.2f} fps (median {ray_wall:.1f} s wall, "
           f"{len(chunked.chunks)} chunks; actors started and model loaded in {chunked.actors_seconds:.1f} s)  "
           f"-> ratio {single_wall / ray_wall:.2f}x")
     results = chunked.results

@@ -196,7 +196,7 @@ class VideoWriter:
             stream.pix_fmt = "bgr0"  # lossless RGB: no chroma subsampling, no matrix
         elif odd:
             warn(f"{self.path}: odd frame size {self.width}x{self.height}; encoding 4:4:4, which some "
-                 "players (browsers) do not play; an even --size plays everywhere")
+                 "players (browsers) do not play; an even size plays everywhere", params=("size",))
             stream.pix_fmt = "yuv444p"
         else:
             stream.pix_fmt = "yuv420p"

@@ -146,7 +146,7 @@ class FlickerReport:
         flow = (f"OpenCV DIS {self.preset.value} flow on the {self.flow_origin.value} frames "
                 f"({width}x{height}, forward and backward)")
         weaker = "" if self.flow_origin is FlowOrigin.SOURCE else (
-            " [WEAKER VARIANT: no --source, flow of the stylized video itself]")
+            " [WEAKER VARIANT: no source video given, flow of the stylized video itself]")
         mask = ("Lai et al. mask (forward-backward + motion-boundary test"
                 + (", out-of-frame targets excluded)" if self.exclude_outside else ", no smoothing)"))
         lines = {

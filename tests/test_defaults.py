@@ -162,3 +162,33 @@ def test_cli_defaults_are_the_library_functions_defaults():
             assert action.default == expected, (command, action.dest, action.default, expected)
             checked += 1
     assert checked >= 20, checked
+
+
+def test_recipe_train_knobs_are_the_trainers_and_reach_it(monkeypatch, tmp_path):
+    """Each ``train.*`` knob whose null means "the trainer's default" is a TrainOptions field that
+    also defaults to None, and the pipeline hands a value given in a recipe to the trainer."""
+    from vidstyle.pipeline._schema import TrainSection
+    from vidstyle.pipeline._steps import VidstyleApi
+    from vidstyle.train import TrainOptions
+
+    knobs = [f.name for f in dataclasses.fields(TrainSection)
+             if f.default is None and "None = trainer default" in f.metadata["help"]]
+    assert {"temporal_weight", "texture_weight", "detail_gain"} <= set(knobs), knobs
+    options = {f.name: f.default for f in dataclasses.fields(TrainOptions)}
+    for knob in knobs:
+        assert knob in options and options[knob] is None, knob
+    given = {knob: 1.5 + i for i, knob in enumerate(knobs)}
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_train(clip, keyframes, model, opts):
+        seen.append(opts)
+        raise Stop
+
+    monkeypatch.setattr("vidstyle.train.train", fake_train)
+    with pytest.raises(Stop):
+        VidstyleApi().train(tmp_path / "clip.mp4", tmp_path / "keys", tmp_path / "m.pt", masks=None, guides=None,
+                            settings=TrainSection(steps=5, **given), device="cpu")
+    assert {knob: getattr(seen[0], knob) for knob in knobs} == given

@@ -137,6 +137,21 @@ def test_encoder_and_flow_help_state_the_library_defaults():
     assert _option("masks", "--flow-preset").default == mask_preset
 
 
+def test_help_states_the_defaults_of_options_left_to_the_library():
+    """Options without a parser default (None: the library decides) say the library's value."""
+    from vidstyle.metrics import TEXTURE_EVERY, flicker
+    from vidstyle.render import DEFAULT_WARMUP, render_on_ray
+    from vidstyle.shots import DEFAULT_RADIUS, suggest_keyframes
+
+    assert inspect.signature(flicker).parameters["texture_every"].default == TEXTURE_EVERY
+    assert inspect.signature(render_on_ray).parameters["warmup"].default == DEFAULT_WARMUP
+    assert inspect.signature(suggest_keyframes).parameters["radius"].default == DEFAULT_RADIUS
+    for command, flag, value in (("flicker", "--texture-every", TEXTURE_EVERY), ("render", "--warmup", DEFAULT_WARMUP),
+                                 ("shots", "--radius", DEFAULT_RADIUS)):
+        assert _option(command, flag).default is None
+        assert f"(default {value:g}" in _option(command, flag).help, (command, flag)
+
+
 def _library_defaults(target) -> dict:
     if dataclasses.is_dataclass(target):
         return {f.name: f.default for f in dataclasses.fields(target)}

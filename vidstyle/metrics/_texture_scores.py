@@ -12,10 +12,6 @@ import numpy as np
 from ._numbers import finite_mean, json_number, json_series
 from ._texture import TEXTURE_LEVELS, TEXTURE_PROJECTIONS, TEXTURE_QUANTILES, TEXTURE_SAMPLES
 
-# Texture distance is computed on every TEXTURE_EVERY-th frame (detail ratio on every frame): one
-# texture_signature of a 640x480 frame costs 0.16 s of CPU, flicker's other work 0.24 s per pair
-# (docs/BENCHMARKS.md); style drifts over seconds, not from one frame to the next.
-TEXTURE_EVERY = 5
 STRETCHES = 3  # worst stretches listed
 
 

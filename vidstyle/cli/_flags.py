@@ -67,6 +67,7 @@ def cli_text(message: str, params: Sequence[str], command: str | None = None) ->
     for name in sorted(params, key=len, reverse=True):  # hud_include before hud
         if command in RECIPE_COMMANDS and not any(key.split("=")[0] == name for key in own):
             continue
-        pattern = rf"(?<![\w./-]){re.escape(name)}(?:=('[^']*'|\"[^\"]*\"|[^\s,;:)]+))?(?![\w-]|\.\w)"  # not in a file name
+        # The name alone or name=value; not inside a word, a path or a file name (workers.mp4).
+        pattern = rf"(?<![\w./-]){re.escape(name)}(?:=('[^']*'|\"[^\"]*\"|[^\s,;:)]+))?(?![\w-]|\.\w)"
         message = re.sub(pattern, lambda m, name=name: flag(name, m[1], command), message)
     return message

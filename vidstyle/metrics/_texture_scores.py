@@ -131,8 +131,8 @@ class TextureScores:
         else:
             listing = ("keyframe " if len(self.keyframes) == 1 else "keyframes ") + \
                 ", ".join(map(str, self.keyframes))
-            how = "in appearance of the source frame (the measure of vidstyle.shots.find_coverage" if self.by_appearance \
-                else "in time (ties: the earlier"
+            how = ("in appearance of the source frame (the measure of vidstyle.shots.find_coverage"
+                   if self.by_appearance else "in time (ties: the earlier")
             other = f"the painted keyframe nearest {how}; {listing} of {self.path})"
         measured = "every frame" if self.every == 1 else f"every {self.every}th frame"
         return {

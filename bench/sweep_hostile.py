@@ -27,6 +27,10 @@ import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+# The hostile files are the tests' (tests/_media.py), so the sweep and the suite check the same inputs.
+from tests._media import damage_packet, joined_segments, packet_clip  # noqa: E402
+
 SAMPLE = ROOT / "samples" / "hacienda_320x240.mp4"
 ENV = dict(os.environ, PYTHONPATH=str(ROOT))
 
@@ -35,26 +39,6 @@ def cli(*args: object, cwd: Path, fsize: int | None = None, timeout: float = 300
     limit = (lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))) if fsize else None
     return subprocess.run([sys.executable, "-m", "vidstyle", *map(str, args)], cwd=cwd, env=ENV, text=True,
                           capture_output=True, timeout=timeout, preexec_fn=limit)
-
-
-def packet_clip(path: Path, pts: list[int], *, fmt: str | None = None, gop: int | None = None,
-                time_base: Fraction = Fraction(1, 20)) -> Path:
-    with av.open(str(path), "w", format=fmt) as container:
-        stream = container.add_stream("libx264", rate=25)
-        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
-        stream.time_base = stream.codec_context.time_base = time_base
-        stream.options = {"preset": "ultrafast", "tune": "zerolatency", "bframes": "0", **({"g": str(gop)} if gop else {})}
-        for number, stamp in enumerate(pts):
-            rgb = np.full((48, 64, 3), (number * 9) % 256, np.uint8)
-            rgb[:, (number * 3) % 64] = 255
-            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
-            frame.pts, frame.time_base = number, time_base
-            for packet in stream.encode(frame):
-                packet.pts = packet.dts = stamp
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
-    return path
 
 
 def fixtures(d: Path) -> dict[str, Path]:
@@ -69,21 +53,13 @@ def fixtures(d: Path) -> dict[str, Path]:
     f["truncated"].write_bytes(SAMPLE.read_bytes()[: SAMPLE.stat().st_size // 3])
     f["headless"] = d / "headless.mp4"
     f["headless"].write_bytes(SAMPLE.read_bytes()[SAMPLE.stat().st_size // 3:])
-    segment = packet_clip(d / "segment.ts", list(range(12)), fmt="mpegts")
-    f["joined"] = d / "joined.ts"
-    f["joined"].write_bytes(segment.read_bytes() * 2)
+    f["joined"] = joined_segments(d, 12)
     f["joined_cut"] = d / "joined_cut.ts"
     f["joined_cut"].write_bytes(f["joined"].read_bytes()[: f["joined"].stat().st_size * 2 // 3])
     f["dup"] = packet_clip(d / "dup.mkv", [0, 1, 2, 2, 3, 4, 5, 5, 6, 7], fmt="matroska")
     f["vfr"] = packet_clip(d / "vfr.mkv", [0, 40, 80, 120, 160, 400, 440, 480, 520, 760, 800, 1000],
                            fmt="matroska", time_base=Fraction(1, 1000))
-    intact = packet_clip(d / "intact.mp4", list(range(30)), gop=1)
-    with av.open(str(intact)) as container:
-        pos, size = [(p.pos, p.size) for p in container.demux(video=0) if p.size][11]
-    data = bytearray(intact.read_bytes())
-    data[pos + 4:pos + size] = b"\x55" * (size - 4)
-    f["corrupt"] = d / "corrupt.mp4"
-    f["corrupt"].write_bytes(bytes(data))
+    f["corrupt"] = damage_packet(packet_clip(d / "intact.mp4", list(range(30)), gop=1), d / "corrupt.mp4", 11)
     strip = d / "strip.mp4"
     with av.open(str(strip), "w") as container:
         stream = container.add_stream("libx264", rate=10)

@@ -1,4 +1,7 @@
-"""Small generated media for the tests, written with raw PyAV (not the code under test)."""
+"""Small generated media for the tests, written with raw PyAV (not the code under test).
+
+``bench/sweep_hostile.py`` builds its hostile inputs (joined segments, repeated timestamps,
+a damaged packet) with the same functions, so the sweep and the tests check the same files."""
 
 from __future__ import annotations
 
@@ -67,6 +70,48 @@ def make_clip(path: Path, *, frames: int = 30, size: tuple[int, int] = (64, 48),
                 container.mux(audio_stream.encode(aframe))
             container.mux(audio_stream.encode(None))
     return path
+
+
+def packet_clip(path: Path, pts: list[int], *, fmt: str | None = None, gop: int | None = None,
+                time_base: Fraction = Fraction(1, 20)) -> Path:
+    """One 64x48 x264 frame per entry of ``pts`` (no B-frames), muxed with exactly those timestamps:
+    repeats and restarts included, which no well-behaved writer would produce."""
+    with av.open(str(path), "w", format=fmt) as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        stream.time_base = stream.codec_context.time_base = time_base
+        stream.options = {"preset": "ultrafast", "tune": "zerolatency", "crf": "10", "bframes": "0",
+                          **({"g": str(gop)} if gop else {})}
+        for number, stamp in enumerate(pts):
+            frame = av.VideoFrame.from_ndarray(textured_frame(number, 64, 48), format="rgb24")
+            frame = frame.reformat(format="yuv420p")
+            frame.pts, frame.time_base = number, time_base
+            for packet in stream.encode(frame):
+                packet.pts = packet.dts = stamp
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return path
+
+
+def joined_segments(folder: Path, frames: int) -> Path:
+    """``folder/joined.ts``: two copies of a ``frames``-frame MPEG-TS segment, as ``cat a.ts b.ts``
+    joins recordings (the timestamps restart at 0 halfway)."""
+    segment = packet_clip(folder / "segment.ts", list(range(frames)), fmt="mpegts")
+    joined = folder / "joined.ts"
+    joined.write_bytes(segment.read_bytes() * 2)
+    return joined
+
+
+def damage_packet(source: Path, output: Path, index: int) -> Path:
+    """``output``: ``source`` with the payload of video packet ``index`` overwritten (all but its
+    first 4 bytes), so that this frame no longer decodes while the container stays readable."""
+    with av.open(str(source)) as container:
+        pos, size = [(p.pos, p.size) for p in container.demux(video=0) if p.size][index]
+    data = bytearray(source.read_bytes())
+    data[pos + 4:pos + size] = b"\x55" * (size - 4)
+    output.write_bytes(bytes(data))
+    return output
 
 
 def video_times(path: Path) -> list[float]:

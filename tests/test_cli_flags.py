@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from vidstyle.cli import main
-from vidstyle.cli._flags import cli_message, flag
+from vidstyle.cli._flags import cli_message, cli_text, flag
 from vidstyle.errors import OutputExistsError, UsageError
 from vidstyle.train import make_settings
 
@@ -50,17 +50,34 @@ def test_library_message_names_the_parameter_and_the_cli_its_flag():
     assert cli_message(UsageError("bad override 'x'", params=("override",)), "run") == "bad --set 'x'"
 
 
-def test_no_library_error_spells_a_cli_flag():
-    """Every raise outside vidstyle/cli names parameters, not flags (messages of info/warn lines aside)."""
+def test_no_library_message_spells_a_cli_flag():
+    """Every raise, warning and info line outside vidstyle/cli names parameters, not flags."""
     offenders = []
     for path in (ROOT / "vidstyle").rglob("*.py"):
         if "cli" in path.relative_to(ROOT / "vidstyle").parts:
             continue
         text = path.read_text()
-        for match in re.finditer(r"raise \w+\((?:[^()]|\([^()]*\))*\)", text, re.S):
-            if re.search(r"[\"' ]--[a-z]", match[0]):
+        for match in re.finditer(r"(?:raise \w+|\b(?:warn|info|fallback))\((?:[^()]|\([^()]*\))*\)", text, re.S):
+            if re.search(r"[\"' ]--[a-z]|[\"' ]-y\b", match[0]):
                 offenders.append(f"{path.relative_to(ROOT)}: {match[0][:90]}")
     assert not offenders, "\n".join(offenders)
+
+
+def test_warning_lines_name_the_parameter_and_the_cli_its_flag(capsys):
+    from vidstyle.progress import set_spelling, warn
+
+    warn("workers=2 needs frames that do not depend on each other (not with compile=True); workers.mp4",
+         params=("workers", "compile"))
+    assert capsys.readouterr().err == ("vidstyle: warning: workers=2 needs frames that do not depend on each other "
+                                       "(not with compile=True); workers.mp4\n")
+    previous = set_spelling(lambda message, params: cli_text(message, params, "render"))
+    try:
+        warn("workers=2 needs frames that do not depend on each other (not with compile=True); workers.mp4",
+             params=("workers", "compile"))
+    finally:
+        set_spelling(previous)
+    assert capsys.readouterr().err == ("vidstyle: warning: --workers 2 needs frames that do not depend on each "
+                                       "other (not with --compile); workers.mp4\n")  # a file name stays
 
 
 @pytest.mark.parametrize("argv, message", [

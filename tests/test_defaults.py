@@ -137,6 +137,21 @@ def test_encoder_and_flow_help_state_the_library_defaults():
     assert _option("masks", "--flow-preset").default == mask_preset
 
 
+def test_help_states_the_defaults_of_options_left_to_the_library():
+    """Options without a parser default (None: the library decides) say the library's value."""
+    from vidstyle.metrics import TEXTURE_EVERY, flicker
+    from vidstyle.render import DEFAULT_WARMUP, render_on_ray
+    from vidstyle.shots import DEFAULT_RADIUS, suggest_keyframes
+
+    assert inspect.signature(flicker).parameters["texture_every"].default == TEXTURE_EVERY
+    assert inspect.signature(render_on_ray).parameters["warmup"].default == DEFAULT_WARMUP
+    assert inspect.signature(suggest_keyframes).parameters["radius"].default == DEFAULT_RADIUS
+    for command, flag, value in (("flicker", "--texture-every", TEXTURE_EVERY), ("render", "--warmup", DEFAULT_WARMUP),
+                                 ("shots", "--radius", DEFAULT_RADIUS)):
+        assert _option(command, flag).default is None
+        assert f"(default {value:g}" in _option(command, flag).help, (command, flag)
+
+
 def _library_defaults(target) -> dict:
     if dataclasses.is_dataclass(target):
         return {f.name: f.default for f in dataclasses.fields(target)}
@@ -162,3 +177,33 @@ def test_cli_defaults_are_the_library_functions_defaults():
             assert action.default == expected, (command, action.dest, action.default, expected)
             checked += 1
     assert checked >= 20, checked
+
+
+def test_recipe_train_knobs_are_the_trainers_and_reach_it(monkeypatch, tmp_path):
+    """Each ``train.*`` knob whose null means "the trainer's default" is a TrainOptions field that
+    also defaults to None, and the pipeline hands a value given in a recipe to the trainer."""
+    from vidstyle.pipeline._schema import TrainSection
+    from vidstyle.pipeline._steps import VidstyleApi
+    from vidstyle.train import TrainOptions
+
+    knobs = [f.name for f in dataclasses.fields(TrainSection)
+             if f.default is None and "None = trainer default" in f.metadata["help"]]
+    assert {"temporal_weight", "texture_weight", "detail_gain"} <= set(knobs), knobs
+    options = {f.name: f.default for f in dataclasses.fields(TrainOptions)}
+    for knob in knobs:
+        assert knob in options and options[knob] is None, knob
+    given = {knob: 1.5 + i for i, knob in enumerate(knobs)}
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def fake_train(clip, keyframes, model, opts):
+        seen.append(opts)
+        raise Stop
+
+    monkeypatch.setattr("vidstyle.train.train", fake_train)
+    with pytest.raises(Stop):
+        VidstyleApi().train(tmp_path / "clip.mp4", tmp_path / "keys", tmp_path / "m.pt", masks=None, guides=None,
+                            settings=TrainSection(steps=5, **given), device="cpu")
+    assert {knob: getattr(seen[0], knob) for knob in knobs} == given

@@ -151,15 +151,18 @@ def test_cli_hud_include_exclude_and_errors(chase, tmp_path, capsys):
     assert code == 2 and "add --hud" in capsys.readouterr().err
 
 
-def test_render_keep_hud_auto_keeps_each_frames_hud_only(chase, tmp_path):
+def test_render_keep_hud_auto_keeps_each_frames_hud_only(chase, tmp_path, capsys):
     import torch
 
     from tests._fixtures_render import toy_model
+    from vidstyle.progress import set_quiet
     from vidstyle.render import render
 
+    set_quiet(False)  # this module's fixture silences info lines; the one naming keep_hud is checked
     grey = toy_model("test_grey_hud", lambda x: torch.full_like(x[:, :3], 0.5))
     out = tmp_path / "styled"
     render(chase, grey, out, keep_hud="auto", hud_exclude=[",".join(map(str, ICON))], device="cpu")
+    assert "detecting the HUD of clip (keep_hud='auto') ..." in capsys.readouterr().err  # as a Python caller says it
     source, styled = chase_clip(), [cv2.imread(str(out / f"{t:06d}.png"))[..., ::-1] for t in (5, COUNT - 5)]
     for frame, t in zip(styled, (5, COUNT - 5)):
         text = _drawn(TEXT)
@@ -169,6 +172,18 @@ def test_render_keep_hud_auto_keeps_each_frames_hud_only(chase, tmp_path):
     credit = _drawn(CREDIT)
     assert np.abs(styled[0][credit].astype(int) - source[5][credit]).mean() < 8   # shown: kept
     assert np.abs(styled[1][_box(CREDIT)].astype(int) - 128).mean() < 3          # gone: stylized
+
+
+def test_cli_says_its_flag_in_the_hud_info_line(chase, tmp_path, capsys):
+    from tests._fixtures_render import toy_model
+    from vidstyle.models import save_checkpoint
+
+    model = save_checkpoint(tmp_path / "m.pt", toy_model("test_hud_cli", lambda x: x[:, :3]))
+    code = main(["render", str(chase), "-m", str(model), "-o", str(tmp_path / "styled"), "--keep-hud", "auto",
+                 "--device", "cpu"])
+    err = capsys.readouterr().err
+    assert code == 0 and "detecting the HUD of clip (--keep-hud auto) ..." in err, err
+    assert "keep_hud" not in err
 
 
 TRACK = np.array([[8, 186], [8, 130], [60, 130], [60, 170], [100, 170]], np.int32)  # a minimap's line

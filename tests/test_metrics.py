@@ -14,17 +14,12 @@ from vidstyle.flow import compute_flow, flow_to_tensor, validity_mask
 from vidstyle.metrics import (TEXTURE_PANEL, FlowOrigin, flicker, plot_flicker, static_flicker, still_mask,
                               warping_error,
                               warping_error_torch)
-from vidstyle.progress import set_quiet
 
 from ._fixtures_flow import texture, translated_sequence
 from .test_flow import plain_bilinear
 
 
-@pytest.fixture(autouse=True)
-def _quiet():
-    set_quiet(True)
-    yield
-    set_quiet(False)
+pytestmark = pytest.mark.usefixtures("quiet")  # tests/conftest.py
 
 
 def plain_lai(frame, next_frame, forward, backward):

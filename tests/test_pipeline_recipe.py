@@ -69,6 +69,7 @@ def test_defaults_and_types(tmp_path: Path) -> None:
     ("report: {flow_preset: slow}", "report.flow_preset: unknown flow preset 'slow'"),
     ("train: {minutes: null, steps: null}", "train: give a budget"),
     ("train: {texture_weight: -1}", "train.texture_weight: must not be negative"),
+    ("train: {detail_gain: 0.5}", "train.detail_gain: must be at least 1"),
 ])
 def test_invalid_recipes_name_the_key(tmp_path: Path, text: str, message: str) -> None:
     # The later key wins in YAML flow mappings, so put the broken section after BASE.

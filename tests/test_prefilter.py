@@ -11,16 +11,11 @@ from tests._fixtures_masks import waves, write_folder
 from vidstyle.cli import main
 from vidstyle.io import Frame
 from vidstyle.prefilter import temporal_bilateral_frames
-from vidstyle.progress import set_quiet
 
 H, W = 72, 96
 
 
-@pytest.fixture(autouse=True)
-def quiet():
-    set_quiet(True)
-    yield
-    set_quiet(False)
+pytestmark = pytest.mark.usefixtures("quiet")  # tests/conftest.py
 
 
 def _frames(images):

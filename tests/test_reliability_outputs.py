@@ -80,11 +80,11 @@ def test_overwrite_never_empties_a_folder_vidstyle_did_not_write(cfr_clip: Path,
     mine = tmp_path / "work"
     mine.mkdir()
     (mine / "notes.txt").write_text("keep")
-    with pytest.raises(VidstyleError, match="did not write.*notes.txt"):
+    with pytest.raises(VidstyleError, match="did not write.*notes.txt.*; overwrite=True replaces only"):
         extract_frames(cfr_clip, mine, every=10, overwrite=True)
     assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
     result = run_cli("extract", cfr_clip, "-o", ".", "-y", cwd=mine)
-    assert_one_line_error(result, "did not write", "notes.txt")
+    assert_one_line_error(result, "did not write", "notes.txt", "; -y/--overwrite replaces only")
     assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
 
 

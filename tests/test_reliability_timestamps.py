@@ -12,52 +12,19 @@ import pytest
 
 from vidstyle.io import VideoWriter, extract_frames, open_video, transcode
 
-from ._media import make_clip, textured_frame, video_times
-
-
-def packet_clip(path: Path, pts: list[int], *, fmt: str | None = None, gop: int | None = None,
-                time_base: Fraction = Fraction(1, 20)) -> Path:
-    """One x264 frame per entry of ``pts`` (no B-frames), muxed with exactly those timestamps:
-    repeats and restarts included, which no well-behaved writer would produce."""
-    with av.open(str(path), "w", format=fmt) as container:
-        stream = container.add_stream("libx264", rate=25)
-        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
-        stream.time_base = stream.codec_context.time_base = time_base
-        stream.options = {"preset": "ultrafast", "tune": "zerolatency", "crf": "10", "bframes": "0",
-                          **({"g": str(gop)} if gop else {})}
-        for number, stamp in enumerate(pts):
-            frame = av.VideoFrame.from_ndarray(textured_frame(number, 64, 48), format="rgb24")
-            frame = frame.reformat(format="yuv420p")
-            frame.pts, frame.time_base = number, time_base
-            for packet in stream.encode(frame):
-                packet.pts = packet.dts = stamp
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
-    return path
+from ._media import damage_packet, joined_segments, make_clip, packet_clip, textured_frame, video_times
 
 
 @pytest.fixture(scope="module")
 def joined_ts(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("ts")
-    segment = packet_clip(folder / "segment.ts", list(range(10)), fmt="mpegts")
-    joined = folder / "joined.ts"
-    joined.write_bytes(segment.read_bytes() * 2)  # `cat a.ts b.ts`: timestamps restart at 0
-    return joined
+    return joined_segments(tmp_path_factory.mktemp("ts"), 10)  # `cat a.ts b.ts`: timestamps restart at 0
 
 
 @pytest.fixture(scope="module")
 def corrupt_middle(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("corrupt")
     intact = packet_clip(folder / "intact.mp4", list(range(30)), gop=1)
-    with av.open(str(intact)) as container:
-        packets = [(p.pos, p.size) for p in container.demux(video=0) if p.size]
-    pos, size = packets[11]
-    data = bytearray(intact.read_bytes())
-    data[pos + 4:pos + size] = b"\x55" * (size - 4)  # frame 11 no longer decodes
-    damaged = folder / "damaged.mp4"
-    damaged.write_bytes(bytes(data))
-    return intact, damaged
+    return intact, damage_packet(intact, folder / "damaged.mp4", 11)  # frame 11 no longer decodes
 
 
 def _warnings(text: str, fragment: str) -> int:

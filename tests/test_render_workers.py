@@ -126,7 +126,8 @@ def test_worker_plan_on_cpu(capsys):
     assert capsys.readouterr().err == ""
     plan = resolve_runtime("cpu", threads=2, workers=2, independent_frames=False)
     assert plan.model_workers == 1 and plan.worker_threads == 2
-    assert "running one model worker" in capsys.readouterr().err
+    assert "workers=2 needs frames that do not depend on each other (not with compile=True); running one model " \
+        "worker" in capsys.readouterr().err and "workers=2 needs" in plan.notes[0]  # parameters, not flags
     with pytest.raises(UsageError, match="workers=3 needs at least as many threads"):
         resolve_runtime("cpu", threads=2, workers=3)
     with pytest.raises(UsageError, match="workers must be at least 1"):

@@ -9,15 +9,10 @@ import pytest
 from tests._fixtures_masks import waves, write_folder
 from vidstyle.cli import main
 from vidstyle.flow import DisFlow, read_flo, write_flo
-from vidstyle.progress import set_quiet
 from vidstyle.texler import import_texler, read_a2v2f, texler_name, write_a2v2f
 
 
-@pytest.fixture(autouse=True)
-def quiet():
-    set_quiet(True)
-    yield
-    set_quiet(False)
+pytestmark = pytest.mark.usefixtures("quiet")  # tests/conftest.py
 
 
 def test_flow_files_round_trip(tmp_path):

@@ -86,14 +86,15 @@ def test_ctrl_c_keeps_a_resumable_checkpoint(scene, tmp_path, capsys, monkeypatc
         if record["step"] == 3:
             raise KeyboardInterrupt
 
-    with pytest.raises(Interrupted, match=f"saved the model at step 3 to {model}"):
+    with pytest.raises(Interrupted, match=f"saved the model at step 3 to {model}") as caught:
         train(source, keys, model, steps=6, callback=interrupt_at_step_3, **FAST)
+    assert str(caught.value).endswith("(continue with resume=True)")  # a Python caller's words
     assert load_stylizer(model).config.info["steps"] == 3
     assert train(source, keys, model, steps=6, resume=True, **FAST).steps == 6
 
-    # The CLI says what was kept, in one line, and exits 130.
+    # The CLI says what was kept, in one line, with its flag, and exits 130.
     def interrupted_train(*args, **kwargs):
-        raise Interrupted(f"saved the model at step 3 to {model} (continue with --resume)")
+        raise caught.value
 
     monkeypatch.setattr("vidstyle.train.train", interrupted_train)
     code = main(["train", str(source), "--keyframes", str(keys), "-o", str(tmp_path / "n.pt"), "--steps", "2"])

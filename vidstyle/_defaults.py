@@ -90,3 +90,14 @@ PREFILTER_SIGMA_C = math.sqrt(3.0) * 255.0 / 16.0  # 27.6, Texler's colour sigma
 
 FLOW_PRESET = "medium"            # DIS preset of flows that are measured or exported (the measurement setting)
 STABILIZE_FLOW_PRESET = "ultrafast"  # the renderer's run-time blend (--stabilize)
+
+# -- measurement, keyframes, Ray ------------------------------------------------
+
+# Texture distance is computed on every TEXTURE_EVERY-th frame (detail ratio on every frame): one
+# texture_signature of a 640x480 frame costs 0.16 s of CPU, flicker's other work 0.24 s per pair
+# (docs/BENCHMARKS.md); style drifts over seconds, not from one frame to the next.
+TEXTURE_EVERY = 5
+KEYFRAME_RADIUS = 0.12      # appearance distance (RMS, 0-1) a suggested keyframe covers (vidstyle shots)
+# Frames run through the model before a chunk, unwritten, so its temporal stage starts the chunk as
+# it would mid-video; the stage's memory decays frame by frame (docs/scaling.md, seams).
+RAY_WARMUP = 8

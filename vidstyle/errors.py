@@ -49,4 +49,9 @@ class StageError(VidstyleError):
 
 
 class Interrupted(KeyboardInterrupt):
-    """Ctrl-C (or SIGTERM) after work was kept on disk; ``str(err)`` says what and where."""
+    """Ctrl-C (or SIGTERM) after work was kept on disk; ``str(err)`` says what and where,
+    naming ``params`` as :class:`VidstyleError` does."""
+
+    def __init__(self, message: str, *, params: Sequence[str] = ()) -> None:
+        self.params = tuple(params)
+        super().__init__(message)

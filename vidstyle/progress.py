@@ -4,28 +4,41 @@ from __future__ import annotations
 
 import sys
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator, Sequence
 
 from tqdm import tqdm
 
 _quiet = False
+# How a line spells the parameters it names: as the library does, unless the CLI says otherwise.
+_spell: Callable[[str, Sequence[str]], str] = lambda message, params: message  # noqa: E731
 
 
-def set_quiet(quiet: bool) -> None:
-    """Silence every progress bar and info line (the CLI's ``--quiet``)."""
+def set_quiet(quiet: bool) -> bool:
+    """Silence every progress bar and info line (the CLI's ``--quiet``); returns the previous setting."""
     global _quiet
-    _quiet = quiet
+    previous, _quiet = _quiet, quiet
+    return previous
 
 
-def info(message: str) -> None:
-    """Print a status line to stderr unless quiet."""
+def set_spelling(spell: Callable[[str, Sequence[str]], str] | None) -> Callable[[str, Sequence[str]], str]:
+    """How :func:`info` and :func:`warn` lines spell the parameters they name (the CLI: as its
+    flags, ``keep_hud='auto'`` -> ``--keep-hud auto``); None = as the library names them.
+    Returns the previous spelling."""
+    global _spell
+    previous, _spell = _spell, spell or (lambda message, params: message)
+    return previous
+
+
+def info(message: str, *, params: Sequence[str] = ()) -> None:
+    """Print a status line to stderr unless quiet. ``params``: the parameters the line names
+    (as :class:`vidstyle.errors.VidstyleError`'s), which the CLI spells as its flags."""
     if not _quiet:
-        _line(message)
+        _line(_spell(message, params) if params else message)
 
 
-def warn(message: str) -> None:
-    """Print a warning line to stderr (warnings are shown even when quiet)."""
-    _line(f"vidstyle: warning: {message}")
+def warn(message: str, *, params: Sequence[str] = ()) -> None:
+    """Print a warning line to stderr (warnings are shown even when quiet); ``params`` as :func:`info`'s."""
+    _line(f"vidstyle: warning: {_spell(message, params) if params else message}")
 
 
 def format_time(seconds: float) -> str:

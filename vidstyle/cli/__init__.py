@@ -56,9 +56,12 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    from ..progress import set_quiet
+    from ..progress import set_quiet, set_spelling
+    from ._flags import cli_message, cli_text
 
-    set_quiet(getattr(args, "quiet", False))
+    # Set for this command only: a library call later in the same process is as it was.
+    was_quiet = set_quiet(getattr(args, "quiet", False))
+    spelling = set_spelling(lambda message, params: cli_text(message, params, args.command))  # flags in warnings
     terminated: list[int] = []
 
     def on_sigterm(signum: int, frame: object) -> None:  # kill, timeout: clean up as for Ctrl-C
@@ -70,15 +73,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = args.func(args)
     except VidstyleError as err:
-        from ._flags import cli_message
-
         print(f"vidstyle: error: {cli_message(err, args.command)}", file=sys.stderr)
         return err.exit_code
     except OSError as err:  # the file system said no (permissions, disk full): the user's to fix, not a bug
         print(f"vidstyle: error: {_os_error(err)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as err:
-        kept = str(err) if isinstance(err, Interrupted) else "no partial output was kept"
+        kept = cli_text(str(err), err.params, args.command) if isinstance(err, Interrupted) \
+            else "no partial output was kept"
         print(f"vidstyle: interrupted; {kept}", file=sys.stderr)
         return 128 + (terminated[0] if terminated else signal.SIGINT)
     except Exception as err:  # a bug: one line, traceback only on request
@@ -88,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
               "(set VIDSTYLE_DEBUG=1 for a traceback)".replace("\n", " "), file=sys.stderr)
         return 1
     finally:
+        set_quiet(was_quiet)
+        set_spelling(spelling)
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
     return int(result or 0)

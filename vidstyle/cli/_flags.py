@@ -3,7 +3,8 @@
 The library names parameters as a Python caller or recipe author knows them
 (``batch must be at least 1``, ``pass allow_trim=True``) and lists them in
 ``VidstyleError.params``; :func:`cli_message` spells each as the command's flag
-(``--batch must be at least 1``, ``pass --allow-trim``). The flag is
+(``--batch must be at least 1``, ``pass --allow-trim``); :func:`cli_text` does the
+same for warning and info lines (``warn(..., params=...)``). The flag is
 ``--`` + the name with dashes, ``name=True`` is the switch ``--name``,
 ``name=False`` is ``--no-name``, ``name=value`` is ``--name value``; the
 exceptions are listed here, in one place.
@@ -12,6 +13,7 @@ exceptions are listed here, in one place.
 from __future__ import annotations
 
 import re
+from typing import Sequence
 
 from ..errors import VidstyleError
 
@@ -54,11 +56,18 @@ def flag(name: str, value: str | None = None, command: str | None = None) -> str
 
 def cli_message(err: VidstyleError, command: str | None = None) -> str:
     """``str(err)`` with each parameter it names spelled as ``command``'s flag."""
-    message = err.message
+    message = cli_text(err.message, err.params, command)
+    return f"{err.path}: {message}" if err.path is not None else message
+
+
+def cli_text(message: str, params: Sequence[str], command: str | None = None) -> str:
+    """``message`` with each of ``params`` it names spelled as ``command``'s flag: for errors,
+    warning and info lines (:func:`vidstyle.progress.warn`) and Ctrl-C reports alike."""
     own = COMMAND_FLAGS.get(command or "", {})
-    for name in sorted(err.params, key=len, reverse=True):  # hud_include before hud
+    for name in sorted(params, key=len, reverse=True):  # hud_include before hud
         if command in RECIPE_COMMANDS and not any(key.split("=")[0] == name for key in own):
             continue
-        pattern = rf"(?<![\w./-]){re.escape(name)}(?:=('[^']*'|\"[^\"]*\"|[^\s,;:)]+))?(?![\w-])"
+        # The name alone or name=value; not inside a word, a path or a file name (workers.mp4).
+        pattern = rf"(?<![\w./-]){re.escape(name)}(?:=('[^']*'|\"[^\"]*\"|[^\s,;:)]+))?(?![\w-]|\.\w)"
         message = re.sub(pattern, lambda m, name=name: flag(name, m[1], command), message)
-    return f"{err.path}: {message}" if err.path is not None else message
+    return message

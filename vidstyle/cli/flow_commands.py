@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .._defaults import TEXTURE_EVERY
 from ._options import add_common, add_flow_cache, add_flow_preset, add_size, flow_cache_of, number_arg
 
 
@@ -52,7 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "keyframe (in appearance of the source frame with --source, as 'vidstyle shots --coverage' "
                    "measures it; else in time), no reference needed (style drift), with the worst stretches")
     p.add_argument("--texture-every", type=int, metavar="K", default=None,
-                   help="texture distance on every K-th frame (default 5; detail ratio on every frame)")
+                   help=f"texture distance on every K-th frame (default {TEXTURE_EVERY}; detail ratio on every frame)")
     _add_flow_options(p)
     p.add_argument("--max-frames", type=int, metavar="N", help="use only the first N frames")
     p.add_argument("--allow-trim", action="store_true", help="compare the common frames of clips of "

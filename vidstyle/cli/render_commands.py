@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .._defaults import RENDER_PRESET_TEXT, STABILIZE_FLOW_PRESET
+from .._defaults import RAY_WARMUP, RENDER_PRESET_TEXT, STABILIZE_FLOW_PRESET
 from ._options import add_common, add_encoder, add_range, number_arg, rect_arg, size_arg
 
 
@@ -66,7 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "source keyframes)")
     p.add_argument("--warmup", type=int, metavar="N",
                    help="with --ray, frames rendered unwritten before each chunk to settle the temporal stage "
-                   "(default 8)")
+                   f"(default {RAY_WARMUP})")
     p.add_argument("--compile", action="store_true",
                    help="torch.compile the model (CUDA graphs on GPU); falls back to eager if it fails")
     p.add_argument("--no-hw-decode", action="store_true", help="do not decode with NVDEC on CUDA")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from .._defaults import KEYFRAME_RADIUS
 from ._options import add_common
 
 
@@ -20,7 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", metavar="DIR", help="write shots.json, keyframes/ and contact_sheet.png")
     p.add_argument("--max", type=int, metavar="N", dest="max_keyframes", help="suggest at most N keyframes")
     p.add_argument("--radius", type=float, metavar="R",
-                   help="appearance distance (RMS, 0-1) a keyframe covers (default 0.12; smaller = more keyframes)")
+                   help=f"appearance distance (RMS, 0-1) a keyframe covers (default {KEYFRAME_RADIUS:g}; "
+                   "smaller = more keyframes)")
     p.add_argument("--coverage", metavar="KEYFRAMES",
                    help="instead: the stretches far from every painted keyframe in KEYFRAMES (a folder of PNGs "
                    "named by frame index, as 'vidstyle train' takes them), where the model will guess")

@@ -102,8 +102,9 @@ def check_replaceable(final: Path, *, is_dir: bool) -> None:
         foreign = foreign_files(final)
         if foreign:
             more = f" and {len(foreign) - 1} more" if len(foreign) > 1 else ""
-            raise VidstyleError(f"folder holds files vidstyle did not write ({foreign[0]}{more}); -y replaces "
-                                "only vidstyle's own outputs: give a new or empty folder", final)
+            raise VidstyleError(f"folder holds files vidstyle did not write ({foreign[0]}{more}); "
+                                "overwrite=True replaces only vidstyle's own outputs: give a new or empty folder",
+                                final, params=("overwrite",))
 
 
 _DISK_FULL = {errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exceeded",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import ExitStack
 from fractions import Fraction
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, Self
 
 import av
 import cv2
@@ -66,15 +66,33 @@ class FrameWriter(Protocol):
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None: ...
 
 
-class FolderWriter:
-    """Writes ``000120.png`` frames (:func:`frame_name` of the zero-based source index) into a folder,
-    atomically: a temporary folder renamed to ``DIR`` when complete (see ``atomic_output``)."""
+class _AtomicWriter:
+    """A writer whose output appears under ``path`` only when its ``with`` block ends without an
+    error (``atomic_output``): until then frames go to the temporary ``_temp``. Nothing is buffered."""
+
+    _is_dir = False
 
     def __init__(self, path: str | Path, *, overwrite: bool = False) -> None:
         self.path = Path(path)
         self.frames_written = 0
         self._stack = ExitStack()
-        self._temp = self._stack.enter_context(atomic_output(self.path, overwrite=overwrite, is_dir=True))
+        self._temp = self._stack.enter_context(atomic_output(self.path, overwrite=overwrite, is_dir=self._is_dir))
+
+    def finish(self) -> None:
+        """Nothing is buffered: every frame is a file as soon as it is written."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self._stack.__exit__(exc_type, exc, tb)
+
+
+class FolderWriter(_AtomicWriter):
+    """Writes ``000120.png`` frames (:func:`frame_name` of the zero-based source index) into a folder,
+    atomically: a temporary folder renamed to ``DIR`` when complete (see ``atomic_output``)."""
+
+    _is_dir = True
 
     @property
     def folder(self) -> Path:
@@ -86,24 +104,9 @@ class FolderWriter:
         write_image(self._temp / frame_name(index), rgb)
         self.frames_written += 1
 
-    def finish(self) -> None:
-        """Nothing is buffered: every frame is a file as soon as it is written."""
 
-    def __enter__(self) -> "FolderWriter":
-        return self
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self._stack.__exit__(exc_type, exc, tb)
-
-
-class ImageWriter:
+class ImageWriter(_AtomicWriter):
     """Writes a single frame to an image file (PNG, JPEG, WebP...), atomically."""
-
-    def __init__(self, path: str | Path, *, overwrite: bool = False) -> None:
-        self.path = Path(path)
-        self.frames_written = 0
-        self._stack = ExitStack()
-        self._temp = self._stack.enter_context(atomic_output(self.path, overwrite=overwrite))
 
     def write(self, rgb: np.ndarray, *, pts: int | None = None, index: int | None = None) -> None:
         if self.frames_written:
@@ -113,15 +116,6 @@ class ImageWriter:
             raise VidstyleError("could not encode the image", self.path)
         self._temp.write_bytes(data.tobytes())  # the extension is the final name's, not the temporary's
         self.frames_written = 1
-
-    def finish(self) -> None:
-        """Nothing is buffered."""
-
-    def __enter__(self) -> "ImageWriter":
-        return self
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self._stack.__exit__(exc_type, exc, tb)
 
 
 class VideoWriter:
@@ -196,7 +190,7 @@ class VideoWriter:
             stream.pix_fmt = "bgr0"  # lossless RGB: no chroma subsampling, no matrix
         elif odd:
             warn(f"{self.path}: odd frame size {self.width}x{self.height}; encoding 4:4:4, which some "
-                 "players (browsers) do not play; an even --size plays everywhere")
+                 "players (browsers) do not play; an even size plays everywhere", params=("size",))
             stream.pix_fmt = "yuv444p"
         else:
             stream.pix_fmt = "yuv420p"

@@ -55,5 +55,5 @@ def motion_masks(source: str | Path, *, size: tuple[int, int] | None = None, thr
         coverage.append(float(mask.mean()))
         yield frame.index, mask
     if coverage and float(np.median(coverage)) > 0.5:
-        warn(f"{source}: more than half of most frames differs from the background; --motion needs a "
-             "camera that does not move")
+        warn(f"{source}: more than half of most frames differs from the background; motion=True needs a "
+             "camera that does not move", params=("motion",))

@@ -14,13 +14,14 @@ Public API::
     report.drift.detail_ratio, report.drift.stretches()  # per frame vs the nearest keyframe; worst runs
 """
 
+from .._defaults import TEXTURE_EVERY
 from ._flicker import flicker
 from ._pair import (LUMA_WEIGHTS, STILL_LUMA_LEVELS, STILL_MOTION_PX, WarpingError, flow_difference, luma,
                     static_flicker, still_mask, warping_error, warping_error_torch)
 from ._plot import TEXTURE_PANEL, plot_flicker
 from ._report import ClipScores, FlickerReport, FlowOrigin, Spike
 from ._texture import detail_ratio, gradient_energy, signature_distance, texture_distance, texture_signature
-from ._texture_scores import TEXTURE_EVERY, Stretch, TextureAgainst, TextureScores
+from ._texture_scores import Stretch, TextureAgainst, TextureScores
 
 __all__ = [
     "ClipScores", "FlickerReport", "FlowOrigin", "LUMA_WEIGHTS", "STILL_LUMA_LEVELS", "STILL_MOTION_PX",

@@ -12,6 +12,7 @@ from typing import Iterator
 import numpy as np
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
+from .._defaults import TEXTURE_EVERY
 from ..errors import InputError, UsageError
 from ..flow import DisFlow, FlowCache, FlowPair, FlowPreset, default_workers, validity_mask, video_flows
 from ..io import open_video, probe
@@ -19,7 +20,7 @@ from ..progress import progress
 from ._pair import flow_difference, static_flicker, still_mask, warping_error
 from ._report import ClipScores, FlickerReport, FlowOrigin
 from ._texture_frames import FrameTexture, PaintedKeyframes, assemble_texture
-from ._texture_scores import TEXTURE_EVERY
+
 
 @dataclass
 class _PairResult:

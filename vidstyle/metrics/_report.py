@@ -15,6 +15,7 @@ import numpy as np
 
 from ..flow import FlowPreset
 from ..io import atomic_output
+from ._numbers import finite_mean, json_number, json_series
 from ._texture_scores import TextureScores
 
 
@@ -23,20 +24,6 @@ class FlowOrigin(enum.Enum):
 
     SOURCE = "source"      # Lai et al.'s protocol: flow of the unstylized input
     STYLIZED = "stylized"  # weaker: the output's own flow can follow its own flicker
-
-
-def _nanmean(values: np.ndarray | None) -> float | None:
-    if values is None or not np.isfinite(values).any():
-        return None
-    return float(np.mean(values[np.isfinite(values)]))
-
-
-def _json_number(value: float | None) -> float | None:
-    return None if value is None or not math.isfinite(value) else float(value)
-
-
-def _series(values: np.ndarray | None) -> list[float | None] | None:
-    return None if values is None else [_json_number(float(v)) for v in values]
 
 
 @dataclass(frozen=True)
@@ -51,17 +38,17 @@ class ClipScores:
     @property
     def mean_warp_error(self) -> float | None:
         """E_warp: the mean of e_t over the pairs that have valid pixels."""
-        return _nanmean(self.warp_error)
+        return finite_mean(self.warp_error)
 
     @property
     def mean_static_flicker(self) -> float | None:
-        return _nanmean(self.static_flicker)
+        return finite_mean(self.static_flicker)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "warp_error": _json_number(self.mean_warp_error),
-                "static_flicker": _json_number(self.mean_static_flicker),
-                "per_pair": {"warp_error": _series(self.warp_error),
-                             "static_flicker": _series(self.static_flicker)}}
+        return {"path": self.path, "warp_error": json_number(self.mean_warp_error),
+                "static_flicker": json_number(self.mean_static_flicker),
+                "per_pair": {"warp_error": json_series(self.warp_error),
+                             "static_flicker": json_series(self.static_flicker)}}
 
 
 @dataclass(frozen=True)
@@ -146,7 +133,7 @@ class FlickerReport:
         flow = (f"OpenCV DIS {self.preset.value} flow on the {self.flow_origin.value} frames "
                 f"({width}x{height}, forward and backward)")
         weaker = "" if self.flow_origin is FlowOrigin.SOURCE else (
-            " [WEAKER VARIANT: no --source, flow of the stylized video itself]")
+            " [WEAKER VARIANT: no source video given, flow of the stylized video itself]")
         mask = ("Lai et al. mask (forward-backward + motion-boundary test"
                 + (", out-of-frame targets excluded)" if self.exclude_outside else ", no smoothing)"))
         lines = {
@@ -174,11 +161,11 @@ class FlickerReport:
             "stylized": self.stylized.to_dict(),
             "source": None if self.source is None else self.source.to_dict(),
             "reference": None if self.reference is None else self.reference.to_dict(),
-            "warp_error": _json_number(self.warp_error),
-            "ratio": _json_number(self.ratio),
-            "tof": _json_number(_nanmean(self.tof)),
-            "psnr": _json_number(_nanmean(self.psnr)),
-            "ssim": _json_number(_nanmean(self.ssim)),
+            "warp_error": json_number(self.warp_error),
+            "ratio": json_number(self.ratio),
+            "tof": json_number(finite_mean(self.tof)),
+            "psnr": json_number(finite_mean(self.psnr)),
+            "ssim": json_number(finite_mean(self.ssim)),
             "flow_origin": self.flow_origin.value,
             "preset": self.preset.value,
             "exclude_outside": self.exclude_outside,
@@ -189,12 +176,12 @@ class FlickerReport:
             "notes": list(self.notes),
             "spikes": [{"frame": s.index, "next_frame": s.next_index, "time": s.time,
                         "warp_error": s.warp_error} for s in self.spikes()],
-            "per_pair": {"frame": [int(i) for i in self.indices], "time": _series(self.times),
-                         "valid_fraction": _series(self.valid_fraction),
-                         "still_fraction": _series(self.still_fraction), "tof": _series(self.tof)},
-            "per_frame": {"psnr": _series(self.psnr), "ssim": _series(self.ssim)},
-            "detail_ratio": _json_number(self.texture.mean_detail_ratio) if self.texture else None,
-            "texture_distance": _json_number(self.texture.mean_texture_distance) if self.texture else None,
+            "per_pair": {"frame": [int(i) for i in self.indices], "time": json_series(self.times),
+                         "valid_fraction": json_series(self.valid_fraction),
+                         "still_fraction": json_series(self.still_fraction), "tof": json_series(self.tof)},
+            "per_frame": {"psnr": json_series(self.psnr), "ssim": json_series(self.ssim)},
+            "detail_ratio": json_number(self.texture.mean_detail_ratio) if self.texture else None,
+            "texture_distance": json_number(self.texture.mean_texture_distance) if self.texture else None,
             "texture": {"reference": self.texture and self.texture.to_dict(),
                         "keyframes": self.drift and self.drift.to_dict()},
         }
@@ -252,16 +239,16 @@ class FlickerReport:
         row("static flicker (levels)", "static_flicker", self.stylized.mean_static_flicker,
             source and source.mean_static_flicker, reference and reference.mean_static_flicker)
         if self.tof is not None:
-            row("tOF (px)", "tof", _nanmean(self.tof))
+            row("tOF (px)", "tof", finite_mean(self.tof))
         if self.psnr is not None:
-            row("PSNR vs reference (dB)", "psnr", _nanmean(self.psnr), fmt=".2f")
-            row("SSIM vs reference", "ssim", _nanmean(self.ssim), fmt=".4f")
+            row("PSNR vs reference (dB)", "psnr", finite_mean(self.psnr), fmt=".2f")
+            row("SSIM vs reference", "ssim", finite_mean(self.ssim), fmt=".4f")
         for prefix, scores, against in (("", self.texture, "reference"), ("drift_", self.drift, "keyframes")):
             if scores is not None:
                 row(f"detail ratio vs {against}", prefix + "detail_ratio", scores.mean_detail_ratio, fmt=".3f")
                 row(f"texture dist. vs {against}", prefix + "texture_distance", scores.mean_texture_distance)
-        lines.append(f"valid (unoccluded) pixels: {100 * (_nanmean(self.valid_fraction) or 0):.1f}% "
-                     f"on average; still pixels: {100 * (_nanmean(self.still_fraction) or 0):.1f}%")
+        lines.append(f"valid (unoccluded) pixels: {100 * (finite_mean(self.valid_fraction) or 0):.1f}% "
+                     f"on average; still pixels: {100 * (finite_mean(self.still_fraction) or 0):.1f}%")
         for spike in self.spikes():
             when = "" if spike.time is None else f" at {spike.time:.2f} s"
             lines.append(f"spike: frames {spike.index}->{spike.next_index}{when}: e = {spike.warp_error:.4g}")

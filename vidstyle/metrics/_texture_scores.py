@@ -9,12 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from ._numbers import finite_mean, json_number, json_series
 from ._texture import TEXTURE_LEVELS, TEXTURE_PROJECTIONS, TEXTURE_QUANTILES, TEXTURE_SAMPLES
 
-# Texture distance is computed on every TEXTURE_EVERY-th frame (detail ratio on every frame): one
-# texture_signature of a 640x480 frame costs 0.16 s of CPU, flicker's other work 0.24 s per pair
-# (docs/BENCHMARKS.md); style drifts over seconds, not from one frame to the next.
-TEXTURE_EVERY = 5
 STRETCHES = 3  # worst stretches listed
 
 
@@ -23,19 +20,6 @@ class TextureAgainst(enum.Enum):
 
     REFERENCE = "reference"  # the same frame of a per-frame reference (e.g. a per-frame stylization)
     KEYFRAMES = "keyframes"  # the nearest painted keyframe: style drift, no reference needed
-
-
-def _finite_mean(values: np.ndarray) -> float | None:
-    finite = values[np.isfinite(values)]
-    return float(finite.mean()) if finite.size else None
-
-
-def _number(value: float | None) -> float | None:
-    return None if value is None or not math.isfinite(value) else float(value)
-
-
-def _list(values: np.ndarray) -> list[float | None]:
-    return [_number(float(v)) for v in values]
 
 
 @dataclass(frozen=True)
@@ -55,7 +39,7 @@ class Stretch:
     def to_dict(self) -> dict[str, Any]:
         return {"first_frame": self.first, "last_frame": self.last, "first_time": self.first_time,
                 "last_time": self.last_time, "texture_distance": self.texture_distance, "peak": self.peak,
-                "peak_frame": self.peak_frame, "detail_ratio": _number(self.detail_ratio),
+                "peak_frame": self.peak_frame, "detail_ratio": json_number(self.detail_ratio),
                 "keyframe": self.keyframe}
 
     def describe(self) -> str:
@@ -89,11 +73,11 @@ class TextureScores:
 
     @property
     def mean_detail_ratio(self) -> float | None:
-        return _finite_mean(self.detail_ratio)
+        return finite_mean(self.detail_ratio)
 
     @property
     def mean_texture_distance(self) -> float | None:
-        return _finite_mean(self.texture_distance)
+        return finite_mean(self.texture_distance)
 
     @property
     def measured(self) -> int:
@@ -136,7 +120,7 @@ class TextureScores:
         span = slice(first, last + 1)
         return Stretch(int(self.frames[first]), int(self.frames[last]), time(first), time(last),
                        float(np.nanmean(self.texture_distance[span])), float(self.texture_distance[peak]),
-                       int(self.frames[peak]), _finite_mean(self.detail_ratio[span]),
+                       int(self.frames[peak]), finite_mean(self.detail_ratio[span]),
                        None if self.keyframe is None else int(self.keyframe[peak]))
 
     def protocol(self) -> dict[str, str]:
@@ -147,8 +131,8 @@ class TextureScores:
         else:
             listing = ("keyframe " if len(self.keyframes) == 1 else "keyframes ") + \
                 ", ".join(map(str, self.keyframes))
-            how = "in appearance of the source frame (vidstyle shots --coverage's measure" if self.by_appearance \
-                else "in time (ties: the earlier"
+            how = ("in appearance of the source frame (the measure of vidstyle.shots.find_coverage"
+                   if self.by_appearance else "in time (ties: the earlier")
             other = f"the painted keyframe nearest {how}; {listing} of {self.path})"
         measured = "every frame" if self.every == 1 else f"every {self.every}th frame"
         return {
@@ -167,14 +151,14 @@ class TextureScores:
             "against": self.against.value, "path": self.path, "size": list(self.size), "every": self.every,
             "keyframes": list(self.keyframes),
             "keyframe_by": ("appearance" if self.by_appearance else "time") if self.keyframes else None,
-            "detail_ratio": _number(self.mean_detail_ratio),
-            "texture_distance": _number(self.mean_texture_distance),
+            "detail_ratio": json_number(self.mean_detail_ratio),
+            "texture_distance": json_number(self.mean_texture_distance),
             "measured_frames": self.measured,
             "protocol": self.protocol(),
             "stretches": [s.to_dict() for s in self.stretches()],
-            "per_frame": {"frame": [int(i) for i in self.frames], "time": _list(self.times),
-                          "detail_ratio": _list(self.detail_ratio),
-                          "texture_distance": _list(self.texture_distance),
+            "per_frame": {"frame": [int(i) for i in self.frames], "time": json_series(self.times),
+                          "detail_ratio": json_series(self.detail_ratio),
+                          "texture_distance": json_series(self.texture_distance),
                           "keyframe": None if self.keyframe is None else [int(k) for k in self.keyframe]},
         }
 

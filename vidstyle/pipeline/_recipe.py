@@ -136,8 +136,8 @@ def validate(recipe: Recipe) -> None:
     """Cross-field checks: what the types alone cannot say."""
     where = recipe.source
 
-    def fail(key: str, message: str) -> None:
-        raise RecipeError(f"{key}: {message}", where)
+    def fail(key: str, message: str, params: tuple[str, ...] = ()) -> None:
+        raise RecipeError(f"{key}: {message}", where, params=params)
 
     name = recipe.name
     if (not name.strip() or name in (".", "..") or "/" in name or "\\" in name or "\0" in name
@@ -161,9 +161,9 @@ def validate(recipe: Recipe) -> None:
                                                          ("style_image", k.style_image), ("model", k.model))
                  if value is not None]
         if not given:
-            fail("render.model", "no model to render with: give render.model=FILE (e.g. --set "
+            fail("render.model", "no model to render with: give render.model=FILE (e.g. override "
                  "render.model=model.pt), or keyframes.dir, keyframes.paint, keyframes.style_image or "
-                 "keyframes.model to train one")
+                 "keyframes.model to train one", params=("override",))
         if len(given) > 1:
             fail("keyframes", f"give one of keyframes.dir (your paintings), keyframes.paint, keyframes.style_image "
                  f"and keyframes.model, not {' and '.join(given)} (set the others to null)")
@@ -188,6 +188,8 @@ def validate(recipe: Recipe) -> None:
             value = getattr(recipe.train, key)
             if value is not None and value < 0:
                 fail(f"train.{key}", "must not be negative")
+        if recipe.train.detail_gain is not None and not recipe.train.detail_gain >= 1:
+            fail("train.detail_gain", f"must be at least 1 (1 = off; got {recipe.train.detail_gain:g})")
     codec = _wrap("render.codec", Codec.parse, recipe.render.codec, where)
     if codec is Codec.PNG:
         fail("render.codec", "the pipeline writes videos; choose h264, h265, h264_nvenc or ffv1")

@@ -66,7 +66,7 @@ def render_report(data: ReportData) -> str:
     parts.append(_section("environment", "Versions and device",
                           _table(Table(["", "value"], [[k, v] for k, v in data.environment.items()]))
                           if data.environment else None))
-    parts.append(_section("recipe", "Recipe (effective, after --set)",
+    parts.append(_section("recipe", "Recipe (effective, after overrides)",
                           f"<pre>{_e(data.recipe_text)}</pre>" if data.recipe_text else None))
     parts.append("</body></html>")
     return "\n".join(p for p in parts if p)

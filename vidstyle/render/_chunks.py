@@ -17,13 +17,12 @@ from typing import Sequence
 import av
 
 from ..errors import InputError, VidstyleError
+from .._defaults import RAY_WARMUP
 from ..models import load_stylizer
 from ..progress import set_quiet
 from ._render import RenderOptions, render
 
-# Frames run through the model before a chunk, unwritten, so its temporal stage starts the chunk as
-# it would mid-video; the stage's memory decays frame by frame (docs/scaling.md, seams).
-DEFAULT_WARMUP = 8
+DEFAULT_WARMUP = RAY_WARMUP
 
 
 @dataclass(frozen=True)

@@ -38,11 +38,12 @@ def detect_hud_mask(source: Path, size: tuple[int, int], *, include: Sequence["R
     from ..masks import detect_hud_timeline
     from ..progress import info, warn
 
-    info(f"detecting the HUD of {source.name} (--keep-hud auto) ...")
+    info(f"detecting the HUD of {source.name} (keep_hud='auto') ...", params=("keep_hud",))
     timeline = detect_hud_timeline(source, size=tuple(size), include=include, exclude=exclude)
     union = timeline.union()
     if not union.any():
-        warn(f"{source}: no HUD found; --keep-hud auto keeps nothing (give a mask image instead)")
+        warn(f"{source}: no HUD found; keep_hud='auto' keeps nothing (give a mask image instead)",
+             params=("keep_hud",))
     else:
         info(f"HUD covers up to {union.mean():.1%} of the frame")
     return timeline

@@ -93,7 +93,7 @@ def export_onnx(model: Stylizer | str | Path, output: str | Path, *, size: tuple
     stylizer = stylizer.to("cpu").float().eval()
     if stylizer.fusion is not None:
         warn("the model's learned temporal stage is not exported (it needs optical flow between frames); "
-             "the ONNX graph is the per-frame generator, as `vidstyle render --per-frame` runs it")
+             "the ONNX graph is the per-frame generator, as a render with temporal=False runs it", params=("temporal",))
     graph = _PaddedNet(stylizer).eval()
     channels = stylizer.config.in_channels
     # Trace dynamic graphs at a size that needs padding, so the pad is recorded.

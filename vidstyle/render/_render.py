@@ -183,14 +183,15 @@ def render(source: str | Path, model: Stylizer | str | Path, output: str | Path,
                 stabilize=stabilize, compile_model=options.compile, ring_size=options.queue_depth + 2,
                 yuv_output=plan.is_cuda and isinstance(writer, VideoWriter) and writer.pix_fmt == "yuv420p",
                 temporal=options.temporal)
-            hint = "" if plan.precision is Precision.FP32 else "; --precision fp32 for full precision"
-            info(f"model on {plan.device.type}: {processor.runner.describe()}, {_threads(plan)}{hint}")
+            hint = "" if plan.precision is Precision.FP32 else "; precision='fp32' for full precision"
+            info(f"model on {plan.device.type}: {processor.runner.describe()}, {_threads(plan)}{hint}",
+                 params=("precision",))
             motion = MotionEstimator(options.stabilize_flow) if stabilize else None
             fusion = None
             if processor.fusion is not None:
                 fusion = fusion_motion_estimator(processor.fusion, work_size)
                 info(f"temporal stage on: the model's learned fusion, {fusion.preset.value} flow "
-                     "(--per-frame to render frames independently)")
+                     "(temporal=False to render frames independently)", params=("temporal",))
 
             cuts = frozenset(options.cuts)
 

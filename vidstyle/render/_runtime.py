@@ -68,9 +68,9 @@ def resolve_runtime(device: "str | Device | torch.device" = Device.AUTO,
     there are threads to split)."""
     notes: list[str] = []
 
-    def fallback(message: str) -> None:
+    def fallback(message: str, params: tuple[str, ...] = ()) -> None:
         notes.append(message)
-        warn(message)
+        warn(message, params=params)
 
     torch_device = resolve_device(device, fallback=fallback)
     use_cuda = torch_device.type == "cuda"
@@ -97,7 +97,7 @@ def resolve_runtime(device: "str | Device | torch.device" = Device.AUTO,
         torch_threads = threads or 1
         codec_threads = max(1, (cores - 1) // 2)
         if workers is not None and workers > 1:
-            fallback(f"--workers {workers} is for CPU renders; running one model worker on CUDA")
+            fallback(f"workers={workers} is for CPU renders; running one model worker on CUDA", params=("workers",))
         return RuntimePlan(torch_device, chosen, True if channels_last is None else channels_last,
                            torch_threads, codec_threads, codec_threads, batch or 8, tuple(notes))
     # On CPU the codecs get one thread each (two on big machines) and the model every
@@ -111,8 +111,8 @@ def resolve_runtime(device: "str | Device | torch.device" = Device.AUTO,
     if workers is None:
         workers = min(AUTO_CPU_WORKERS, torch_threads) if independent_frames else 1
     elif workers > 1 and not independent_frames:
-        fallback(f"--workers {workers} needs frames that do not depend on each other (not with "
-                 "--compile); running one model worker")
+        fallback(f"workers={workers} needs frames that do not depend on each other (not with "
+                 "compile=True); running one model worker", params=("workers", "compile"))
         workers = 1
     if threads is not None and workers > threads:
         raise UsageError(f"workers={workers} needs at least as many threads (got {threads}): each "

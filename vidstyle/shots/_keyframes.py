@@ -16,10 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._defaults import KEYFRAME_RADIUS
 from ._detect import Shot
 from ._scan import Scan
 
-DEFAULT_RADIUS = 0.12
+DEFAULT_RADIUS = KEYFRAME_RADIUS
 _MAX_SAMPLES = 8000
 _BLOCK = 2048  # candidate rows per distance block: 2048 x n float32 stays small for hours of footage
 

@@ -216,7 +216,7 @@ def load_keyframes(source: str | Path | Mapping[int, np.ndarray], clip: Clip) ->
     if transparent:
         warn(f"{folder}: keyframe(s) {', '.join(transparent[:3])}{' ...' if len(transparent) > 3 else ''} have "
              "transparent pixels; alpha is ignored and every pixel's colour is learned (to leave parts out, "
-             "give masks: --masks DIR, white = learn here)")
+             "give masks=DIR, white = learn here)", params=("masks",))
     return keyframes
 
 

@@ -130,7 +130,8 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
          + (f"; then a learned temporal stage (warping loss x{settings.temporal_weight * settings.fusion_weight:g})"
             if fusion_on else "")
          + ("" if vgg or settings.vgg_weight <= 0 else
-            " (perceptual VGG loss off: no --vgg-weights and no VGG19 file in the torch hub cache)"))
+            " (perceptual VGG loss off: no vgg_weights and no VGG19 file in the torch hub cache)"),
+         params=("vgg_weights",))
 
     key_pos = {index: clip.position(index) for index in painted}
     targets = {index: torch.from_numpy(image).permute(2, 0, 1).contiguous() for index, image in painted.items()}
@@ -163,7 +164,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
     def keep_on_interrupt(what: str) -> contextlib.AbstractContextManager[None]:
         return _keep_on_interrupt((lambda: run.save(output)) if output is not None else None,
                                   lambda: run.steps > start_step,
-                                  lambda: f"saved {what} at step {run.steps} to {output} (continue with --resume)")
+                                  lambda: f"saved {what} at step {run.steps} to {output} (continue with resume=True)")
 
     with keep_on_interrupt("the model"), thread_scope(torch_device, o.threads), \
             progress(total, "train", unit="step") as bar:
@@ -237,7 +238,7 @@ def _keep_on_interrupt(save: Callable[[], None] | None, worth_saving: Callable[[
         if save is None or not worth_saving():
             raise
         save()
-        raise Interrupted(describe()) from None
+        raise Interrupted(describe(), params=("resume",)) from None
 
 
 def _vgg_loss(weights: str | Path | None, settings: TrainSettings, device: torch.device) -> VGGFeatureLoss | None:

@@ -162,7 +162,8 @@ def hud_evidence(source: str | Path, *, size: tuple[int, int] | None = None, win
                   if 0 <= j < len(scores_of)]
         if others:
             still = [other[0] >= min_agreement for other in others]  # type: ignore[index]
-            same = [cv2.absdiff(median, other[5]).max(axis=2) <= color_tolerance for other in others]  # type: ignore[index]
+            same = [_worst_channel(cv2.absdiff(median, other[5])) <= color_tolerance  # type: ignore[index]
+                    for other in others]
             drifted = np.any(still, axis=0) & ~np.any(np.logical_and(still, same), axis=0)
             agreement = np.where(drifted, 0, agreement)
         mask = _window_mask(agreement, persistence, gradient, steady, deviation, median,
@@ -214,6 +215,11 @@ def _sizes(source: str | Path, size: tuple[int, int] | None) -> tuple[tuple[int,
     return full, (ANALYSIS_WIDTH, max(2, int(round(full[1] * scale / 2)) * 2))  # type: ignore[return-value]
 
 
+def _worst_channel(change: np.ndarray) -> np.ndarray:
+    """(H, W) largest of the three channels of (H, W, 3) ``change`` (OpenCV: 4x numpy's max)."""
+    return cv2.max(cv2.max(change[..., 0], change[..., 1]), change[..., 2])
+
+
 def _luma_gradient(rgb: np.ndarray) -> np.ndarray:
     """Sobel gradient magnitude of the luma, in levels per pixel."""
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
@@ -235,8 +241,7 @@ def _window_scores(frames: list[np.ndarray], tolerance: float, edge: float) -> t
     median_luma = cv2.cvtColor(median, cv2.COLOR_RGB2GRAY)
     motion, previous = 0.0, None
     for rgb in frames:
-        change = cv2.absdiff(rgb, median)
-        worst = cv2.max(cv2.max(change[..., 0], change[..., 1]), change[..., 2])
+        worst = _worst_channel(cv2.absdiff(rgb, median))
         agree += worst <= tolerance
         steady += worst <= tolerance / 2
         edges += _luma_gradient(rgb) >= edge

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests._fixtures_masks import texture, write_folder
+from tests._fixtures_masks import shift, texture, write_folder
 from vidstyle.cli import main
 from vidstyle.errors import UsageError
 from vidstyle.masks import HudTimeline, Rect, detect_hud_timeline, read_mask
@@ -219,3 +219,50 @@ def test_a_line_is_found_without_the_scene_beside_it(tmp_path):
     frames, line = _track_clip(2, translucent=True)
     timeline = detect_hud_timeline(write_folder(tmp_path / "snow", frames))
     assert np.mean([timeline.at(t)[line].mean() for t in range(COUNT)]) >= 0.45
+
+
+KERB = ((255, 128), (135, 106))  # from the right edge towards the middle, 10 degrees from level
+WALL = (0, 120, 36, 40)  # a brick wall at the left edge
+
+
+def _scenery_clip(count: int = 90) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """3 s of a scrolling world with a static icon (top left) and two pieces of scenery a
+    chase camera shows: a flat kerb along the road, whose colour is the same wherever it
+    slides along itself (so it looks still), and a brick wall that slides 4 px a second
+    while its lighting brightens by 22 levels a second as the camera nears it (within 14
+    levels of its median over most of any 1 s window, 22 levels off a second later).
+    Returns (frames, icon, kerb, wall): the masks of their pixels."""
+    world = texture(H + 200, W + 600, seed=9, blur=1.5)
+    icon, kerb, wall = (np.zeros((H, W), np.uint8) for _ in range(3))
+    cv2.circle(icon, (24, 24), 15, 1, -1)
+    cv2.line(kerb, KERB[0], KERB[1], 1, 6)
+    x, y, w, h = WALL
+    wall[y:y + h, x:x + w] = 1
+    bricks = np.full((h, w + 40, 3), (180, 150, 130), np.float32)
+    for row in range(0, h, 8):
+        cv2.line(bricks, (0, row), (w + 40, row), (40, 30, 30), 2)
+        for col in range(4 * (row // 8 % 2), w + 40, 12):
+            cv2.line(bricks, (col, row), (col, row + 8), (40, 30, 30), 2)
+    frames = []
+    for t in range(count):  # 30 frames a second
+        x0, y0 = 5 + 6 * t, 40 + int(round(30 * np.sin(t / 7)))
+        rgb = world[y0:y0 + H, x0:x0 + W].copy()
+        rgb[kerb > 0] = (215, 212, 205)
+        lit = shift(bricks, -4 * t / 30, 0)[:, 30:30 + w] * 0.7 + 22 * t / 30
+        rgb[y:y + h, x:x + w] = np.clip(lit, 0, 255).astype(np.uint8)
+        cv2.circle(rgb, (24, 24), 15, (20, 20, 20), -1)
+        cv2.circle(rgb, (24, 24), 13, (60, 200, 60), -1)
+        frames.append(rgb)
+    return frames, icon > 0, kerb > 0, wall > 0
+
+
+def test_scenery_that_only_looks_still_is_not_hud(tmp_path):
+    """The kerb (marked 0.99 before the straight-band cue, 0.00 with it) and the lit wall
+    (0.85 before the cross-window colour test, 0.35 with it: the mortar lines along the
+    slide keep their place, so part stays) are left out; the static icon is found."""
+    frames, icon, kerb, wall = _scenery_clip()
+    timeline = detect_hud_timeline(write_folder(tmp_path / "clip", frames))
+    covered = {name: np.mean([timeline.at(t)[mask].mean() for t in range(timeline.frames)])
+               for name, mask in (("icon", icon), ("kerb", kerb), ("wall", wall))}
+    assert covered["icon"] >= 0.95, covered
+    assert covered["kerb"] <= 0.05 and covered["wall"] <= 0.5, covered

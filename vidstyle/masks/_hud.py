@@ -2,13 +2,15 @@
 
 The clip is cut into windows (``window`` seconds). In each window where the scene
 moves, a pixel is an overlay candidate when its window median has a clear edge
-nearby and either its colour stays at that median (opaque HUD) or its edge is
-there in nearly every frame (translucent HUD, whose colour follows the scene).
-Candidates are closed; their rim is trimmed where it changed like the scene (a
+nearby and either its colour stays at that median (opaque HUD; unless a window
+a second away saw it still at another colour: scenery drifts, an overlay does
+not) or its edge is there in nearly every frame (translucent HUD, whose colour
+follows the scene). Candidates are closed; their rim is trimmed where it changed like the scene (a
 translucent overlay damps the change) or looks like the scene just outside; small
 holes are filled, specks dropped, and a region is kept only when it reaches the
-screen margin: a chase camera's own kart and driver stay
-put on screen just like a HUD, but in the middle of it (see docs/masks-and-guides.md
+screen margin (a chase camera's own kart and driver stay
+put on screen just like a HUD, but in the middle of it) and is not one long, thin,
+straight, oblique band (a road's edge seen while driving straight; see docs/masks-and-guides.md
 for the measurements behind every threshold). Each window has its own mask, so
 elements that appear for a few seconds (a music credit) or move now and then
 (position icons) are followed.
@@ -44,6 +46,15 @@ SMALL_ELEMENT = 0.005  # bounding box, of the frame: icons 0.2-0.4 %, the music 
 # out, past the 1-2 px the edge test and the closing take in (docs/BENCHMARKS.md, HUD section).
 DAMPED_BOX = 7
 RIM_RING = 3
+# The opaque test also compares a window's median with those STABLE_APART windows before and
+# after (half-overlapping windows: 2 = the next window sharing no frame with it).
+STABLE_APART = 2
+# A scenery line (docs/BENCHMARKS.md, HUD section, third pass): Snow Mountain's kerb while
+# driving straight measured 127-223 px long at 640 px, 18-41x its thickness, 9 degrees from level.
+LINE_LENGTH = 0.1
+LINE_ELONGATION = 12.0
+LINE_SPREAD = 2.0
+LINE_AXIS_DEGREES = 3.0
 HOLE_SMALL = 0.001  # of the frame: a gauge's segment is 0.05-0.08 %, a minimap's small loop 0.28 %
 
 
@@ -132,16 +143,29 @@ def hud_evidence(source: str | Path, *, size: tuple[int, int] | None = None, win
     masks: list[np.ndarray] = []
     shape: list[int] = []
     moving: list[bool] = []
-    recent: list[tuple[np.ndarray, ...]] = []  # the scores of the last three windows
+    scores_of: list[tuple[np.ndarray, ...] | None] = []  # per window; freed once no longer needed
     totals = [0.0, 0.0]
     chunks: list[list[np.ndarray]] = [[]]
 
     def decide(index: int) -> None:
         # Translucent parts: the edge must persist in the neighbouring windows too (scenery
         # edges that stay put while the kart drives straight last about a second).
-        agreement, persistence, gradient, steady, deviation, median = recent[index]
-        for other in recent[max(0, index - 1):index + 2]:
-            persistence = np.minimum(persistence, other[1])
+        agreement, persistence, gradient, steady, deviation, median = scores_of[index]  # type: ignore[misc]
+        for other in scores_of[max(0, index - 1):index + 2]:
+            persistence = np.minimum(persistence, other[1])  # type: ignore[index]
+        # Opaque parts: an overlay is bit-stable for seconds, while scenery that only looks
+        # still for a window drifts. A pixel is dropped when a window STABLE_APART further on
+        # or back (sharing no frame with this one) was still there too but at another colour,
+        # and none was still there at this colour (an element that appears or goes away is
+        # not still in the other window: no evidence either way).
+        others = [scores_of[j] for j in (index - STABLE_APART, index + STABLE_APART)
+                  if 0 <= j < len(scores_of)]
+        if others:
+            still = [other[0] >= min_agreement for other in others]  # type: ignore[index]
+            same = [_worst_channel(cv2.absdiff(median, other[5])) <= color_tolerance  # type: ignore[index]
+                    for other in others]
+            drifted = np.any(still, axis=0) & ~np.any(np.logical_and(still, same), axis=0)
+            agreement = np.where(drifted, 0, agreement)
         mask = _window_mask(agreement, persistence, gradient, steady, deviation, median,
                             min_agreement=min_agreement, min_persistence=min_persistence,
                             edge_threshold=edge_threshold, color_tolerance=color_tolerance, margin=margin)
@@ -156,10 +180,11 @@ def hud_evidence(source: str | Path, *, size: tuple[int, int] | None = None, win
         moving.append(motion >= min_scene_motion)
         totals[0] += scores[0]
         totals[1] += scores[1]
-        recent.append(tuple(scores))
-        del recent[:-3]
-        if len(recent) > 1:
-            decide(len(recent) - 2)
+        scores_of.append(tuple(scores))
+        if len(scores_of) > STABLE_APART:
+            decide(len(scores_of) - 1 - STABLE_APART)
+        if len(scores_of) > 2 * STABLE_APART:
+            scores_of[len(scores_of) - 1 - 2 * STABLE_APART] = None  # no later window reads it
 
     with progress(count, "hud") as bar:
         for position, frame in enumerate(read_frames(source, size=work)):
@@ -173,7 +198,8 @@ def hud_evidence(source: str | Path, *, size: tuple[int, int] | None = None, win
             bar.update(1)
     if len(chunks) == 1 or len(indices) % half:  # a clip shorter than a window, or a last partial chunk
         close_window()
-    decide(len(recent) - 1)
+    for index in range(max(0, len(scores_of) - STABLE_APART), len(scores_of)):
+        decide(index)
     timeline = HudTimeline(tuple(starts), np.stack(_fill_still_windows(masks, moving, source)),
                            (shape[0], shape[1]), full, tuple(indices))
     return HudEvidence(timeline, totals[0] / len(starts), totals[1] / len(starts), np.array(moving))
@@ -187,6 +213,11 @@ def _sizes(source: str | Path, size: tuple[int, int] | None) -> tuple[tuple[int,
         return full, full  # type: ignore[return-value]
     scale = ANALYSIS_WIDTH / full[0]
     return full, (ANALYSIS_WIDTH, max(2, int(round(full[1] * scale / 2)) * 2))  # type: ignore[return-value]
+
+
+def _worst_channel(change: np.ndarray) -> np.ndarray:
+    """(H, W) largest of the three channels of (H, W, 3) ``change`` (OpenCV: 4x numpy's max)."""
+    return cv2.max(cv2.max(change[..., 0], change[..., 1]), change[..., 2])
 
 
 def _luma_gradient(rgb: np.ndarray) -> np.ndarray:
@@ -210,8 +241,7 @@ def _window_scores(frames: list[np.ndarray], tolerance: float, edge: float) -> t
     median_luma = cv2.cvtColor(median, cv2.COLOR_RGB2GRAY)
     motion, previous = 0.0, None
     for rgb in frames:
-        change = cv2.absdiff(rgb, median)
-        worst = cv2.max(cv2.max(change[..., 0], change[..., 1]), change[..., 2])
+        worst = _worst_channel(cv2.absdiff(rgb, median))
         agree += worst <= tolerance
         steady += worst <= tolerance / 2
         edges += _luma_gradient(rgb) >= edge
@@ -248,7 +278,37 @@ def _window_mask(agreement: np.ndarray, persistence: np.ndarray, gradient: np.nd
     mask = _fill_steady_holes(mask, steady, int(HOLE_SMALL * height * width))
     mask |= _text_lines(mask, height)
     mask |= _flat_interiors(mask, steady, int(SMALL_ELEMENT * height * width))
-    return _at_margins(mask, margin)
+    return _drop_scenery_lines(_at_margins(mask, margin))
+
+
+def _drop_scenery_lines(mask: np.ndarray) -> np.ndarray:
+    """Drop regions that are one long, thin, straight, oblique band.
+
+    A straight edge shows stillness only across itself: scenery sliding along it (a road's
+    edge or kerb while driving straight) keeps the same colours at the same pixels, so no
+    temporal test can tell it from an overlay (aperture problem). From a chase camera such
+    lines run towards the vanishing point, so they are oblique; an overlay's long straight
+    parts (bars, panels, text lines) are drawn level or upright, and its oblique strokes are
+    short or curved (gauge arcs, minimap tracks). A region is a band when its principal
+    axes give length >= LINE_LENGTH of the frame's width, length / mean thickness
+    >= LINE_ELONGATION and a spread across the axis <= LINE_SPREAD x that thickness
+    (straight, not an arc), at more than LINE_AXIS_DEGREES from level and upright."""
+    height, width = mask.shape
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    longest = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    drop = np.zeros(count, dtype=bool)
+    for label in np.flatnonzero(longest >= LINE_LENGTH * width):
+        if label == 0:
+            continue
+        ys, xs = np.nonzero(labels == label)
+        spreads, axes = np.linalg.eigh(np.cov(np.stack([xs, ys]).astype(np.float64)))
+        length = np.sqrt(12 * spreads[1])  # a uniform band's extent along its axis
+        thickness = len(xs) / max(length, 1.0)
+        across = np.sqrt(12 * max(spreads[0], 0.0))
+        angle = np.degrees(np.arctan2(abs(axes[1, 1]), abs(axes[0, 1])))
+        drop[label] = (length >= LINE_LENGTH * width and length >= LINE_ELONGATION * thickness
+                       and across <= LINE_SPREAD * thickness and LINE_AXIS_DEGREES < angle < 90 - LINE_AXIS_DEGREES)
+    return mask & ~drop[labels]
 
 
 def _peel_scene_rim(mask: np.ndarray, median: np.ndarray, tolerance: float) -> np.ndarray:

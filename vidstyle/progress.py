@@ -9,8 +9,15 @@ from typing import Callable, Iterator, Sequence
 from tqdm import tqdm
 
 _quiet = False
+
+
+def _as_named(message: str, params: Sequence[str]) -> str:
+    """The library's own spelling: parameters as a Python caller names them."""
+    return message
+
+
 # How a line spells the parameters it names: as the library does, unless the CLI says otherwise.
-_spell: Callable[[str, Sequence[str]], str] = lambda message, params: message  # noqa: E731
+_spell: Callable[[str, Sequence[str]], str] = _as_named
 
 
 def set_quiet(quiet: bool) -> bool:
@@ -25,7 +32,7 @@ def set_spelling(spell: Callable[[str, Sequence[str]], str] | None) -> Callable[
     flags, ``keep_hud='auto'`` -> ``--keep-hud auto``); None = as the library names them.
     Returns the previous spelling."""
     global _spell
-    previous, _spell = _spell, spell or (lambda message, params: message)
+    previous, _spell = _spell, spell or _as_named
     return previous
 
 

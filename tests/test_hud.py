@@ -5,11 +5,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from tests._fixtures_masks import shift, texture, write_folder
 from vidstyle.cli import main
 from vidstyle.errors import UsageError
-from vidstyle.masks import HudTimeline, Rect, detect_hud_timeline, read_mask
+from vidstyle.masks import HudTimeline, Rect, detect_hud_timeline, hud_evidence, read_mask
+from vidstyle.masks._hud import _fill_holes, _median
 
 pytestmark = pytest.mark.usefixtures("quiet")
 
@@ -125,6 +127,28 @@ def test_timeline_is_packed_and_sized(chase):
     small = detect_hud_timeline(chase, size=(128, 96))
     assert small.at(0).shape == (96, 128) and small.packed.dtype == np.uint8
     assert small.packed.shape[1] == (96 * 128 + 7) // 8
+
+
+def test_the_result_does_not_depend_on_the_workers(chase, timeline):
+    one = hud_evidence(chase, workers=1)
+    assert np.array_equal(one.timeline.packed, timeline.packed) and one.timeline.starts == timeline.starts
+    three = hud_evidence(chase, workers=3)
+    assert np.array_equal(three.agreement, one.agreement) and np.array_equal(three.moving, one.moving)
+    with pytest.raises(UsageError, match="workers"):
+        hud_evidence(chase, workers=0)
+
+
+@pytest.mark.parametrize("count", [1, 2, 5, 10, 11])
+def test_the_median_is_numpys(count):
+    frames = list(np.random.default_rng(count).integers(0, 256, (count, 7, 9, 3), dtype=np.uint8))
+    assert np.array_equal(_median(frames), np.median(np.stack(frames), axis=0).astype(np.uint8))
+
+
+def test_holes_are_filled_as_scipy_fills_them():
+    rng = np.random.default_rng(0)
+    for density in (0.3, 0.5, 0.7):
+        mask = rng.random((40, 50)) < density
+        assert np.array_equal(_fill_holes(mask), ndimage.binary_fill_holes(mask))
 
 
 def _main(argv: list[str]) -> int:

@@ -18,15 +18,20 @@ elements that appear for a few seconds (a music credit) or move now and then
 
 from __future__ import annotations
 
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import cv2
 import numpy as np
 from scipy import ndimage
 
-from ..io import clip_length, probe, read_frames
+from .._cpu import available_cores
+from ..errors import InputError, UsageError
+from ..io import Frame, clip_length, probe, read_frames
 from ..progress import progress, warn
 from ._hud_timeline import HudTimeline, Rect
 from ._ops import clean_mask
@@ -112,7 +117,7 @@ def detect_hud_timeline(source: str | Path, *, size: tuple[int, int] | None = No
 def hud_evidence(source: str | Path, *, size: tuple[int, int] | None = None, window: float = 1.0,
                  samples: int = 10, color_tolerance: float = 14.0, edge_threshold: float = 16.0,
                  min_agreement: float = 0.8, min_persistence: float = 0.95, min_scene_motion: float = 3.0,
-                 margin: float = 0.1) -> HudEvidence:
+                 margin: float = 0.1, workers: int | None = None) -> HudEvidence:
     """:func:`detect_hud_timeline` with the per-window scores it decided from.
 
     Args:
@@ -128,81 +133,111 @@ def hud_evidence(source: str | Path, *, size: tuple[int, int] | None = None, win
             a window's scene counts as still (no evidence).
         margin: a region is kept only when it reaches this fraction of the frame's width
             or height from an edge.
+        workers: threads scoring and deciding windows while the clip is decoded (default:
+            one per available core; OpenCV and numpy release the GIL). The result does
+            not depend on it.
     """
     count = clip_length(source)
     if count < 2:
-        from ..errors import InputError
-
         raise InputError("needs at least 2 frames to tell moving scenery from a static overlay", source)
     fps = probe(source).nominal_fps or 20.0
     half = max(1, int(round(window * fps / 2)))  # windows overlap by half: chunks of half a window
     step = max(1, half // max(1, samples // 2))
     full, work = _sizes(source, size)
-    starts: list[int] = []
+    workers = available_cores() if workers is None else workers
+    if workers < 1:
+        raise UsageError(f"workers must be at least 1 (got {workers})")
+    decide = partial(_decide, min_agreement=min_agreement, min_persistence=min_persistence,
+                     edge_threshold=edge_threshold, color_tolerance=color_tolerance, margin=margin)
     indices: list[int] = []
-    masks: list[np.ndarray] = []
-    shape: list[int] = []
     moving: list[bool] = []
-    scores_of: list[tuple[np.ndarray, ...] | None] = []  # per window; freed once no longer needed
     totals = [0.0, 0.0]
-    chunks: list[list[np.ndarray]] = [[]]
-
-    def decide(index: int) -> None:
-        # Translucent parts: the edge must persist in the neighbouring windows too (scenery
-        # edges that stay put while the kart drives straight last about a second).
-        agreement, persistence, gradient, steady, deviation, median = scores_of[index]  # type: ignore[misc]
-        for other in scores_of[max(0, index - 1):index + 2]:
-            persistence = np.minimum(persistence, other[1])  # type: ignore[index]
-        # Opaque parts: an overlay is bit-stable for seconds, while scenery that only looks
-        # still for a window drifts. A pixel is dropped when a window STABLE_APART further on
-        # or back (sharing no frame with this one) was still there too but at another colour,
-        # and none was still there at this colour (an element that appears or goes away is
-        # not still in the other window: no evidence either way).
-        others = [scores_of[j] for j in (index - STABLE_APART, index + STABLE_APART)
-                  if 0 <= j < len(scores_of)]
-        if others:
-            still = [other[0] >= min_agreement for other in others]  # type: ignore[index]
-            same = [_worst_channel(cv2.absdiff(median, other[5])) <= color_tolerance  # type: ignore[index]
-                    for other in others]
-            drifted = np.any(still, axis=0) & ~np.any(np.logical_and(still, same), axis=0)
-            agreement = np.where(drifted, 0, agreement)
-        mask = _window_mask(agreement, persistence, gradient, steady, deviation, median,
-                            min_agreement=min_agreement, min_persistence=min_persistence,
-                            edge_threshold=edge_threshold, color_tolerance=color_tolerance, margin=margin)
-        shape[:] = mask.shape
-        masks.append(np.packbits(mask, axis=None))  # 1 bit a pixel: long clips have many windows
-
-    def close_window() -> None:
-        # A window is two chunks; it serves the frames nearer its centre than any other's.
-        starts.append(0 if not starts else (len(starts) * half + half // 2))
-        *scores, motion = _window_scores(chunks[-2] + chunks[-1] if len(chunks) > 1 else chunks[-1],
-                                         color_tolerance, edge_threshold)
-        moving.append(motion >= min_scene_motion)
-        totals[0] += scores[0]
-        totals[1] += scores[1]
-        scores_of.append(tuple(scores))
-        if len(scores_of) > STABLE_APART:
-            decide(len(scores_of) - 1 - STABLE_APART)
-        if len(scores_of) > 2 * STABLE_APART:
-            scores_of[len(scores_of) - 1 - 2 * STABLE_APART] = None  # no later window reads it
-
-    with progress(count, "hud") as bar:
-        for position, frame in enumerate(read_frames(source, size=work)):
-            indices.append(frame.index)
-            if position % half == 0 and chunks[-1]:
-                chunks = chunks[-1:] + [[]]
-            if (position % half) % step == 0:
-                chunks[-1].append(frame.rgb)
-            if position % half == half - 1 and len(chunks) > 1:
-                close_window()
-            bar.update(1)
-    if len(chunks) == 1 or len(indices) % half:  # a clip shorter than a window, or a last partial chunk
-        close_window()
-    for index in range(max(0, len(scores_of) - STABLE_APART), len(scores_of)):
-        decide(index)
+    near: dict[int, tuple[np.ndarray, ...]] = {}  # scores of the windows a decision still reads
+    decisions: list[Future[np.ndarray]] = []
+    # Windows are scored and decided on the pool while this thread decodes. Jobs start in the
+    # order they are submitted, so a decision never waits for more than the few windows being
+    # scored: the scores held stay bounded, as when each window was done in turn.
+    with progress(count, "hud") as bar, ThreadPoolExecutor(workers, thread_name_prefix="vidstyle-hud") as pool:
+        windows = _sampled_windows(read_frames(source, size=work), half, step, indices, bar)
+        jobs = (partial(_window_scores, frames, color_tolerance, edge_threshold) for frames in windows)
+        for index, (*scores, motion) in enumerate(_in_order(pool, jobs, ahead=workers)):
+            moving.append(motion >= min_scene_motion)
+            totals[0] += scores[0]
+            totals[1] += scores[1]
+            near[index] = tuple(scores)
+            if index >= STABLE_APART:  # the window STABLE_APART back has all its neighbours now
+                decisions.append(pool.submit(decide, index - STABLE_APART, dict(near)))
+                near.pop(index - 2 * STABLE_APART, None)  # no later decision reads it
+        decisions += [pool.submit(decide, index, dict(near))
+                      for index in range(max(0, len(moving) - STABLE_APART), len(moving))]
+        masks = [decision.result() for decision in decisions]
+    # A window is two chunks; it serves the frames nearer its centre than any other's.
+    starts = [0] + [index * half + half // 2 for index in range(1, len(masks))]
     timeline = HudTimeline(tuple(starts), np.stack(_fill_still_windows(masks, moving, source)),
-                           (shape[0], shape[1]), full, tuple(indices))
+                           (work[1], work[0]), full, tuple(indices))
     return HudEvidence(timeline, totals[0] / len(starts), totals[1] / len(starts), np.array(moving))
+
+
+def _sampled_windows(frames: Iterable[Frame], half: int, step: int, indices: list[int],
+                     bar: Any) -> Iterator[list[np.ndarray]]:
+    """The sampled (H, W, 3) frames of each window, as the clip is decoded.
+
+    A window is two chunks of ``half`` frames, overlapping the next by a chunk; every
+    ``step``-th frame of a chunk is sampled. A clip shorter than two chunks gives one
+    window, a last partial chunk one more. Every frame's index is appended to
+    ``indices`` and counted on the progress ``bar``."""
+    chunks: list[list[np.ndarray]] = [[]]
+    position = -1
+    for position, frame in enumerate(frames):
+        indices.append(frame.index)
+        if position % half == 0 and chunks[-1]:
+            chunks = chunks[-1:] + [[]]
+        if (position % half) % step == 0:
+            chunks[-1].append(frame.rgb)
+        if position % half == half - 1 and len(chunks) > 1:
+            yield chunks[-2] + chunks[-1]
+        bar.update(1)
+    if len(chunks) == 1 or (position + 1) % half:
+        yield chunks[-2] + chunks[-1] if len(chunks) > 1 else chunks[-1]
+
+
+def _in_order(pool: ThreadPoolExecutor, jobs: Iterable[Callable[[], Any]], *, ahead: int) -> Iterator[Any]:
+    """The results of ``jobs`` run on ``pool``, in order. At most ``ahead`` more jobs are
+    submitted than have been awaited: ``jobs`` is drawn from (here: decoded) meanwhile,
+    and the inputs held stay bounded."""
+    pending: deque[Future[Any]] = deque()
+    for job in jobs:
+        pending.append(pool.submit(job))
+        if len(pending) > ahead:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def _decide(index: int, near: dict[int, tuple[np.ndarray, ...]], *, min_agreement: float,
+            min_persistence: float, edge_threshold: float, color_tolerance: float, margin: float) -> np.ndarray:
+    """Window ``index``'s mask, bit-packed (1 bit a pixel: long clips have many windows), from
+    its scores and its neighbours' (``near``, by window; see :func:`_window_scores`)."""
+    # Translucent parts: the edge must persist in the neighbouring windows too (scenery
+    # edges that stay put while the kart drives straight last about a second).
+    agreement, persistence, gradient, steady, deviation, median = near[index]
+    for other in (near[j] for j in (index - 1, index, index + 1) if j in near):
+        persistence = np.minimum(persistence, other[1])
+    # Opaque parts: an overlay is bit-stable for seconds, while scenery that only looks
+    # still for a window drifts. A pixel is dropped when a window STABLE_APART further on
+    # or back (sharing no frame with this one) was still there too but at another colour,
+    # and none was still there at this colour (an element that appears or goes away is
+    # not still in the other window: no evidence either way).
+    others = [near[j] for j in (index - STABLE_APART, index + STABLE_APART) if j in near]
+    if others:
+        still = [other[0] >= min_agreement for other in others]
+        same = [_worst_channel(cv2.absdiff(median, other[5])) <= color_tolerance for other in others]
+        drifted = np.any(still, axis=0) & ~np.any(np.logical_and(still, same), axis=0)
+        agreement = np.where(drifted, 0, agreement)
+    mask = _window_mask(agreement, persistence, gradient, steady, deviation, median,
+                        min_agreement=min_agreement, min_persistence=min_persistence,
+                        edge_threshold=edge_threshold, color_tolerance=color_tolerance, margin=margin)
+    return np.packbits(mask, axis=None)
 
 
 def _sizes(source: str | Path, size: tuple[int, int] | None) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -228,11 +263,30 @@ def _luma_gradient(rgb: np.ndarray) -> np.ndarray:
     return cv2.magnitude(gx, gy)
 
 
+def _median(frames: list[np.ndarray]) -> np.ndarray:
+    """Per-pixel median of (H, W, 3) uint8 frames, exactly as ``np.median(np.stack(frames),
+    axis=0).astype(np.uint8)`` gives it (an even count: the two middles' mean, rounded down).
+
+    The frames are sorted pixel by pixel with a sorting network of OpenCV min/max
+    (odd-even transposition: n rounds sort n values). 10 frames of 640x480: 4 ms,
+    against 112 ms for np.median and 100 ms for np.partition, whose per-pixel
+    selection along the stacked axis dominated detection (1.9 s of 5.3 s on Hacienda)."""
+    ordered = list(frames)
+    for round_ in range(len(ordered)):
+        for j in range(round_ % 2, len(ordered) - 1, 2):
+            low, high = ordered[j], ordered[j + 1]
+            ordered[j], ordered[j + 1] = cv2.min(low, high), cv2.max(low, high)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return ((ordered[middle - 1].astype(np.uint16) + ordered[middle]) >> 1).astype(np.uint8)
+
+
 def _window_scores(frames: list[np.ndarray], tolerance: float, edge: float) -> tuple[Any, ...]:
     """(agreement, edge persistence, median's gradient, agreement at half the tolerance,
     mean luma change from the median, median, scene motion) of one window. Per-frame work
     is done with OpenCV (numpy reductions over the colour axis cost 4x as much)."""
-    median = np.median(np.stack(frames), axis=0).astype(np.uint8)
+    median = _median(frames)
     height, width = median.shape[:2]
     agree = np.zeros((height, width), np.uint16)
     steady = np.zeros((height, width), np.uint16)
@@ -333,8 +387,8 @@ def _peel_scene_rim(mask: np.ndarray, median: np.ndarray, tolerance: float) -> n
     ring = (cv2.dilate(grown, np.ones(box, np.uint8)) > 0) & ~(cv2.dilate(grown, kernel) > 0)
     outside, has_outside = local_mean(ring)
     inside, has_inside = local_mean(inner)
-    to_outside = np.abs(colour - outside).max(axis=2)
-    like_scene = (to_outside <= tolerance) & (to_outside < np.abs(colour - inside).max(axis=2))
+    to_outside = _worst_channel(cv2.absdiff(colour, outside))
+    like_scene = (to_outside <= tolerance) & (to_outside < _worst_channel(cv2.absdiff(colour, inside)))
     return mask & ~(~inner & has_outside & has_inside & like_scene)
 
 
@@ -359,7 +413,7 @@ def _text_lines(mask: np.ndarray, height: int) -> np.ndarray:
     gap = max(3, int(round(TEXT_GAP * height)))
     joined = cv2.morphologyEx(glyphs, cv2.MORPH_CLOSE, np.ones((1, gap), np.uint8))
     joined = cv2.morphologyEx(joined, cv2.MORPH_CLOSE, np.ones((3, 1), np.uint8))
-    out = ndimage.binary_fill_holes(joined)
+    out = _fill_holes(joined)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     for x, y, w, h, _ in stats[1:]:
         if w >= 2 * h and h <= TEXT_HEIGHT * height:
@@ -379,11 +433,20 @@ def _at_margins(mask: np.ndarray, margin: float) -> np.ndarray:
     return keep[labels]
 
 
+def _fill_holes(mask: np.ndarray) -> np.ndarray:
+    """(H, W) bool: ``mask`` with its holes filled, as ``ndimage.binary_fill_holes`` gives it
+    (what is not reached from outside the frame through 4-connected background is filled),
+    by an OpenCV flood fill: 0.7 ms against 7.1 ms for ndimage at 640x480."""
+    padded = np.pad(mask.astype(np.uint8), 1)  # the flood starts outside the frame
+    cv2.floodFill(padded, None, (0, 0), 2, flags=4)
+    return padded[1:-1, 1:-1] != 2
+
+
 def _fill_steady_holes(mask: np.ndarray, steady: np.ndarray, small: int) -> np.ndarray:
     """Fill enclosed regions up to ``small`` pixels (translucent gauge segments) or that
     kept their colour (flat icon interiors), not larger ones the moving scene shows
     through (a gauge's centre, a minimap's loops)."""
-    holes = ndimage.binary_fill_holes(mask) & ~mask
+    holes = _fill_holes(mask) & ~mask
     count, labels, stats, _ = cv2.connectedComponentsWithStats(holes.astype(np.uint8), connectivity=4)
     if count <= 1:
         return mask

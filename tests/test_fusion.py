@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from vidstyle.errors import UsageError
 from vidstyle.flow import Motion, warp_numpy
 from vidstyle.io import Codec
 from vidstyle.metrics import flicker
@@ -185,6 +186,17 @@ def test_checkpoint_keeps_the_stage_and_renders_with_and_without_it(tmp_path):
     before = flicker(decoded_frames(plain), source=source, tof=False).warp_error
     after = flicker(decoded_frames(fused), source=source, tof=False).warp_error
     assert after < 0.7 * before
+    # A hold limit of almost nothing lets go wherever the flow is not an exact translation: nearly
+    # the per-frame output (the stage still holds where the flow's slope is exactly 0).
+    let_go = tmp_path / "let_go.mp4"
+    render(clip, jumpy_model("test_fusion_render_4"), let_go, workers=1, hold_stretch=1e-6)
+    distance = {name: np.mean([np.abs(a.astype(float) - b).mean() for a, b in zip(decoded_frames(path),
+                                                                                   decoded_frames(plain))])
+                for name, path in (("let_go", let_go), ("fused", fused))}
+    assert distance["let_go"] < 0.5 * distance["fused"]
+    assert model.fusion.config.stretch_limit == 1.0  # the override did not touch the model
+    with pytest.raises(UsageError, match="hold_stretch"):
+        render(clip, model, tmp_path / "bad.mp4", hold_stretch=-1.0)
 
 
 def test_two_model_workers_give_the_same_temporal_output_as_one(tmp_path):

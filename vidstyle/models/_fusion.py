@@ -50,7 +50,8 @@ held strokes to stretch.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import copy
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import torch
@@ -206,6 +207,14 @@ class TemporalFusion(nn.Module):
             held = held + warp_fast(carried, flow)
         alpha = alpha * (1.0 - held / limit).clamp_(0.0, 1.0)
         return alpha, alpha * held
+
+    def with_stretch_limit(self, limit: float) -> "TemporalFusion":
+        """This stage (the same weights) with another ``stretch_limit``; ``self`` is unchanged."""
+        if limit < 0:
+            raise ValueError(f"stretch_limit must be >= 0 (0 = hold regardless), got {limit}")
+        stage = copy.copy(self)
+        stage.config = replace(self.config, stretch_limit=float(limit))
+        return stage
 
     def departure(self, out: torch.Tensor, styled: torch.Tensor) -> torch.Tensor:
         """How far ``out`` strays from ``styled``, (B, 3, H, W), for the stage's fidelity loss.

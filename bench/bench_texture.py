@@ -21,7 +21,8 @@ was tuned to a style), or a built-in reference style (``toon``, ``watercolor``).
 A run is NAME=ARCH:CPU_MINUTES:TEMPORAL_WEIGHT[:OPTION=VALUE,...] (options are
 ``vidstyle.train.train`` keywords). A case is CLIP:WxH:KEYS:STYLE, CLIP one of
 ``hacienda``/``snowmountain`` or a path. Crops at 100 % (keyframe painting |
-reference | output, on the frame furthest from a keyframe) go to ``--pictures``.
+reference | output, on the frame furthest from a keyframe past the first
+``HELD_FRAMES``) go to ``--pictures``.
 ``--stretch-limits 0 1`` renders each trained model twice, with its temporal
 stage's render-time hold limit off and at 1 (``FusionConfig.stretch_limit``).
 """
@@ -51,6 +52,7 @@ from vidstyle.styles import stylize  # noqa: E402
 from vidstyle.train import load_clip, train  # noqa: E402
 
 CLIPS = {"hacienda": HACIENDA, "snowmountain": SNOWMOUNTAIN}
+HELD_FRAMES = 8  # the picture's frame is at least this far into the clip
 
 
 def paint_all(frames: np.ndarray, style: str, cache: Path, tag: str) -> np.ndarray:
@@ -95,7 +97,9 @@ def run_case(case: str, runs: list[str], args: argparse.Namespace) -> list[dict]
     reference = paint_all(frames, style, Path(args.cache), tag)
     keys = key_positions(len(frames), int(keys_text))
     others = [i for i in range(len(frames)) if i not in keys]
-    far = max(others, key=lambda i: min(abs(i - k) for k in keys))
+    # The crop frame: farthest from a keyframe, but past the first frames, so the temporal stage has held something.
+    later = [i for i in others if i >= HELD_FRAMES] or others
+    far = max(later, key=lambda i: min(abs(i - k) for k in keys))
     protocol = flicker_protocol(frames)
     base = {"case": case, "frames": len(frames), "keyframes": [clip.indices[k] for k in keys],
             "e_warp_source": round(e_warp(frames, protocol), 6),

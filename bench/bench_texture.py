@@ -21,7 +21,10 @@ was tuned to a style), or a built-in reference style (``toon``, ``watercolor``).
 A run is NAME=ARCH:CPU_MINUTES:TEMPORAL_WEIGHT[:OPTION=VALUE,...] (options are
 ``vidstyle.train.train`` keywords). A case is CLIP:WxH:KEYS:STYLE, CLIP one of
 ``hacienda``/``snowmountain`` or a path. Crops at 100 % (keyframe painting |
-reference | output, on the frame furthest from a keyframe) go to ``--pictures``.
+reference | output, on the frame furthest from a keyframe past the first
+``HELD_FRAMES``) go to ``--pictures``.
+``--stretch-limits 0 1`` renders each trained model twice, with its temporal
+stage's render-time hold limit off and at 1 (``FusionConfig.stretch_limit``).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -48,6 +52,7 @@ from vidstyle.styles import stylize  # noqa: E402
 from vidstyle.train import load_clip, train  # noqa: E402
 
 CLIPS = {"hacienda": HACIENDA, "snowmountain": SNOWMOUNTAIN}
+HELD_FRAMES = 8  # the picture's frame is at least this far into the clip
 
 
 def paint_all(frames: np.ndarray, style: str, cache: Path, tag: str) -> np.ndarray:
@@ -92,7 +97,9 @@ def run_case(case: str, runs: list[str], args: argparse.Namespace) -> list[dict]
     reference = paint_all(frames, style, Path(args.cache), tag)
     keys = key_positions(len(frames), int(keys_text))
     others = [i for i in range(len(frames)) if i not in keys]
-    far = max(others, key=lambda i: min(abs(i - k) for k in keys))
+    # The crop frame: farthest from a keyframe, but past the first frames, so the temporal stage has held something.
+    later = [i for i in others if i >= HELD_FRAMES] or others
+    far = max(later, key=lambda i: min(abs(i - k) for k in keys))
     protocol = flicker_protocol(frames)
     base = {"case": case, "frames": len(frames), "keyframes": [clip.indices[k] for k in keys],
             "e_warp_source": round(e_warp(frames, protocol), 6),
@@ -111,27 +118,40 @@ def run_case(case: str, runs: list[str], args: argparse.Namespace) -> list[dict]
                        threads=args.threads, end=(clip.indices[len(frames) - 1] + 0.5) / clip_fps(path)
                        if args.max_frames else None, **options)
         cpu = time.process_time() - cpu0
-        out = stylize_clip(result.model, frames)
-        sample = others[::4]
-        row = dict(base, run=name, spec=spec, steps=result.steps, train_cpu_s=round(result.seconds, 1),
-                   total_cpu_s=round(cpu, 1),
-                   detail=round(float(np.mean([detail_ratio(out[i], reference[i]) for i in others])), 3),
-                   detail_key=round(float(np.mean([detail_ratio(out[k], reference[k]) for k in keys])), 3),
-                   texture=round(float(np.mean([texture_distance(out[i], reference[i]) for i in sample])), 3),
-                   psnr=round(float(np.mean([psnr(out[i], reference[i]) for i in others])), 2),
-                   psnr_key=round(float(np.mean([psnr(out[k], reference[k]) for k in keys])), 2),
-                   ssim=round(float(np.mean([structural_similarity(out[i], reference[i], channel_axis=2)
-                                             for i in sample])), 4),
-                   e_warp=round(e_warp(out, protocol), 6))
-        row["e_warp_x_source"] = round(row["e_warp"] / base["e_warp_source"], 2)
-        rows.append(row)
-        print(json.dumps(row), flush=True)
-        if args.pictures:
-            folder = Path(args.pictures)
-            folder.mkdir(parents=True, exist_ok=True)
-            picture = crop_picture(reference[keys[0]], reference[far], out[far])
-            cv2.imwrite(str(folder / f"{tag}_{name}_f{far}.png"), cv2.cvtColor(picture, cv2.COLOR_RGB2BGR))
+        for limit in args.stretch_limits or [None]:
+            label = name if limit is None else f"{name}@{limit:g}"
+            row, out = score_run(result, frames, reference, keys, others, protocol, base, limit)
+            row.update(run=label, spec=spec, total_cpu_s=round(cpu, 1))
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+            if args.pictures:
+                folder = Path(args.pictures)
+                folder.mkdir(parents=True, exist_ok=True)
+                picture = crop_picture(reference[keys[0]], reference[far], out[far])
+                cv2.imwrite(str(folder / f"{tag}_{label}_f{far}.png"), cv2.cvtColor(picture, cv2.COLOR_RGB2BGR))
     return rows
+
+
+def score_run(result, frames: np.ndarray, reference: np.ndarray, keys: list[int], others: list[int],
+              protocol, base: dict, limit: float | None) -> tuple[dict, np.ndarray]:
+    """(scores, output frames) of a trained model rendered with its temporal stage's
+    ``stretch_limit`` set to ``limit`` (None: as trained)."""
+    model = result.model
+    if limit is not None and model.fusion is not None:
+        model.fusion.config = replace(model.fusion.config, stretch_limit=limit)
+    out = stylize_clip(model, frames)
+    sample = others[::4]
+    row = dict(base, steps=result.steps, train_cpu_s=round(result.seconds, 1),
+               detail=round(float(np.mean([detail_ratio(out[i], reference[i]) for i in others])), 3),
+               detail_key=round(float(np.mean([detail_ratio(out[k], reference[k]) for k in keys])), 3),
+               texture=round(float(np.mean([texture_distance(out[i], reference[i]) for i in sample])), 3),
+               psnr=round(float(np.mean([psnr(out[i], reference[i]) for i in others])), 2),
+               psnr_key=round(float(np.mean([psnr(out[k], reference[k]) for k in keys])), 2),
+               ssim=round(float(np.mean([structural_similarity(out[i], reference[i], channel_axis=2)
+                                         for i in sample])), 4),
+               e_warp=round(e_warp(out, protocol), 6))
+    row["e_warp_x_source"] = round(row["e_warp"] / base["e_warp_source"], 2)
+    return row, out
 
 
 def clip_fps(path: Path) -> float:
@@ -149,6 +169,9 @@ def main() -> None:
     parser.add_argument("--cache", default="/tmp/vidstyle-bench-texture", help="painted references (.npy)")
     parser.add_argument("--pictures", help="folder for 100 %% crops")
     parser.add_argument("--json", help="also write the results here")
+    parser.add_argument("--stretch-limits", nargs="+", type=float, metavar="D",
+                        help="render each trained model once per value of its temporal stage's stretch_limit "
+                             "(the same weights; runs are named NAME@D)")
     args = parser.parse_args()
     require_footage()
     torch.set_num_threads(args.threads)

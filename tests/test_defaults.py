@@ -92,6 +92,7 @@ def test_recipe_schema_defaults_are_the_library_defaults():
     assert render.preset is None and RenderOptions().preset is None  # both leave it to the renderer
     assert render.crf == _defaults.CRF and RenderOptions().crf is None  # None: the writer's, _defaults.CRF
     assert render.stabilize == RenderOptions().stabilize
+    assert render.hold_stretch == RenderOptions().hold_stretch  # both defer to the model's
     assert ReportSection().flow_preset == inspect.signature(flicker).parameters["preset"].default.value
 
 

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from vidstyle.errors import InputError
-from vidstyle.flow import (FlowCache, FlowPrecision, FlowPreset, SourceId, compute_flow, flow_to_color,
-                           flow_to_tensor, read_flo, validity_mask, video_flows, warp, warp_numpy, write_flo)
+from vidstyle.flow import (FlowCache, FlowPrecision, FlowPreset, SourceId, compute_flow, flow_stretch,
+                           flow_to_color, flow_to_tensor, read_flo, validity_mask, video_flows, warp, warp_numpy, write_flo)
 
 from ._fixtures_flow import SAMPLE, texture
 
@@ -235,3 +235,24 @@ def test_flow_colour_wheel():
     assert colours[0, 0].tolist() == [255, 255, 255]  # no motion is white
     assert colours[0, 1].tolist() == [255, 0, 0]      # rightward is red on the Middlebury wheel
     assert colours[0, 2].tolist() == [0, 0, 0]        # unknown is black
+
+
+def _affine_flow(matrix: list[list[float]], height: int = 30, width: int = 40) -> torch.Tensor:
+    """(1, 2, H, W) flow of the backward warp that samples at ``matrix @ (x, y)`` about the centre."""
+    ys, xs = torch.meshgrid(torch.arange(height) - height / 2, torch.arange(width) - width / 2, indexing="ij")
+    (a, b), (c, d) = matrix
+    return torch.stack((a * xs + b * ys - xs, c * xs + d * ys - ys))[None].float()
+
+
+def test_flow_stretch_is_zero_for_rigid_motion_and_log_scale_for_a_zoom():
+    angle = 0.3
+    rotation = [[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]
+    assert flow_stretch(_affine_flow(rotation) + 3.7).abs().max() < 1e-5  # rotation plus a pan
+    zoom = flow_stretch(_affine_flow([[0.9, 0.0], [0.0, 0.9]]))  # magnified by 1/0.9 everywhere
+    assert zoom.shape == (1, 1, 30, 40)
+    assert torch.allclose(zoom, torch.full_like(zoom, -np.log(0.9)), atol=1e-5)
+    sheared = flow_stretch(_affine_flow([[1.2, 0.0], [0.0, 1.0]]))  # stretched along x only
+    assert torch.allclose(sheared, torch.full_like(sheared, np.log(1.2)), atol=1e-5)
+    assert flow_stretch(torch.zeros(2, 2, 1, 5)).abs().max() == 0  # one row: no slope along y
+    with pytest.raises(ValueError, match="flow"):
+        flow_stretch(torch.zeros(1, 3, 8, 8))

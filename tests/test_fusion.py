@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from vidstyle.errors import UsageError
 from vidstyle.flow import Motion, warp_numpy
 from vidstyle.io import Codec
 from vidstyle.metrics import flicker
@@ -83,6 +84,36 @@ def test_stage_keeps_detail_held_over_frames_that_a_bilinear_blend_loses():
     assert kept["old"] < 0.5 < 0.8 < kept["new"]
 
 
+def test_stage_lets_go_of_content_stretched_by_a_zoom_but_holds_under_a_pan():
+    """limit_hold: a forward zoom of 5 % a frame magnifies what is held, and the
+    stage holds less as that distortion accumulates. A pan never stretches."""
+    height, width = 40, 48
+    ys, xs = torch.meshgrid(torch.arange(height) - height / 2, torch.arange(width) - width / 2, indexing="ij")
+    zoom = torch.stack((xs / 1.05 - xs, ys / 1.05 - ys))[None].float()
+    pan = torch.zeros(1, 2, height, width)
+    pan[:, 0] = 1.5
+    alpha = torch.full((1, 1, height, width), 0.9)
+    held = {}
+    for name, flow in {"zoom": zoom, "pan": pan}.items():
+        fusion = TemporalFusion(FusionConfig(stretch_limit=0.5))
+        carried, weights = None, []
+        for _ in range(20):
+            scaled, carried = fusion.limit_hold(alpha, flow, carried)
+            weights.append(float(scaled[..., 10:30, 12:36].mean()))
+        held[name] = weights
+    assert max(abs(w - 0.9) for w in held["pan"]) < 1e-5
+    assert held["zoom"][0] == pytest.approx(0.9 * (1 - np.log(1.05) / 0.5), abs=1e-3)
+    assert all(b < a for a, b in zip(held["zoom"][:4], held["zoom"][1:5]))  # lets go more as it accumulates
+    # It settles where the fresh content mixed in balances the held layer's distortion:
+    # u = D + s solves u - s = 0.9 u (1 - u / 0.5), so alpha = 0.9 (1 - u / 0.5) ~ 0.65.
+    s = np.log(1.05)
+    u = (-0.1 + np.sqrt(0.01 + 4 * 1.8 * s)) / (2 * 1.8)
+    assert held["zoom"][-1] == pytest.approx(0.9 * (1 - u / 0.5), abs=0.01)
+    off = TemporalFusion(FusionConfig(stretch_limit=0.0))
+    assert off.limit_hold(alpha, zoom, None) == (alpha, None)
+    assert FusionConfig.from_dict({"width": 16}).stretch_limit == FusionConfig().stretch_limit > 0
+
+
 def test_sequence_starts_spread_over_the_clip():
     assert sequence_starts(100, 4, 5) == [0, 32, 63, 95]
     assert sequence_starts(6, 12, 5) == [0, 1]
@@ -139,7 +170,8 @@ def test_checkpoint_keeps_the_stage_and_renders_with_and_without_it(tmp_path):
     model.attach_fusion(TemporalFusion(FusionConfig(flow_preset="ultrafast")))
     save_checkpoint(tmp_path / "m.pt", model)
     loaded = load_stylizer(tmp_path / "m.pt")
-    assert loaded.config.fusion == {"width": 16, "flow_preset": "ultrafast", "warp_mode": "bicubic", "detail_gain": 2.0}
+    assert loaded.config.fusion == {"width": 16, "flow_preset": "ultrafast", "warp_mode": "bicubic", "detail_gain": 2.0,
+                                    "stretch_limit": 1.0}
     for a, b in zip(loaded.fusion.parameters(), model.fusion.parameters()):
         assert torch.equal(a, b)
 
@@ -154,6 +186,17 @@ def test_checkpoint_keeps_the_stage_and_renders_with_and_without_it(tmp_path):
     before = flicker(decoded_frames(plain), source=source, tof=False).warp_error
     after = flicker(decoded_frames(fused), source=source, tof=False).warp_error
     assert after < 0.7 * before
+    # A hold limit of almost nothing lets go wherever the flow is not an exact translation: nearly
+    # the per-frame output (the stage still holds where the flow's slope is exactly 0).
+    let_go = tmp_path / "let_go.mp4"
+    render(clip, jumpy_model("test_fusion_render_4"), let_go, workers=1, hold_stretch=1e-6)
+    distance = {name: np.mean([np.abs(a.astype(float) - b).mean() for a, b in zip(decoded_frames(path),
+                                                                                   decoded_frames(plain))])
+                for name, path in (("let_go", let_go), ("fused", fused))}
+    assert distance["let_go"] < 0.5 * distance["fused"]
+    assert model.fusion.config.stretch_limit == 1.0  # the override did not touch the model
+    with pytest.raises(UsageError, match="hold_stretch"):
+        render(clip, model, tmp_path / "bad.mp4", hold_stretch=-1.0)
 
 
 def test_two_model_workers_give_the_same_temporal_output_as_one(tmp_path):

@@ -64,6 +64,7 @@ def test_defaults_and_types(tmp_path: Path) -> None:
     ("render: {preset: bogus}", "render.preset: unknown libx264 preset 'bogus'"),
     (f"input: {{video: {SAMPLE}, size: big}}", "input.size: bad size 'big'"),
     ("render: {stabilize: 2}", "render.stabilize: must be in [0, 1)"),
+    ("render: {hold_stretch: -1}", "render.hold_stretch: must be >= 0"),
     ("keyframes: {dir: nowhere}", "keyframes.dir: no such folder:"),
     ("render: {model: missing.pt}", "render.model: no such file:"),
     ("report: {flow_preset: slow}", "report.flow_preset: unknown flow preset 'slow'"),

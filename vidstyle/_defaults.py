@@ -18,6 +18,12 @@ TEMPORAL_WEIGHT = 1.0       # scales every temporal term (0 = a per-frame model)
 # The temporal stage gives its blend back the generator's fine-band contrast, by at most this gain
 # (vidstyle.models.restore_detail; 1 = off, the plain blend that averaged the strokes away).
 DETAIL_GAIN = 2.0
+# ... and lets go of held content once it has been stretched this much along its path (the sum of
+# |log| of the flow's local scale; vidstyle.models.TemporalFusion.limit_hold; 0 = hold regardless).
+# 1.0: on Snow Mountain (driving forward, a mosaic-like neural style) texture distance 17.6 -> 14.6
+# and no radial streaks, at E_warp 2.74x -> 3.13x the source's; Hacienda 10.1 -> 10.2, 0.74x -> 0.83x
+# (docs/BENCHMARKS.md, "Held strokes stretch"). 0.5 measured 13.4 / 3.46x and 10.3 / 0.90x.
+HOLD_STRETCH = 1.0
 
 # Per-design training settings: what ``make_settings(arch)`` starts from. ``texler``
 # gets Texler's published recipe (Adam 4e-4 constant, 40 patches of 32 px, GAN on).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .._defaults import RAY_WARMUP, RENDER_PRESET_TEXT, STABILIZE_FLOW_PRESET
+from .._defaults import HOLD_STRETCH, RAY_WARMUP, RENDER_PRESET_TEXT, STABILIZE_FLOW_PRESET
 from ._options import add_common, add_encoder, add_range, number_arg, rect_arg, size_arg
 
 
@@ -50,6 +50,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--per-frame", action="store_true",
                    help="skip the model's learned temporal stage (trained with --temporal-weight > 0): "
                         "every frame on its own, no flow")
+    p.add_argument("--hold-stretch", type=number_arg, default=None, metavar="D",
+                   help="the learned temporal stage lets go of what it holds once the flow has stretched it "
+                   f"by D (summed |log scale|; default the model's, {HOLD_STRETCH:g}); 0 = hold regardless, "
+                   "steadier but streaky where the camera drives forward")
     p.add_argument("--shots", nargs="?", const="", metavar="SHOTS.json",
                    help="reset the temporal stage and --stabilize at every cut, so nothing is blended across "
                    "one: the cuts of a 'vidstyle shots' JSON file, or found by a fast pass first when no file "
@@ -110,7 +114,8 @@ def run_render(args: argparse.Namespace) -> int:
         output_size=args.output_size, start=args.start, end=args.end, codec=args.codec, crf=args.crf,
         preset=args.preset, audio=not args.no_audio, keep_hud=args.keep_hud,
         hud_include=args.hud_include, hud_exclude=args.hud_exclude, stabilize=args.stabilize,
-        stabilize_flow=args.stabilize_flow, temporal=not args.per_frame, guides=args.guides, cuts=cuts,
+        stabilize_flow=args.stabilize_flow, temporal=not args.per_frame, hold_stretch=args.hold_stretch,
+        guides=args.guides, cuts=cuts,
         compile=args.compile,
         hw_decode=not args.no_hw_decode, allow_hdr=args.allow_hdr, overwrite=args.overwrite)
     if len(args.input) > 1:

@@ -22,11 +22,12 @@ from ._occlusion import validity_mask
 from ._video import FlowPair, default_workers, video_flows
 from ._spill import SpillStack
 from ._viz import flow_to_color
+from ._stretch import flow_stretch
 from ._warp import Warp, flow_to_tensor, sampling_grid, warp, warp_fast, warp_numpy
 
 __all__ = [
     "DEFAULT_FLOW_PRESET", "DisFlow", "FlowCache", "FlowExport", "FlowFormat", "FlowPair", "FlowPrecision",
     "FlowPreset", "Motion", "MotionEstimator", "SourceId", "SpillStack", "Warp", "compute_flow", "default_workers",
-    "export_flows", "flow_to_color", "flow_to_tensor", "read_flo", "sampling_grid", "to_gray",
+    "export_flows", "flow_stretch", "flow_to_color", "flow_to_tensor", "read_flo", "sampling_grid", "to_gray",
     "validity_mask", "video_flows", "warp", "warp_fast", "warp_numpy", "write_flo",
 ]

@@ -35,11 +35,23 @@ neural painting style the stage took the generator's detail ratio from 0.95 to
   blend keeps its structure, which holds still, at the contrast of the style.
   The stage is trained with the correction in its loop, so the blend weight it
   learns pays for the flicker that the gain gives back.
+
+Held content also travels: where the camera drives forward the scene expands,
+and strokes held for many frames are magnified a little every frame into long
+radial streaks (Snow Mountain, a mosaic-like neural style: texture distance 10.0
+for the generator alone, 17.6 through the stage). :meth:`TemporalFusion.limit_hold`
+lets go where the held layer has been distorted too much, as Lagrangian texture
+advection regenerates its texture (Neyret 2003): the stage's ``alpha`` is scaled
+by ``1 - D / stretch_limit``, ``D`` being the layer's accumulated distortion
+(:func:`vidstyle.flow.flow_stretch` summed along the flow, weighted by what was
+held). A render-time rule: the trainer's unrolls of 4-8 frames are too short for
+held strokes to stretch.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import copy
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import torch
@@ -47,8 +59,8 @@ import torch.nn.functional as F
 from kornia.filters import gaussian_blur2d
 from torch import nn
 
-from .._defaults import DETAIL_GAIN
-from ..flow import FlowPreset, warp_fast
+from .._defaults import DETAIL_GAIN, HOLD_STRETCH
+from ..flow import FlowPreset, flow_stretch, warp_fast
 
 FUSION_INPUTS = 13  # styled (3), warped previous output (3), frame (3), warped previous frame (3), valid (1)
 DETAIL_SIGMA = 1.5   # px: the fine band restore_detail keeps is above a Gaussian of this sigma
@@ -106,12 +118,16 @@ class FusionConfig:
     ``warp_mode`` and ``detail_gain`` say how the previous output is warped and
     how much fine-band contrast :func:`restore_detail` may give back (1 = none);
     checkpoints from before they existed load as trained (bilinear, 1).
+    ``stretch_limit`` is the accumulated distortion at which held content is let
+    go entirely (:meth:`TemporalFusion.limit_hold`; 0 = never); not trained, so
+    older checkpoints get the default too.
     """
 
     width: int = 16
     flow_preset: str = FlowPreset.FAST.value
     warp_mode: str = "bicubic"
     detail_gain: float = DETAIL_GAIN
+    stretch_limit: float = HOLD_STRETCH
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -166,6 +182,39 @@ class TemporalFusion(nn.Module):
         """The output from the blend weight: the blend, its fine band restored (not clamped)."""
         blended = styled + alpha * (warped_output - styled)
         return restore_detail(blended, styled, max_gain=self.config.detail_gain)
+
+    def limit_hold(self, alpha: torch.Tensor, flow: torch.Tensor,
+                   carried: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Scale the blend weight down where the held layer has been stretched.
+
+        Args:
+            alpha: (B, 1, H, W) the blend weight of this frame.
+            flow: (B, 2, H, W) this frame's flow to the previous one, in pixels.
+            carried: (B, 1, H, W) what the previous call returned (the previous
+                output's accumulated distortion), or None after a cut or at the start.
+
+        Returns:
+            (alpha scaled by ``1 - D / stretch_limit`` clamped to [0, 1], this output's
+            distortion ``alpha * D``), where ``D`` is ``carried`` warped by ``flow``
+            plus this frame's :func:`~vidstyle.flow.flow_stretch`. ``alpha`` and None
+            when ``stretch_limit`` is 0.
+        """
+        limit = self.config.stretch_limit
+        if limit <= 0:
+            return alpha, None
+        held = flow_stretch(flow)
+        if carried is not None and carried.shape == held.shape:
+            held = held + warp_fast(carried, flow)
+        alpha = alpha * (1.0 - held / limit).clamp_(0.0, 1.0)
+        return alpha, alpha * held
+
+    def with_stretch_limit(self, limit: float) -> "TemporalFusion":
+        """This stage (the same weights) with another ``stretch_limit``; ``self`` is unchanged."""
+        if limit < 0:
+            raise ValueError(f"stretch_limit must be >= 0 (0 = hold regardless), got {limit}")
+        stage = copy.copy(self)
+        stage.config = replace(self.config, stretch_limit=float(limit))
+        return stage
 
     def departure(self, out: torch.Tensor, styled: torch.Tensor) -> torch.Tensor:
         """How far ``out`` strays from ``styled``, (B, 3, H, W), for the stage's fidelity loss.

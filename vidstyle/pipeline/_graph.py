@@ -267,7 +267,7 @@ def _run_render(ctx: StepContext, api: StepApi) -> StepOutput:
 def _render_params(recipe: Recipe) -> dict[str, Any]:
     r = recipe.render
     return {"codec": r.codec, "crf": r.crf, "preset": r.preset, "audio": r.audio, "stabilize": r.stabilize,
-            "keep_hud": recipe.masks.hud is HudMode.KEEP}
+            "hold_stretch": r.hold_stretch, "keep_hud": recipe.masks.hud is HudMode.KEEP}
 
 
 # -- reference, flicker, comparison ------------------------------------------------

@@ -199,6 +199,8 @@ def validate(recipe: Recipe) -> None:
           where)
     if not 0.0 <= recipe.render.stabilize < 1.0:
         fail("render.stabilize", f"must be in [0, 1) (got {recipe.render.stabilize})")
+    if recipe.render.hold_stretch is not None and not recipe.render.hold_stretch >= 0:
+        fail("render.hold_stretch", f"must be >= 0 (got {recipe.render.hold_stretch})")
     if recipe.render.batch is not None and recipe.render.batch < 1:
         fail("render.batch", "must be at least 1")
     _wrap("report.flow_preset", FlowPreset.parse, recipe.report.flow_preset, where)

@@ -135,6 +135,8 @@ class RenderSection:
     preset: str | None = _opt(None, f"encoder preset (null = the renderer's: {RENDER_PRESET_TEXT})")
     audio: bool = _opt(True, "copy the source's audio")
     stabilize: float = _opt(0.0, "run-time temporal blending strength (0 = off)")
+    hold_stretch: float | None = _opt(None, "the learned temporal stage's stretch limit (null = the model's, "
+                                            "0 = hold regardless)")
     batch: int | None = _opt(None, "frames per model call (None = the device's default)")
     comparison: bool = _opt(True, "also write a side-by-side input | output video")
 

@@ -205,7 +205,7 @@ class VidstyleApi:
         render = _attr("vidstyle.render", "render", "the renderer")
         render(clip, model, output, device=device, codec=Codec.parse(settings.codec), crf=settings.crf,
                preset=settings.preset, audio=settings.audio, stabilize=settings.stabilize,
-               batch=settings.batch, keep_hud=hud_mask, guides=guides, overwrite=True)
+               hold_stretch=settings.hold_stretch, batch=settings.batch, keep_hud=hud_mask, guides=guides, overwrite=True)
 
     def flicker(self, video: Path, source: Path, *, reference: Path | None, preset: str,
                 max_frames: int | None, flow_cache: Path, keyframes: Path | None = None) -> FlickerNumbers:

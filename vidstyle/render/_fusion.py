@@ -47,19 +47,21 @@ class FusionRunner:
             self.net = self.net.to(dtype)
         self._previous_output: torch.Tensor | None = None
         self._previous_frame: torch.Tensor | None = None
+        self._distortion: torch.Tensor | None = None  # the previous output's, TemporalFusion.limit_hold
 
     @torch.inference_mode()
     def __call__(self, styled: torch.Tensor, frame: torch.Tensor, motion: Motion | None) -> torch.Tensor:
         styled, frame = styled.float(), frame.float()
-        out = styled
+        out, distortion = styled, None
         previous = self._previous_output
         if motion is not None and previous is not None and previous.shape == styled.shape:
             flow = flow_to_tensor(motion.flow)[None].to(self.device, non_blocking=True)
             valid = torch.from_numpy(motion.valid)[None, None].to(self.device, non_blocking=True)
             warped_output, warped_frame = self.fusion.warp_previous(previous, self._previous_frame, flow)
             x = TemporalFusion.blend_inputs(styled, warped_output, frame, warped_frame, valid)
-            out = self.fusion.combine(styled, warped_output, self._alpha(x)).clamp_(0.0, 1.0)
-        self._previous_output, self._previous_frame = out, frame
+            alpha, distortion = self.fusion.limit_hold(self._alpha(x), flow, self._distortion)
+            out = self.fusion.combine(styled, warped_output, alpha).clamp_(0.0, 1.0)
+        self._previous_output, self._previous_frame, self._distortion = out, frame, distortion
         return out
 
     def _alpha(self, x: torch.Tensor) -> torch.Tensor:

@@ -89,7 +89,7 @@ class FrameProcessor:
                  out_size: tuple[int, int], hud_mask: "np.ndarray | HudTimeline | None" = None,
                  stabilize: float = 0.0,
                  yuv_output: bool = False, compile_model: bool = False, ring_size: int = 4,
-                 temporal: bool = True) -> None:
+                 temporal: bool = True, hold_stretch: float | None = None) -> None:
         self.plan = plan
         self.device = plan.device
         self.work_size, self.out_size = work_size, out_size
@@ -100,6 +100,8 @@ class FrameProcessor:
         self.hud = None if hud_mask is None else HudMasks(hud_mask, self.device)
         self.stabilizer = Stabilizer(stabilize) if stabilize > 0 else None
         self.fusion: TemporalFusion | None = model.fusion if temporal else None  # the stage, if it runs
+        if self.fusion is not None and hold_stretch is not None:
+            self.fusion = self.fusion.with_stretch_limit(hold_stretch)
         self._fusion_runner: FusionRunner | None = None
         self._ring_size = ring_size
         self._staging: dict[str, torch.Tensor] = {}  # one pinned buffer per kind of upload

@@ -39,6 +39,8 @@ class RenderOptions:
     the source's). ``keep_hud`` is a mask image or ``"auto"``; ``stabilize``
     the temporal blend strength S in [0, 1) (0 = off); ``temporal`` False
     skips the model's learned temporal stage, if it has one (``--per-frame``);
+    ``hold_stretch`` overrides that stage's ``stretch_limit`` (how much the flow may
+    stretch what it holds before it lets go; 0 = hold regardless);
     ``guides`` a folder of
     guide images for models with guide channels. ``cuts`` lists the source
     frames where a new shot begins (``vidstyle.shots``): the temporal stage and
@@ -67,6 +69,7 @@ class RenderOptions:
     stabilize: float = 0.0
     stabilize_flow: FlowPreset | str = FlowPreset.ULTRAFAST
     temporal: bool = True
+    hold_stretch: float | None = None  # the temporal stage's stretch_limit; None = the model's (HOLD_STRETCH)
     guides: str | Path | None = None
     cuts: Sequence[int] = ()  # source frames that start a shot: the temporal state is reset there (--shots)
     compile: bool = False
@@ -151,6 +154,9 @@ def render(source: str | Path, model: Stylizer | str | Path, output: str | Path,
     inputs: list[str | Path] = [source] + ([] if isinstance(model, Stylizer) else [model])
     output = check_output(output, inputs, options.overwrite)
     stabilize = check_strength(options.stabilize)
+    if options.hold_stretch is not None and not options.hold_stretch >= 0:
+        raise UsageError(f"hold_stretch must be >= 0 (got {options.hold_stretch}); 0 holds regardless",
+                         params=("hold_stretch",))
     stylizer = model if isinstance(model, Stylizer) else load_stylizer(model, "cpu")
     plan = resolve_runtime(options.device, options.precision, batch=options.batch,
                            channels_last=options.channels_last, threads=options.threads, model=stylizer,
@@ -182,7 +188,7 @@ def render(source: str | Path, model: Stylizer | str | Path, output: str | Path,
                 stylizer, plan, work_size=work_size, out_size=out_size, hud_mask=hud_mask,
                 stabilize=stabilize, compile_model=options.compile, ring_size=options.queue_depth + 2,
                 yuv_output=plan.is_cuda and isinstance(writer, VideoWriter) and writer.pix_fmt == "yuv420p",
-                temporal=options.temporal)
+                temporal=options.temporal, hold_stretch=options.hold_stretch)
             hint = "" if plan.precision is Precision.FP32 else "; precision='fp32' for full precision"
             info(f"model on {plan.device.type}: {processor.runner.describe()}, {_threads(plan)}{hint}",
                  params=("precision",))

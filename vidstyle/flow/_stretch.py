@@ -45,7 +45,7 @@ def flow_stretch(flow: torch.Tensor) -> torch.Tensor:
     q = torch.hypot(a + d, b - c) / 2
     r = torch.hypot(a - d, b + c) / 2
     largest, smallest = q + r, (q - r).abs().clamp_min(_SMALLEST_SCALE)
-    return torch.maximum(largest.log(), -smallest.log()).clamp_min(0.0)
+    return torch.maximum(largest, smallest.reciprocal()).log().clamp_min(0.0)  # one log: it dominates on CPU
 
 
 def _slope(flow: torch.Tensor, dim: int) -> torch.Tensor:

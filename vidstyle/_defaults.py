@@ -20,9 +20,10 @@ TEMPORAL_WEIGHT = 1.0       # scales every temporal term (0 = a per-frame model)
 DETAIL_GAIN = 2.0
 # ... and lets go of held content once it has been stretched this much along its path (the sum of
 # |log| of the flow's local scale; vidstyle.models.TemporalFusion.limit_hold; 0 = hold regardless).
-# 1.0: on Snow Mountain (driving forward, a mosaic-like neural style) texture distance 17.6 -> 14.6
-# and no radial streaks, at E_warp 2.74x -> 3.13x the source's; Hacienda 10.1 -> 10.2, 0.74x -> 0.83x
-# (docs/BENCHMARKS.md, "Held strokes stretch"). 0.5 measured 13.4 / 3.46x and 10.3 / 0.90x.
+# 1.0: the radial streaks held strokes become when the camera drives forward are gone; on six
+# benchmark cases at 5 CPU minutes texture distance -0 to -21 %, PSNR and SSIM up on each, E_warp +4 to
+# +19 % (docs/BENCHMARKS.md, "Held strokes stretch"). 0.5 removed more texture distance (Snow Mountain
+# 13.4 against 14.6 at 1.0 in 3-minute runs) for more flicker (3.46x against 3.13x the source's).
 HOLD_STRETCH = 1.0
 
 # Per-design training settings: what ``make_settings(arch)`` starts from. ``texler``

@@ -44,8 +44,9 @@ lets go where the held layer has been distorted too much, as Lagrangian texture
 advection regenerates its texture (Neyret 2003): the stage's ``alpha`` is scaled
 by ``1 - D / stretch_limit``, ``D`` being the layer's accumulated distortion
 (:func:`vidstyle.flow.flow_stretch` summed along the flow, weighted by what was
-held). A render-time rule: the trainer's unrolls of 4-8 frames are too short for
-held strokes to stretch.
+held). A render-time rule: the stage is trained without it (its unrolls of 4-8
+frames accumulate far less stretch than a held stroke does over seconds), and it
+only ever lowers the weight the stage learned.
 """
 
 from __future__ import annotations

@@ -33,7 +33,6 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -136,10 +135,7 @@ def score_run(result, frames: np.ndarray, reference: np.ndarray, keys: list[int]
               protocol, base: dict, limit: float | None) -> tuple[dict, np.ndarray]:
     """(scores, output frames) of a trained model rendered with its temporal stage's
     ``stretch_limit`` set to ``limit`` (None: as trained)."""
-    model = result.model
-    if limit is not None and model.fusion is not None:
-        model.fusion.config = replace(model.fusion.config, stretch_limit=limit)
-    out = stylize_clip(model, frames)
+    out = stylize_clip(result.model, frames, hold_stretch=limit)
     sample = others[::4]
     row = dict(base, steps=result.steps, train_cpu_s=round(result.seconds, 1),
                detail=round(float(np.mean([detail_ratio(out[i], reference[i]) for i in others])), 3),

@@ -194,6 +194,16 @@ def test_checkpoint_keeps_the_stage_and_renders_with_and_without_it(tmp_path):
                                                                                    decoded_frames(plain))])
                 for name, path in (("let_go", let_go), ("fused", fused))}
     assert distance["let_go"] < 0.5 * distance["fused"]
+    # In memory, the same override: nothing held, the per-frame output. A generator whose flicker
+    # depends only on the frame, so that every call paints the same.
+    steady_jumps = toy_model("test_fusion_hold", lambda x: (x[:, :3] + 0.15 * torch.sin(
+        1000 * x.mean(dim=(1, 2, 3), keepdim=True))).clamp(0, 1))
+    steady_jumps.attach_fusion(model.fusion)
+    frames = decoded_frames(clip)
+    alone = stylize_clip(steady_jumps, frames, temporal=False).astype(int)
+    let_go_here = np.abs(stylize_clip(steady_jumps, frames, hold_stretch=1e-6) - alone).mean()
+    held_here = np.abs(stylize_clip(steady_jumps, frames) - alone).mean()
+    assert let_go_here < 0.5 * held_here and held_here > 1
     assert model.fusion.config.stretch_limit == 1.0  # the override did not touch the model
     with pytest.raises(UsageError, match="hold_stretch"):
         render(clip, model, tmp_path / "bad.mp4", hold_stretch=-1.0)

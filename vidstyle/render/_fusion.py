@@ -74,13 +74,15 @@ class FusionRunner:
 
 @torch.inference_mode()
 def stylize_clip(model: Stylizer, frames: Iterable[np.ndarray], *, device: str | torch.device = "cpu",
-                 temporal: bool = True) -> np.ndarray:
+                 temporal: bool = True, hold_stretch: float | None = None) -> np.ndarray:
     """Stylize in-memory frames in order, with the model's temporal stage when it has one.
 
     Args:
         model: a :class:`~vidstyle.models.Stylizer` without guide channels.
         frames: (H, W, 3) uint8 RGB frames of one shot, in order.
         temporal: run the fusion stage (False: every frame on its own).
+        hold_stretch: the stage's stretch limit for this call (None: the model's;
+            :meth:`~vidstyle.models.TemporalFusion.limit_hold`), as ``render``'s option.
 
     Returns:
         (T, H, W, 3) uint8 RGB. ``model`` is left on its device, in its mode.
@@ -94,7 +96,10 @@ def stylize_clip(model: Stylizer, frames: Iterable[np.ndarray], *, device: str |
     was_training = model.training
     net.eval()
     try:
-        runner = FusionRunner(net.fusion, device) if temporal and net.fusion is not None else None
+        stage = net.fusion if temporal else None
+        if stage is not None and hold_stretch is not None:
+            stage = stage.with_stretch_limit(hold_stretch)
+        runner = FusionRunner(stage, device) if stage is not None else None
         estimator = None
         out = []
         for rgb in frames:

@@ -11,7 +11,7 @@ from tests._fixtures_masks import shift, texture, write_folder
 from vidstyle.cli import main
 from vidstyle.errors import UsageError
 from vidstyle.masks import HudTimeline, Rect, detect_hud_timeline, hud_evidence, read_mask
-from vidstyle.masks._hud import _fill_holes, _median
+from vidstyle.masks._hud_window import _fill_holes, _median
 
 pytestmark = pytest.mark.usefixtures("quiet")
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from vidstyle.errors import VidstyleError
+from vidstyle.errors import UsageError, VidstyleError
 from vidstyle.io import Codec
 from vidstyle.models import FusionConfig, ModelConfig, Stylizer, TemporalFusion, save_checkpoint
 from vidstyle.render import plan_chunks, render, render_many, render_on_ray
@@ -123,6 +123,16 @@ def test_temporal_stage_seams_stay_close_to_a_single_machine_render(cluster, med
     seams = [c.first for c in result.chunks[1:]]
     assert seams and all(c.warmup > 0 for c in result.chunks[1:])
     assert min(psnr(a[i], b[i]) for s in seams for i in (s, s + 1)) >= SEAM_PSNR_DB
+
+
+def test_out_of_range_temporal_options_are_refused_before_any_worker_starts(media, quiet):
+    folder, clip = media
+    for options in ({"hold_stretch": -1.0}, {"stabilize": 1.5}):
+        with pytest.raises(UsageError, match=next(iter(options))):
+            render_on_ray(clip, folder / "plain.pt", folder / "none.mkv", **options)
+        with pytest.raises(UsageError, match=next(iter(options))):
+            render_many([clip], folder / "plain.pt", folder / "many", **options)
+    assert not (folder / "none.mkv").exists() and not (folder / "many").exists()
 
 
 def test_model_missing_on_the_cluster_is_one_error_and_no_output(cluster, media, quiet):

@@ -28,7 +28,7 @@ from ..io import CONTAINER_FORMATS, check_output, join_videos, probe
 from ..progress import info, progress
 from ._chunks import DEFAULT_WARMUP, Chunk, ChunkRenderer, ChunkResult, FileResult, plan_chunks, render_file
 from ._chunks import source_keyframes
-from ._render import RenderOptions
+from ._render import RenderOptions, check_temporal_options
 
 _RETRIES = 3  # restarts of a dead actor, and retries of its chunk, before the render fails
 _CONNECT_TIMEOUT_S = 5.0
@@ -119,6 +119,7 @@ def render_on_ray(source: str | Path, model: str | Path, output: str | Path, opt
     chunk)`` is called as each chunk is handed out (tests use it to kill an actor).
     """
     options = replace(options or RenderOptions(), **overrides)
+    check_temporal_options(options)
     started = time.perf_counter()
     source, model = Path(source).resolve(), Path(model)
     output = check_output(output, [source] + ([model] if model.exists() else []), options.overwrite)
@@ -230,6 +231,7 @@ def render_many(sources: Sequence[str | Path], model: str | Path, folder: str | 
     suffix when it is a video container): one Ray task per file with ``use_ray``, else one after
     the other here. A file that fails is reported in its result and does not stop the others."""
     options = replace(options or RenderOptions(), **overrides)
+    check_temporal_options(options)
     folder = Path(folder)
     if folder.suffix.lower() in CONTAINER_FORMATS:
         raise UsageError("several inputs render into a folder: give -o DIR", folder)

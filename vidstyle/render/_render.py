@@ -107,6 +107,15 @@ class RenderResult:
         return self.fps / self.source_fps if self.source_fps else None
 
 
+def check_temporal_options(options: RenderOptions) -> None:
+    """One-line errors for ``stabilize`` and ``hold_stretch`` out of range, before any work
+    (``render`` and ``render_on_ray`` alike)."""
+    check_strength(options.stabilize)
+    if options.hold_stretch is not None and not options.hold_stretch >= 0:
+        raise UsageError(f"hold_stretch must be >= 0 (got {options.hold_stretch}); 0 holds regardless",
+                         params=("hold_stretch",))
+
+
 def working_size(model: Stylizer, source_size: tuple[int, int],
                  requested: tuple[int, int] | None = None) -> tuple[int, int]:
     """The size the model runs at: ``requested``, else its training size (its
@@ -153,10 +162,8 @@ def render(source: str | Path, model: Stylizer | str | Path, output: str | Path,
         raise UsageError("give a time range (start/end) or a frame range, not both")
     inputs: list[str | Path] = [source] + ([] if isinstance(model, Stylizer) else [model])
     output = check_output(output, inputs, options.overwrite)
-    stabilize = check_strength(options.stabilize)
-    if options.hold_stretch is not None and not options.hold_stretch >= 0:
-        raise UsageError(f"hold_stretch must be >= 0 (got {options.hold_stretch}); 0 holds regardless",
-                         params=("hold_stretch",))
+    check_temporal_options(options)
+    stabilize = float(options.stabilize)
     stylizer = model if isinstance(model, Stylizer) else load_stylizer(model, "cpu")
     plan = resolve_runtime(options.device, options.precision, batch=options.batch,
                            channels_last=options.channels_last, threads=options.threads, model=stylizer,

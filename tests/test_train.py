@@ -63,6 +63,8 @@ def test_checkpoint_round_trip_is_identical_at_odd_size(scene, trained):
     loaded = load_stylizer(root / "model.pt")
     assert loaded.config.arch == "fast" and loaded.config.train_size == (64, 56)
     assert loaded.config.info["steps"] == STEPS
+    colour = loaded.config.info["colour_map"]  # fitted on the keyframe and folded in (fast's default)
+    assert len(colour["matrix"]) == 3 and len(colour["shift"]) == 3
     x = torch.rand(1, 3, 23, 37)  # odd size, never seen in training
     with torch.no_grad():
         assert torch.equal(loaded(x), trained.model(x))

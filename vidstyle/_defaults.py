@@ -26,6 +26,13 @@ DETAIL_GAIN = 2.0
 # 13.4 against 14.6 at 1.0 in 3-minute runs) for more flicker (3.46x against 3.13x the source's).
 HOLD_STRETCH = 1.0
 
+# After its steps the generator's colours are calibrated on the painted keyframes (vidstyle.train's
+# calibrate_colours; 1 = the full map, 0 = off). ``texler``'s tanh output cannot take the map.
+# At 3 CPU minutes on Snow Mountain with neural style 9 the default recipe painted even its keyframes
+# 2.8 L* darker and 10 % flatter than the painting; the map took texture distance from 12.7 to 8.1
+# (docs/BENCHMARKS.md, "Colour calibration").
+COLOUR_CALIBRATION = 1.0
+
 # Per-design training settings: what ``make_settings(arch)`` starts from. ``texler``
 # gets Texler's published recipe (Adam 4e-4 constant, 40 patches of 32 px, GAN on).
 # ``fast`` has no normalisation layers; it learns at 2e-3 decayed over the last 70 %
@@ -49,11 +56,12 @@ HOLD_STRETCH = 1.0
 DESIGN_SETTINGS: dict[str, dict[str, Any]] = {
     "texler": {"lr": 4e-4, "patch_size": 32, "batch_size": 40, "gan_weight": 0.125, "lr_decay_start": 1.0,
                "temporal_weight": TEMPORAL_WEIGHT, "pair_weight": 1.0, "propagation_weight": 1.0,
-               "fusion_weight": 2.0, "compound_weight": 0.0, "texture_weight": 0.0, "detail_gain": DETAIL_GAIN},
+               "fusion_weight": 2.0, "compound_weight": 0.0, "texture_weight": 0.0, "detail_gain": DETAIL_GAIN,
+               "colour_calibration": 0.0},
     "fast": {"lr": 2e-3, "patch_size": 32, "batch_size": 8, "gan_weight": 0.0, "lr_decay_start": 0.3,
              "temporal_every": 4, "temporal_start": 0.5, "temporal_weight": TEMPORAL_WEIGHT, "pair_weight": 0.0,
              "propagation_weight": 0.0, "fusion_weight": 6.0, "compound_weight": 0.0, "texture_weight": 20.0,
-             "grad_clip": 5.0, "detail_gain": DETAIL_GAIN},
+             "grad_clip": 5.0, "detail_gain": DETAIL_GAIN, "colour_calibration": COLOUR_CALIBRATION},
 }
 # A design registered by a plugin (vidstyle.models.register_architecture) starts from these.
 FALLBACK_SETTINGS: dict[str, Any] = {"lr": 1e-3, "patch_size": 32, "batch_size": 40}

@@ -48,6 +48,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--detail-gain", type=number_arg, metavar="G",
                    help="the temporal stage restores the brush detail its blend averages away, by at most "
                         f"this gain; 1 = the plain blend of earlier versions, smoother and blurrier (default {per_design('detail_gain')})")
+    p.add_argument("--colour-calibration", type=number_arg, metavar="S",
+                   help="after training, map the generator's colours onto the painted keyframes' colour "
+                        "statistics with this strength; 0 = off, 1 = the full map "
+                        f"(default {per_design('colour_calibration')})")
     p.add_argument("--vgg-weights", metavar="FILE",
                    help="torchvision VGG19 state dict for the perceptual loss (also looked up in the "
                         "torch hub cache); without it the perceptual loss is off")

@@ -68,6 +68,23 @@ class FastGenerator(nn.Module):
         # of painted styles and slows learning); clamped to [0, 1] for use.
         return out if self.training else out.clamp(0.0, 1.0)
 
+    @torch.no_grad()
+    def fold_colour_map(self, matrix: torch.Tensor, shift: torch.Tensor) -> None:
+        """Make the output ``matrix @ rgb + shift`` of what it was (before the clamp), in place.
+
+        The last layer is linear, so the map costs nothing at run time
+        (:func:`vidstyle.train.calibrate_colours`).
+
+        Args:
+            matrix: (3, 3) colour matrix.
+            shift: (3,) offset, [0, 1] RGB units.
+        """
+        matrix = matrix.to(self.out.weight)
+        shift = shift.to(self.out.bias)
+        self.out.weight.copy_(torch.einsum("ij,jkxy->ikxy", matrix, self.out.weight))
+        # out = W y + b + 0.5  ->  M (W y + b + 0.5) + t = (M W) y + [M (b + 0.5) + t - 0.5] + 0.5
+        self.out.bias.copy_(matrix @ (self.out.bias + 0.5) + shift - 0.5)
+
 
 def build_fast(config: ModelConfig) -> nn.Module:
     options = dict(config.arch_options)

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 # The knobs that make_settings() takes: None = the design's default (vidstyle._defaults).
 SETTING_KNOBS = ("temporal_weight", "compound_weight", "propagation_weight", "pair_weight", "fusion_weight",
-                 "gan_weight", "texture_weight", "detail_gain", "lr", "patch_size", "batch_size", "seed", "lr_decay_start")
+                 "gan_weight", "texture_weight", "detail_gain", "colour_calibration", "lr", "patch_size", "batch_size", "seed", "lr_decay_start")
 
 
 @dataclass(kw_only=True)
@@ -42,6 +42,9 @@ class TrainOptions:
     keeps the painted texture (0 = L1 alone), ``gan_weight`` the PatchGAN.
     ``detail_gain`` caps the gain by which the temporal stage restores the fine
     band its blend averaged away (1 = a plain blend; :func:`vidstyle.models.restore_detail`).
+    ``colour_calibration`` is the strength (0-1, 0 = off) of the colour map fitted on
+    the painted keyframes and folded into the generator after its steps
+    (:func:`vidstyle.train.calibrate_colours`).
 
     ``precision`` is ``auto`` (bf16 autocast where the GPU or CPU computes bf16
     natively, else fp32), ``fp32`` or ``bf16``; the weights stay fp32.
@@ -70,6 +73,7 @@ class TrainOptions:
     gan_weight: float | None = None
     texture_weight: float | None = None
     detail_gain: float | None = None
+    colour_calibration: float | None = None
     arch: str = DESIGN
     device: str = "auto"
     precision: str = "auto"

@@ -117,5 +117,6 @@ class TrainingRun:
                             "keyframes": self.facts["keyframes"], "losses": self.losses,
                             "normalisation": NORMALISATION,
                             "final_loss": self.history[-1] if self.history else {},
-                            "auto_guides": self.facts["auto_guides"], "temporal_stage": self.temporal_stage}
+                            "auto_guides": self.facts["auto_guides"], "temporal_stage": self.temporal_stage,
+                            "colour_map": self.facts.get("colour_map")}
         save_checkpoint(output, self.model, training_state=self.training_state(), overwrite=True)

@@ -54,6 +54,7 @@ class TrainSettings:
     fusion_flow: str = "fast"        # DIS preset of its run-time motion
     fusion_lr: float = 2e-3
     detail_gain: float = DETAIL_GAIN  # the stage's restore_detail gain limit (1 = off)
+    colour_calibration: float = 0.0  # strength of the keyframe colour map folded in after the steps (0 = off)
     fusion_sequences: int = 12       # runs of consecutive frames it trains on
     fusion_unroll: int = 4           # frames per run after the first
     fusion_crop: int = 128           # px, plus fusion_margin on each side
@@ -78,6 +79,9 @@ def make_settings(arch: str, **overrides: Any) -> TrainSettings:
     if not settings.detail_gain >= 1:
         raise UsageError(f"detail_gain must be at least 1 (1 = off; got {settings.detail_gain:g})",
                          params=("detail_gain",))
+    if not 0 <= settings.colour_calibration <= 1:
+        raise UsageError(f"colour_calibration must be in [0, 1] (0 = off; got {settings.colour_calibration:g})",
+                         params=("colour_calibration",))
     if not 0 <= settings.fusion_share < 1:
         raise UsageError(f"fusion_share must be in [0, 1) (got {settings.fusion_share:g})")
     if settings.patch_size < 16:

@@ -24,6 +24,7 @@ from ..models import (ModelConfig, PatchDiscriminator, Stylizer, VGGFeatureLoss,
                       flush_negligible_weights, get_architecture, read_checkpoint)
 from ..progress import info, progress, warn
 from ._fusion import prepare_runs, train_fusion
+from ._colour import calibrate_colours
 from ._data import Clip, PatchSampler, load_guides, load_keyframes, load_masks, texler_layout
 from ._longclip import load_training_clip
 from ._options import TrainOptions
@@ -197,6 +198,14 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
     model = run.model
     model.eval()
     flush_negligible_weights(model)
+    if settings.colour_calibration > 0 and run.steps > start_step:
+        colour = calibrate_colours(model, inputs, {k: targets[k] for k in painted}, key_pos, key_masks,
+                                   strength=settings.colour_calibration, device=torch_device)
+        run.facts["colour_map"] = colour
+        info("colours calibrated on the keyframes: " + (
+            f"gains {', '.join(f'{g:.2f}' for g in np.linalg.eigvalsh(np.array(colour['matrix'])))}, "
+            f"shift {', '.join(f'{v:+.3f}' for v in colour['shift'])} (RGB)" if "matrix" in colour
+            else f"skipped ({colour['skipped']})"))
     rate = (run.steps - start_step) / max(1e-9, clock() - session_start)
     if fusion_on:
         with keep_on_interrupt("the generator (the temporal stage was not finished)"), \

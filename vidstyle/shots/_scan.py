@@ -27,6 +27,7 @@ THUMB_SIZE = (32, 18)  # (W, H) of the thumbnail every measure works on
 DESCRIPTOR_SIZE = (8, 6)  # (W, H) of the appearance descriptor's image part
 DESCRIPTORS_PER_SECOND = 4
 _HIST_BINS = 8
+_CHUNK = 256  # frames measured together (440 kB of thumbnails)
 
 
 @dataclass(frozen=True)
@@ -61,9 +62,18 @@ def describe(thumb: np.ndarray) -> np.ndarray:
 
 
 def _histogram(thumb: np.ndarray) -> np.ndarray:
-    bins = (thumb.reshape(-1, 3) // (256 // _HIST_BINS)).astype(np.int64)
-    counts = np.stack([np.bincount(bins[:, c], minlength=_HIST_BINS) for c in range(3)]).ravel()
-    return counts.astype(np.float32) / len(bins)
+    return _histograms(thumb[None])[0]
+
+
+def _histograms(thumbs: np.ndarray) -> np.ndarray:
+    """(N, H, W, 3) uint8 -> (N, 3 * bins) float32: per-channel histograms, each summing to 1."""
+    n = len(thumbs)
+    pixels = thumbs.reshape(n, -1, 3)
+    # one bincount over (frame, channel, bin) indices
+    index = (pixels // (256 // _HIST_BINS)).astype(np.int64) + np.arange(3) * _HIST_BINS
+    index += (np.arange(n) * 3 * _HIST_BINS)[:, None, None]
+    counts = np.bincount(index.ravel(), minlength=n * 3 * _HIST_BINS).reshape(n, 3 * _HIST_BINS)
+    return counts.astype(np.float32) / pixels.shape[1]
 
 
 def scan(path: str | Path, *, also: Iterable[int] = (), desc: str = "shots") -> Scan:
@@ -74,33 +84,53 @@ def scan(path: str | Path, *, also: Iterable[int] = (), desc: str = "shots") -> 
     info = probe(path)
     fps = info.nominal_fps or info.average_fps or 0.0
     every = max(1, round((fps or 20.0) / DESCRIPTORS_PER_SECOND))
-    times, diff, hist, mean, std, descriptors, sampled = [], [], [], [], [], [], []
+    times: list[float] = []
+    measures: list[np.ndarray] = []  # (chunk, 4): diff, hist, mean, std
+    descriptors, sampled = [], []
+    chunk = np.empty((_CHUNK, THUMB_SIZE[1], THUMB_SIZE[0], 3), np.uint8)
     previous: tuple[np.ndarray, np.ndarray] | None = None
+    filled = 0
     with progress(info.frame_count, desc) as bar:
         for time, thumb in _thumbnails(path, info.kind):
-            rgb = thumb.astype(np.int16)
-            histogram = _histogram(thumb)
-            if previous is None:
-                diff.append(0.0)
-                hist.append(0.0)
-            else:
-                diff.append(float(np.abs(rgb - previous[0]).mean()))
-                hist.append(float(np.abs(histogram - previous[1]).sum()) / 6.0)
-            previous = rgb, histogram
-            luma = cv2.cvtColor(thumb, cv2.COLOR_RGB2GRAY)
-            mean.append(float(luma.mean()))
-            std.append(float(luma.std()))
+            chunk[filled] = thumb
+            filled += 1
             if len(times) % every == 0 or len(times) in extra:
                 sampled.append(len(times))
                 descriptors.append(describe(thumb))
             times.append(time)
-            bar.update(1)
+            if filled == _CHUNK:
+                previous = _measure(chunk, previous, measures)
+                bar.update(filled)
+                filled = 0
+        if filled:
+            _measure(chunk[:filled], previous, measures)
+            bar.update(filled)
     if not times:
         raise InputError("no frames to scan", path)
-    return Scan(path=path, fps=fps, times=np.asarray(times),
-                diff=np.asarray(diff, np.float32), hist=np.asarray(hist, np.float32),
-                mean=np.asarray(mean, np.float32), std=np.asarray(std, np.float32),
+    diff, hist, mean, std = np.concatenate(measures).T
+    return Scan(path=path, fps=fps, times=np.asarray(times), diff=diff, hist=hist, mean=mean, std=std,
                 descriptors=np.stack(descriptors), sampled=np.asarray(sampled, np.int64))
+
+
+def _measure(thumbs: np.ndarray, previous: tuple[np.ndarray, np.ndarray] | None,
+             out: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The measures of :class:`Scan` for (N, H, W, 3) uint8 ``thumbs`` in one go (a loop over
+    frames cost 50 us a frame), appended to ``out`` as (N, 4) float32; ``previous``: the last
+    thumbnail (H, W, 3) int16 and histogram (24,) of the chunk before, or None for the first
+    frame. Returns those of this chunk's last frame."""
+    n = len(thumbs)
+    rgb = thumbs.astype(np.int16)
+    hists = _histograms(thumbs)
+    before_rgb = np.concatenate((previous[0][None] if previous else rgb[:1], rgb[:-1]))
+    before_hist = np.concatenate((previous[1][None] if previous else hists[:1], hists[:-1]))
+    measures = np.empty((n, 4), np.float32)
+    measures[:, 0] = np.abs(rgb - before_rgb).mean(axis=(1, 2, 3))
+    measures[:, 1] = np.abs(hists - before_hist).sum(axis=1) / 6.0
+    luma = cv2.cvtColor(thumbs.reshape(-1, thumbs.shape[2], 3), cv2.COLOR_RGB2GRAY).reshape(n, -1)
+    measures[:, 2] = luma.mean(axis=1)
+    measures[:, 3] = luma.std(axis=1)
+    out.append(measures)
+    return rgb[-1], hists[-1]
 
 
 def _thumbnails(path: Path, kind: SourceKind) -> Iterator[tuple[float, np.ndarray]]:

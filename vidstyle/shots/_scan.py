@@ -16,11 +16,12 @@ from typing import Iterable, Iterator
 
 import av
 import cv2
-from av.video.reformatter import VideoReformatter
 import numpy as np
+from av.video.reformatter import ColorRange as SwsRange
+from av.video.reformatter import VideoReformatter
 
 from ..errors import InputError
-from ..io import SourceKind, open_video, probe
+from ..io import ColorInfo, SourceKind, frame_color, open_video, probe, sws_matrix, sws_range
 from ..progress import progress
 
 THUMB_SIZE = (32, 18)  # (W, H) of the thumbnail every measure works on
@@ -91,7 +92,7 @@ def scan(path: str | Path, *, also: Iterable[int] = (), desc: str = "shots") -> 
     previous: tuple[np.ndarray, np.ndarray] | None = None
     filled = 0
     with progress(info.frame_count, desc) as bar:
-        for time, thumb in _thumbnails(path, info.kind):
+        for time, thumb in _thumbnails(path, info.kind, info.color):
             chunk[filled] = thumb
             filled += 1
             if len(times) % every == 0 or len(times) in extra:
@@ -133,8 +134,9 @@ def _measure(thumbs: np.ndarray, previous: tuple[np.ndarray, np.ndarray] | None,
     return rgb[-1], hists[-1]
 
 
-def _thumbnails(path: Path, kind: SourceKind) -> Iterator[tuple[float, np.ndarray]]:
-    """(time, (18, 32, 3) uint8 RGB) per frame in decode order."""
+def _thumbnails(path: Path, kind: SourceKind, color: ColorInfo) -> Iterator[tuple[float, np.ndarray]]:
+    """(time, (18, 32, 3) uint8 RGB) per frame in decode order; YUV converted with the matrix and
+    range the frame (else the stream, ``color``) is tagged with, as the renderer's reader does."""
     if kind is not SourceKind.VIDEO:
         with open_video(path, size=THUMB_SIZE) as reader:
             for frame in reader:
@@ -155,6 +157,8 @@ def _thumbnails(path: Path, kind: SourceKind) -> Iterator[tuple[float, np.ndarra
         # cores the decoder holds): 500 against 146 us per 720p frame, identical thumbnails
         # (docs/BENCHMARKS.md, "Shots").
         reformatter = VideoReformatter()
+        last_tags: tuple[int, int, str] | None = None
+        convert: dict[str, object] = {}
         try:
             for packet in container.demux(stream):
                 try:
@@ -162,8 +166,14 @@ def _thumbnails(path: Path, kind: SourceKind) -> Iterator[tuple[float, np.ndarra
                 except av.error.InvalidDataError:
                     continue  # a damaged packet: its frames are missing, as for the renderer
                 for frame in decoded:
+                    tags = (frame.colorspace, frame.color_range, frame.format.name)
+                    if tags != last_tags:  # the swscale arguments, looked up again only when they change
+                        last_tags, frame_colour = tags, frame_color(frame, color)
+                        convert = dict(src_colorspace=sws_matrix(frame_colour.matrix),
+                                       src_color_range=sws_range(frame_colour.range),
+                                       dst_color_range=SwsRange.JPEG)
                     thumb = reformatter.reformat(frame, width=THUMB_SIZE[0], height=THUMB_SIZE[1],
-                                                 format="rgb24", interpolation="AREA", threads=1)
+                                                 format="rgb24", interpolation="AREA", threads=1, **convert)
                     pts = frame.pts if frame.pts is not None else start
                     yield float((pts - start) * time_base), thumb.to_ndarray()
         except av.error.FFmpegError:

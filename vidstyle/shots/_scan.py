@@ -151,6 +151,7 @@ def _thumbnails(path: Path, kind: SourceKind, color: ColorInfo) -> Iterator[tupl
         stream.thread_type = "AUTO"
         stream.codec_context.options = {"skip_loop_filter": "all"}  # see the module docstring
         time_base = Fraction(stream.time_base)
+        num, den = time_base.numerator, time_base.denominator  # int / int: exact as float(Fraction), cheaper
         start = stream.start_time or 0
         # One swscale context for the whole pass, single-threaded: ``frame.reformat`` makes a new
         # context per frame (re-initialised, and with threads=0 its own slice threads that wait for
@@ -175,6 +176,6 @@ def _thumbnails(path: Path, kind: SourceKind, color: ColorInfo) -> Iterator[tupl
                     thumb = reformatter.reformat(frame, width=THUMB_SIZE[0], height=THUMB_SIZE[1],
                                                  format="rgb24", interpolation="AREA", threads=1, **convert)
                     pts = frame.pts if frame.pts is not None else start
-                    yield float((pts - start) * time_base), thumb.to_ndarray()
+                    yield (pts - start) * num / den, thumb.to_ndarray()
         except av.error.FFmpegError:
             return  # a broken tail: keep what was decoded

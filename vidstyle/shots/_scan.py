@@ -34,9 +34,9 @@ _CHUNK = 256  # frames measured together (440 kB of thumbnails)
 @dataclass(frozen=True)
 class Scan:
     """What one pass measured. Per frame (length ``frames``): ``times`` (seconds from
-    the first frame), ``diff`` (mean absolute RGB difference to the previous frame,
-    0-255; 0 for the first), ``hist`` (half the L1 distance between the previous and
-    this frame's colour histograms, 0-1), ``mean``/``std`` (luma, 0-255).
+    the first frame), ``diff`` (mean absolute RGB difference to the previous frame scaled
+    to this frame's mean brightness, 0-255; 0 for the first), ``hist`` (half the L1 distance
+    between the previous and this frame's colour histograms, 0-1), ``mean``/``std`` (luma, 0-255).
     ``descriptors`` (len(sampled), D) float32: the appearance of the frames ``sampled``
     (about 4 a second: 10 MB an hour; plus any frames asked for with ``also``)."""
 
@@ -117,15 +117,19 @@ def _measure(thumbs: np.ndarray, previous: tuple[np.ndarray, np.ndarray] | None,
              out: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """The measures of :class:`Scan` for (N, H, W, 3) uint8 ``thumbs`` in one go (a loop over
     frames cost 50 us a frame), appended to ``out`` as (N, 4) float32; ``previous``: the last
-    thumbnail (H, W, 3) int16 and histogram (24,) of the chunk before, or None for the first
+    thumbnail (H * W * 3,) float32 and histogram (24,) of the chunk before, or None for the first
     frame. Returns those of this chunk's last frame."""
     n = len(thumbs)
-    rgb = thumbs.astype(np.int16)
+    rgb = thumbs.reshape(n, -1).astype(np.float32)
     hists = _histograms(thumbs)
     before_rgb = np.concatenate((previous[0][None] if previous else rgb[:1], rgb[:-1]))
     before_hist = np.concatenate((previous[1][None] if previous else hists[:1], hists[:-1]))
     measures = np.empty((n, 4), np.float32)
-    measures[:, 0] = np.abs(rgb - before_rgb).mean(axis=(1, 2, 3))
+    # The previous frame scaled to this one's mean first: a fade through black changes every pixel
+    # by a fifth each frame (4x a gameplay frame's difference), a change the cut test must not see.
+    mean_before = before_rgb.mean(axis=1)
+    gain = np.where(mean_before >= 1.0, rgb.mean(axis=1) / np.maximum(mean_before, 1.0), 1.0)
+    measures[:, 0] = np.abs(rgb - gain[:, None].astype(np.float32) * before_rgb).mean(axis=1)
     measures[:, 1] = np.abs(hists - before_hist).sum(axis=1) / 6.0
     luma = cv2.cvtColor(thumbs.reshape(-1, thumbs.shape[2], 3), cv2.COLOR_RGB2GRAY).reshape(n, -1)
     measures[:, 2] = luma.mean(axis=1)

@@ -18,10 +18,13 @@ def flat_colour(index: int, width: int, height: int) -> np.ndarray:
     return np.broadcast_to(np.array(COLOUR, np.uint8), (height, width, 3)).copy()
 
 
-@pytest.mark.parametrize("full_range, colorspace", [(False, 1), (True, 1), (False, 5), (False, 2)])
-def test_thumbnails_are_in_the_source_colours(tmp_path, quiet, full_range, colorspace):
-    # colorspace 2 is untagged: 64 lines, so BT.601 is assumed, as make_clip encodes it.
-    clip = make_clip(tmp_path / "flat.mp4", frames=3, size=(64, 48), full_range=full_range,
+@pytest.mark.parametrize("full_range, colorspace, size", [(False, 1, (64, 48)), (True, 1, (64, 48)),
+                                                        (False, 5, (64, 48)), (False, 2, (64, 48)),
+                                                        (False, 1, (63, 47))])
+def test_thumbnails_are_in_the_source_colours(tmp_path, quiet, full_range, colorspace, size):
+    # colorspace 2 is untagged: under 720 lines, so BT.601 is assumed, as make_clip encodes it;
+    # an odd size is encoded as yuv444p.
+    clip = make_clip(tmp_path / "flat.mp4", frames=3, size=size, full_range=full_range,
                      colorspace=colorspace, make_frame=flat_colour, audio=False)
     measured = scan(clip)
     image = measured.descriptors[0][:_scan.DESCRIPTOR_SIZE[0] * _scan.DESCRIPTOR_SIZE[1] * 3].reshape(-1, 3) * 255

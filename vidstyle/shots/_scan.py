@@ -125,8 +125,9 @@ def _measure(thumbs: np.ndarray, previous: tuple[np.ndarray, np.ndarray] | None,
     before_rgb = np.concatenate((previous[0][None] if previous else rgb[:1], rgb[:-1]))
     before_hist = np.concatenate((previous[1][None] if previous else hists[:1], hists[:-1]))
     measures = np.empty((n, 4), np.float32)
-    # The previous frame scaled to this one's mean first: a fade through black changes every pixel
-    # by a fifth each frame (4x a gameplay frame's difference), a change the cut test must not see.
+    # The previous frame scaled to this one's mean first: a fade darkens every pixel alike, and
+    # unscaled that scored as a cut (the test suite's fade: 24.9 against ~6 for its moving frames,
+    # score 3.96 of 4; out of a still scene 37 against 0.8; docs/BENCHMARKS.md, "Shots").
     mean_before = before_rgb.mean(axis=1)
     gain = np.where(mean_before >= 1.0, rgb.mean(axis=1) / np.maximum(mean_before, 1.0), 1.0)
     measures[:, 0] = np.abs(rgb - gain[:, None].astype(np.float32) * before_rgb).mean(axis=1)

@@ -62,6 +62,13 @@ def color_info(colorspace: int, color_range: int, color_trc: int, pixel_format: 
     return ColorInfo(matrix, ColorRange.FULL if full else ColorRange.LIMITED, transfer, from_tag)
 
 
+def frame_color(frame, fallback: ColorInfo) -> ColorInfo:
+    """The colour of a decoded ``av.VideoFrame`` from its own tags, else ``fallback`` (the
+    stream's, from :func:`~vidstyle.io.probe`) when the frame carries no matrix tag."""
+    color = color_info(frame.colorspace, frame.color_range, frame.color_trc, frame.format.name, frame.height)
+    return color if color.matrix_from_tag else fallback
+
+
 def sws_matrix(matrix: ColorMatrix) -> SwsColorspace:
     return _SWS_MATRIX[matrix]
 

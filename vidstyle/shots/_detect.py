@@ -1,9 +1,11 @@
 """Cuts and fades from a :class:`~vidstyle.shots._scan.Scan`, and the shots between them.
 
 A **hard cut** is a frame much more different from the previous one than its
-neighbours are from theirs: its difference is at least ``ratio`` times the median
-difference of the ``window`` frames on each side, above an absolute floor, and
-its colour histogram changed too (a fast pan changes pixels, not the palette).
+neighbours are from theirs: its difference (after scaling the previous frame to its
+brightness, so a fade's darkening is no difference) is at least ``ratio`` times the
+median difference of the ``window`` frames on each side, above an absolute floor, and
+its colour histogram changed too (a fast pan changes pixels, not the palette). A frame
+after a flat one is never a cut: that is where a fade ends.
 A **fade** goes through a flat frame (black, white, a loading screen's plain
 colour: luma deviation under ``flat_std``); the next shot starts at the first
 frame that is not flat again.
@@ -69,17 +71,17 @@ def detect_cuts(scan: Scan, options: CutOptions | None = None) -> list[tuple[int
     found: list[tuple[int, Transition]] = []
     n, w = scan.frames, options.window
     diff = scan.diff
+    flat = scan.std < options.flat_std
     for t in range(1, n):
-        if diff[t] < options.min_diff or scan.hist[t] < options.min_hist:
-            continue
+        if diff[t] < options.min_diff or scan.hist[t] < options.min_hist or flat[t - 1]:
+            continue  # a change out of a flat frame is a fade's end, found below
         around = np.concatenate((diff[max(1, t - w):t], diff[t + 1:t + 1 + w]))
         if len(around) == 0 or diff[t] >= options.ratio * max(float(np.median(around)), 1.0):
             found.append((t, Transition.CUT))
-    flat = scan.std < options.flat_std
     for t in range(1, n):
         if flat[t - 1] and not flat[t]:
             found.append((t, Transition.FADE))
-    found.sort()
+    found.sort(key=lambda found_at: found_at[0])
     kept: list[tuple[int, Transition]] = []
     for frame, kind in found:
         if kept and frame - kept[-1][0] < options.min_shot:

@@ -17,23 +17,26 @@ from typing import Iterable, Iterator
 import av
 import cv2
 import numpy as np
+from av.video.reformatter import ColorRange as SwsRange
+from av.video.reformatter import VideoReformatter
 
 from ..errors import InputError
-from ..io import SourceKind, open_video, probe
+from ..io import ColorInfo, SourceKind, frame_color, open_video, probe, sws_matrix, sws_range
 from ..progress import progress
 
 THUMB_SIZE = (32, 18)  # (W, H) of the thumbnail every measure works on
 DESCRIPTOR_SIZE = (8, 6)  # (W, H) of the appearance descriptor's image part
 DESCRIPTORS_PER_SECOND = 4
 _HIST_BINS = 8
+_CHUNK = 256  # frames measured together (440 kB of thumbnails)
 
 
 @dataclass(frozen=True)
 class Scan:
     """What one pass measured. Per frame (length ``frames``): ``times`` (seconds from
-    the first frame), ``diff`` (mean absolute RGB difference to the previous frame,
-    0-255; 0 for the first), ``hist`` (half the L1 distance between the previous and
-    this frame's colour histograms, 0-1), ``mean``/``std`` (luma, 0-255).
+    the first frame), ``diff`` (mean absolute RGB difference to the previous frame scaled
+    to this frame's mean brightness, 0-255; 0 for the first), ``hist`` (half the L1 distance
+    between the previous and this frame's colour histograms, 0-1), ``mean``/``std`` (luma, 0-255).
     ``descriptors`` (len(sampled), D) float32: the appearance of the frames ``sampled``
     (about 4 a second: 10 MB an hour; plus any frames asked for with ``also``)."""
 
@@ -60,9 +63,18 @@ def describe(thumb: np.ndarray) -> np.ndarray:
 
 
 def _histogram(thumb: np.ndarray) -> np.ndarray:
-    bins = (thumb.reshape(-1, 3) // (256 // _HIST_BINS)).astype(np.int64)
-    counts = np.stack([np.bincount(bins[:, c], minlength=_HIST_BINS) for c in range(3)]).ravel()
-    return counts.astype(np.float32) / len(bins)
+    return _histograms(thumb[None])[0]
+
+
+def _histograms(thumbs: np.ndarray) -> np.ndarray:
+    """(N, H, W, 3) uint8 -> (N, 3 * bins) float32: per-channel histograms, each summing to 1."""
+    n = len(thumbs)
+    pixels = thumbs.reshape(n, -1, 3)
+    # one bincount over (frame, channel, bin) indices
+    index = (pixels // (256 // _HIST_BINS)).astype(np.int64) + np.arange(3) * _HIST_BINS
+    index += (np.arange(n) * 3 * _HIST_BINS)[:, None, None]
+    counts = np.bincount(index.ravel(), minlength=n * 3 * _HIST_BINS).reshape(n, 3 * _HIST_BINS)
+    return counts.astype(np.float32) / pixels.shape[1]
 
 
 def scan(path: str | Path, *, also: Iterable[int] = (), desc: str = "shots") -> Scan:
@@ -73,37 +85,63 @@ def scan(path: str | Path, *, also: Iterable[int] = (), desc: str = "shots") -> 
     info = probe(path)
     fps = info.nominal_fps or info.average_fps or 0.0
     every = max(1, round((fps or 20.0) / DESCRIPTORS_PER_SECOND))
-    times, diff, hist, mean, std, descriptors, sampled = [], [], [], [], [], [], []
+    times: list[float] = []
+    measures: list[np.ndarray] = []  # (chunk, 4): diff, hist, mean, std
+    descriptors, sampled = [], []
+    chunk = np.empty((_CHUNK, THUMB_SIZE[1], THUMB_SIZE[0], 3), np.uint8)
     previous: tuple[np.ndarray, np.ndarray] | None = None
+    filled = 0
     with progress(info.frame_count, desc) as bar:
-        for time, thumb in _thumbnails(path, info.kind):
-            rgb = thumb.astype(np.int16)
-            histogram = _histogram(thumb)
-            if previous is None:
-                diff.append(0.0)
-                hist.append(0.0)
-            else:
-                diff.append(float(np.abs(rgb - previous[0]).mean()))
-                hist.append(float(np.abs(histogram - previous[1]).sum()) / 6.0)
-            previous = rgb, histogram
-            luma = cv2.cvtColor(thumb, cv2.COLOR_RGB2GRAY)
-            mean.append(float(luma.mean()))
-            std.append(float(luma.std()))
+        for time, thumb in _thumbnails(path, info.kind, info.color):
+            chunk[filled] = thumb
+            filled += 1
             if len(times) % every == 0 or len(times) in extra:
                 sampled.append(len(times))
                 descriptors.append(describe(thumb))
             times.append(time)
-            bar.update(1)
+            if filled == _CHUNK:
+                previous = _measure(chunk, previous, measures)
+                bar.update(filled)
+                filled = 0
+        if filled:
+            _measure(chunk[:filled], previous, measures)
+            bar.update(filled)
     if not times:
         raise InputError("no frames to scan", path)
-    return Scan(path=path, fps=fps, times=np.asarray(times),
-                diff=np.asarray(diff, np.float32), hist=np.asarray(hist, np.float32),
-                mean=np.asarray(mean, np.float32), std=np.asarray(std, np.float32),
+    diff, hist, mean, std = np.concatenate(measures).T
+    return Scan(path=path, fps=fps, times=np.asarray(times), diff=diff, hist=hist, mean=mean, std=std,
                 descriptors=np.stack(descriptors), sampled=np.asarray(sampled, np.int64))
 
 
-def _thumbnails(path: Path, kind: SourceKind) -> Iterator[tuple[float, np.ndarray]]:
-    """(time, (18, 32, 3) uint8 RGB) per frame in decode order."""
+def _measure(thumbs: np.ndarray, previous: tuple[np.ndarray, np.ndarray] | None,
+             out: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The measures of :class:`Scan` for (N, H, W, 3) uint8 ``thumbs`` in one go (a loop over
+    frames cost 50 us a frame), appended to ``out`` as (N, 4) float32; ``previous``: the last
+    thumbnail (H * W * 3,) float32 and histogram (24,) of the chunk before, or None for the first
+    frame. Returns those of this chunk's last frame."""
+    n = len(thumbs)
+    rgb = thumbs.reshape(n, -1).astype(np.float32)
+    hists = _histograms(thumbs)
+    before_rgb = np.concatenate((previous[0][None] if previous else rgb[:1], rgb[:-1]))
+    before_hist = np.concatenate((previous[1][None] if previous else hists[:1], hists[:-1]))
+    measures = np.empty((n, 4), np.float32)
+    # The previous frame scaled to this one's mean first: a fade darkens every pixel alike, and
+    # unscaled that scored as a cut (the test suite's fade: 24.9 against ~6 for its moving frames,
+    # score 3.96 of 4; out of a still scene 37 against 0.8; docs/BENCHMARKS.md, "Shots").
+    mean_before = before_rgb.mean(axis=1)
+    gain = np.where(mean_before >= 1.0, rgb.mean(axis=1) / np.maximum(mean_before, 1.0), 1.0)
+    measures[:, 0] = np.abs(rgb - gain[:, None].astype(np.float32) * before_rgb).mean(axis=1)
+    measures[:, 1] = np.abs(hists - before_hist).sum(axis=1) / 6.0
+    luma = cv2.cvtColor(thumbs.reshape(-1, thumbs.shape[2], 3), cv2.COLOR_RGB2GRAY).reshape(n, -1)
+    measures[:, 2] = luma.mean(axis=1)
+    measures[:, 3] = luma.std(axis=1)
+    out.append(measures)
+    return rgb[-1], hists[-1]
+
+
+def _thumbnails(path: Path, kind: SourceKind, color: ColorInfo) -> Iterator[tuple[float, np.ndarray]]:
+    """(time, (18, 32, 3) uint8 RGB) per frame in decode order; YUV converted with the matrix and
+    range the frame (else the stream, ``color``) is tagged with, as the renderer's reader does."""
     if kind is not SourceKind.VIDEO:
         with open_video(path, size=THUMB_SIZE) as reader:
             for frame in reader:
@@ -118,7 +156,15 @@ def _thumbnails(path: Path, kind: SourceKind) -> Iterator[tuple[float, np.ndarra
         stream.thread_type = "AUTO"
         stream.codec_context.options = {"skip_loop_filter": "all"}  # see the module docstring
         time_base = Fraction(stream.time_base)
+        num, den = time_base.numerator, time_base.denominator  # int / int: exact as float(Fraction), cheaper
         start = stream.start_time or 0
+        # One swscale context for the whole pass, single-threaded: ``frame.reformat`` makes a new
+        # context per frame (re-initialised, and with threads=0 its own slice threads that wait for
+        # cores the decoder holds): 500 against 146 us per 720p frame, identical thumbnails
+        # (docs/BENCHMARKS.md, "Shots").
+        reformatter = VideoReformatter()
+        last_tags: tuple[int, int, str] | None = None
+        convert: dict[str, object] = {}
         try:
             for packet in container.demux(stream):
                 try:
@@ -126,9 +172,15 @@ def _thumbnails(path: Path, kind: SourceKind) -> Iterator[tuple[float, np.ndarra
                 except av.error.InvalidDataError:
                     continue  # a damaged packet: its frames are missing, as for the renderer
                 for frame in decoded:
-                    thumb = frame.reformat(width=THUMB_SIZE[0], height=THUMB_SIZE[1], format="rgb24",
-                                           interpolation="AREA")
+                    tags = (frame.colorspace, frame.color_range, frame.format.name)
+                    if tags != last_tags:  # the swscale arguments, looked up again only when they change
+                        last_tags, frame_colour = tags, frame_color(frame, color)
+                        convert = dict(src_colorspace=sws_matrix(frame_colour.matrix),
+                                       src_color_range=sws_range(frame_colour.range),
+                                       dst_color_range=SwsRange.JPEG)
+                    thumb = reformatter.reformat(frame, width=THUMB_SIZE[0], height=THUMB_SIZE[1],
+                                                 format="rgb24", interpolation="AREA", threads=1, **convert)
                     pts = frame.pts if frame.pts is not None else start
-                    yield float((pts - start) * time_base), thumb.to_ndarray()
+                    yield (pts - start) * num / den, thumb.to_ndarray()
         except av.error.FFmpegError:
             return  # a broken tail: keep what was decoded

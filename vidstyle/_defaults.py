@@ -29,8 +29,9 @@ HOLD_STRETCH = 1.0
 # After its steps the generator's colours are calibrated on the painted keyframes (vidstyle.train's
 # calibrate_colours; 1 = the full map, 0 = off). ``texler``'s tanh output cannot take the map.
 # At 3 CPU minutes on Snow Mountain with neural style 9 the default recipe painted even its keyframes
-# 2.8 L* darker and 10 % flatter than the painting; the map took texture distance from 12.7 to 8.1
-# (docs/BENCHMARKS.md, "Colour calibration").
+# 2.8 L* darker and 10 % flatter than the painting; the map took texture distance from 12.7 to 8.1.
+# At 5 CPU minutes on six cases: texture distance -0.5 to -36 %, E_warp -9 to +24 % (it restores
+# the painting's contrast) (docs/BENCHMARKS.md, "Colour calibration").
 COLOUR_CALIBRATION = 1.0
 
 # Per-design training settings: what ``make_settings(arch)`` starts from. ``texler``

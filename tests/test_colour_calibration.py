@@ -74,6 +74,9 @@ def test_calibration_gives_the_keyframe_output_the_paintings_colours() -> None:
     record = calibrate_colours(model, frames, {7: (painting * 255).round().byte()}, {7: 1},
                                {7: np.ones((48, 64), bool)})
     assert "matrix" in record and len(record["shift"]) == 3
+    brighter = _colour_stats(painting)[0] - _colour_stats(output)[0]
+    assert brighter.min() > 0.05
+    np.testing.assert_allclose(record["mean_change"], brighter, atol=0.01)
     with torch.no_grad():
         calibrated = model(frames[1:2].float() / 255)[0]
     mean, cov = _colour_stats(calibrated)

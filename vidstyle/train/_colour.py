@@ -85,7 +85,8 @@ def calibrate_colours(model: Stylizer, inputs: torch.Tensor, painted: Mapping[in
 
     Returns:
         What was done, for the checkpoint's record: ``matrix`` and ``shift`` (the
-        applied map, rounded), or ``skipped`` with the reason.
+        applied map, rounded) and ``mean_change`` (how far it moved the keyframes'
+        mean colour, RGB in [0, 1]), or ``skipped`` with the reason.
     """
     if strength <= 0:
         return {"skipped": "strength 0"}
@@ -111,4 +112,6 @@ def calibrate_colours(model: Stylizer, inputs: torch.Tensor, painted: Mapping[in
     matrix = np.eye(3) + strength * (matrix - np.eye(3))
     shift = strength * shift
     fold(torch.from_numpy(matrix).float(), torch.from_numpy(shift).float())
-    return {"matrix": np.round(matrix, 4).tolist(), "shift": np.round(shift, 4).tolist()}
+    mean = source.mean(0)
+    return {"matrix": np.round(matrix, 4).tolist(), "shift": np.round(shift, 4).tolist(),
+            "mean_change": np.round(matrix @ mean + shift - mean, 4).tolist()}

@@ -204,7 +204,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
         run.facts["colour_map"] = colour
         info("colours calibrated on the keyframes: " + (
             f"gains {', '.join(f'{g:.2f}' for g in np.linalg.eigvalsh(np.array(colour['matrix'])))}, "
-            f"shift {', '.join(f'{v:+.3f}' for v in colour['shift'])} (RGB)" if "matrix" in colour
+            f"mean colour {', '.join(f'{255 * v:+.1f}' for v in colour['mean_change'])} levels (RGB)" if "matrix" in colour
             else f"skipped ({colour['skipped']})"))
     rate = (run.steps - start_step) / max(1e-9, clock() - session_start)
     if fusion_on:

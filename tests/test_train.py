@@ -78,6 +78,16 @@ def test_resume_continues_step_count(scene, trained, tmp_path):
     assert result.steps == STEPS + 3 and len(result.history) == STEPS + 3
     assert result.history[STEPS - 1] == trained.history[STEPS - 1]
     assert load_stylizer(model).config.info["steps"] == STEPS + 3
+    assert len(load_stylizer(model).config.info["colour_map"]["matrix"]) == 3  # calibrated again
+
+
+def test_resume_without_steps_keeps_the_colour_map_record(scene, trained, tmp_path):
+    root, source, keys, _ = scene
+    model = tmp_path / "m.pt"
+    model.write_bytes((root / "model.pt").read_bytes())
+    before = load_stylizer(model).config.info["colour_map"]
+    train(source, keys, model, steps=STEPS, resume=True, **FAST)  # the budget is used up: no step, no new map
+    assert load_stylizer(model).config.info["colour_map"] == before
 
 
 def test_ctrl_c_keeps_a_resumable_checkpoint(scene, tmp_path, capsys, monkeypatch):

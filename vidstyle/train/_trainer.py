@@ -148,7 +148,9 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
                       texture=texture, inputs=inputs, targets=targets, key_pos=key_pos, pixel_masks=pixel_masks,
                       sampler=PatchSampler(sample_masks, settings.patch_size, rng, weights), pairs=pairs, rng=rng,
                       device=torch_device, autocast=autocast, losses=losses,
-                      facts={"range": [start, end], "keyframes": sorted(painted), "auto_guides": auto_guide_recipe})
+                      facts={"range": [start, end], "keyframes": sorted(painted), "auto_guides": auto_guide_recipe,
+                             # a resumed run's weights carry its earlier map until it is calibrated again
+                             "colour_map": saved_config.info.get("colour_map") if saved is not None else None})
     if saved is not None:
         run.restore(saved)
 

@@ -15,7 +15,7 @@ Public API::
     numbered_images("keys/", what="keyframe")     # {120: keys/000120.png, ...}; frame_name(120)
 """
 
-from ._colour import frame_color, sws_matrix, sws_range
+from ._colour import frame_color, to_rgb_args
 from ._concat import JoinResult, join_videos
 from ._convert import MIRROR_FOLDER, TranscodeResult, extract_frames, transcode
 from ._atomic import MANIFEST, atomic_output, remove_stale, write_failure
@@ -36,5 +36,5 @@ __all__ = [
     "check_encoder_settings", "check_output", "clip_indices", "clip_length", "extract_frames", "frame_color", "frame_index",
     "frame_name", "image_alpha", "join_videos", "list_images", "natural_key", "numbered_images", "open_video",
     "open_writer", "parse_size", "probe", "pts_ranks", "read_frames", "read_image_rgb", "remove_stale",
-    "scaled_size", "sequence_indices", "sws_matrix", "sws_range", "transcode", "write_failure", "write_image",
+    "scaled_size", "sequence_indices", "to_rgb_args", "transcode", "write_failure", "write_image",
 ]

@@ -69,6 +69,13 @@ def frame_color(frame, fallback: ColorInfo) -> ColorInfo:
     return color if color.matrix_from_tag else fallback
 
 
+def to_rgb_args(color: ColorInfo) -> dict[str, SwsColorspace | SwsRange]:
+    """The ``VideoReformatter.reformat`` arguments that convert a frame of ``color`` to
+    full-range RGB (the reader's frames and the shots pass's thumbnails alike)."""
+    return {"src_colorspace": sws_matrix(color.matrix), "src_color_range": sws_range(color.range),
+            "dst_color_range": SwsRange.JPEG}
+
+
 def sws_matrix(matrix: ColorMatrix) -> SwsColorspace:
     return _SWS_MATRIX[matrix]
 

@@ -9,12 +9,11 @@ from typing import Iterator
 import av
 import cv2
 import numpy as np
-from av.video.reformatter import ColorRange as SwsRange
 from av.video.reformatter import Interpolation, VideoReformatter
 
 from ..errors import InputError, UsageError
 from ..progress import warn
-from ._colour import ACCURATE_FLAGS, color_info, sws_matrix, sws_range
+from ._colour import ACCURATE_FLAGS, frame_color, to_rgb_args
 from ._frames import sequence_indices
 from ._paths import list_images
 from ._probe import IMAGE_FOLDER_FPS, open_container, probe, read_image_rgb
@@ -185,7 +184,7 @@ class FrameReader:
                 if not self._in_range(index, time):
                     continue
                 if color is None:
-                    color = self._frame_color(frame)
+                    color = frame_color(frame, self.info.color)
                 yield Frame(index=index, pts=pts, time_base=Fraction(time_base),
                             rgb=self._to_rgb(reformatter, frame, color))
                 self.frames_read += 1
@@ -207,18 +206,11 @@ class FrameReader:
             errors += 1
         self._decode_errors = errors
 
-    def _frame_color(self, frame: av.VideoFrame) -> ColorInfo:
-        color = color_info(frame.colorspace, frame.color_range, frame.color_trc, frame.format.name,
-                           frame.height)
-        return color if color.matrix_from_tag else self.info.color
-
     def _to_rgb(self, reformatter: VideoReformatter, frame: av.VideoFrame, color: ColorInfo) -> np.ndarray:
         rotation = self.info.rotation
         width, height = self.size if rotation in (0, 180) else self.size[::-1]
         rgb_frame = reformatter.reformat(
-            frame, width=width, height=height, format="rgb24",
-            src_colorspace=sws_matrix(color.matrix), src_color_range=sws_range(color.range),
-            dst_color_range=SwsRange.JPEG,
+            frame, width=width, height=height, format="rgb24", **to_rgb_args(color),
             interpolation=_interpolation(frame.width, frame.height, width, height),
         )
         rgb = rgb_frame.to_ndarray()

@@ -12,16 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 import av
 import cv2
 import numpy as np
-from av.video.reformatter import ColorRange as SwsRange
 from av.video.reformatter import VideoReformatter
 
 from ..errors import InputError
-from ..io import ColorInfo, SourceKind, frame_color, open_video, probe, sws_matrix, sws_range
+from ..io import ColorInfo, SourceKind, frame_color, open_video, probe, to_rgb_args
 from ..progress import progress
 
 THUMB_SIZE = (32, 18)  # (W, H) of the thumbnail every measure works on
@@ -164,7 +163,7 @@ def _thumbnails(path: Path, kind: SourceKind, color: ColorInfo) -> Iterator[tupl
         # (docs/BENCHMARKS.md, "Shots").
         reformatter = VideoReformatter()
         last_tags: tuple[int, int, str] | None = None
-        convert: dict[str, object] = {}
+        convert: dict[str, Any] = {}
         try:
             for packet in container.demux(stream):
                 try:
@@ -174,10 +173,7 @@ def _thumbnails(path: Path, kind: SourceKind, color: ColorInfo) -> Iterator[tupl
                 for frame in decoded:
                     tags = (frame.colorspace, frame.color_range, frame.format.name)
                     if tags != last_tags:  # the swscale arguments, looked up again only when they change
-                        last_tags, frame_colour = tags, frame_color(frame, color)
-                        convert = dict(src_colorspace=sws_matrix(frame_colour.matrix),
-                                       src_color_range=sws_range(frame_colour.range),
-                                       dst_color_range=SwsRange.JPEG)
+                        last_tags, convert = tags, to_rgb_args(frame_color(frame, color))
                     thumb = reformatter.reformat(frame, width=THUMB_SIZE[0], height=THUMB_SIZE[1],
                                                  format="rgb24", interpolation="AREA", threads=1, **convert)
                     pts = frame.pts if frame.pts is not None else start

@@ -19,7 +19,8 @@ was tuned to a style), or a built-in reference style (``toon``, ``watercolor``).
         --runs l1=fast:5:1.0:texture_weight=0 new=fast:5:1.0 texler=texler:5:1.0
 
 A run is NAME=ARCH:CPU_MINUTES:TEMPORAL_WEIGHT[:OPTION=VALUE,...] (options are
-``vidstyle.train.train`` keywords). A case is CLIP:WxH:KEYS:STYLE, CLIP one of
+``vidstyle.train.train`` keywords; ``arch.KEY=VALUE`` sets a build option of the design,
+e.g. ``arch.antialias=0``). A case is CLIP:WxH:KEYS:STYLE, CLIP one of
 ``hacienda``/``snowmountain`` or a path. Crops at 100 % (keyframe painting |
 reference | output, on the frame furthest from a keyframe past the first
 ``HELD_FRAMES``) go to ``--pictures``.
@@ -110,6 +111,10 @@ def run_case(case: str, runs: list[str], args: argparse.Namespace) -> list[dict]
         arch, minutes, weight, *extra = spec.split(":")
         options = {k: _number_or_text(v) for k, v in (item.split("=") for item in extra[0].split(","))} \
             if extra else {}
+        build = {k.removeprefix("arch."): v for k, v in options.items() if k.startswith("arch.")}
+        options = {k: v for k, v in options.items() if not k.startswith("arch.")}
+        if build:
+            options["arch_options"] = build
         painted = {clip.indices[k]: reference[k] for k in keys}
         cpu0 = time.process_time()
         result = train(path, painted, None, size=(width, height), cpu_minutes=float(minutes),

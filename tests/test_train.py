@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -62,6 +64,7 @@ def test_checkpoint_round_trip_is_identical_at_odd_size(scene, trained):
     root, _, _, frames = scene
     loaded = load_stylizer(root / "model.pt")
     assert loaded.config.arch == "fast" and loaded.config.train_size == (64, 56)
+    assert loaded.config.arch_options == {"antialias": True}  # new fast models low-pass before subsampling
     assert loaded.config.info["steps"] == STEPS
     colour = loaded.config.info["colour_map"]  # fitted on the keyframe and folded in (fast's default)
     assert len(colour["matrix"]) == 3 and len(colour["shift"]) == 3
@@ -88,6 +91,20 @@ def test_resume_without_steps_keeps_the_colour_map_record(scene, trained, tmp_pa
     before = load_stylizer(model).config.info["colour_map"]
     train(source, keys, model, steps=STEPS, resume=True, **FAST)  # the budget is used up: no step, no new map
     assert load_stylizer(model).config.info["colour_map"] == before
+
+
+def test_resume_keeps_the_build_options_the_run_started_with(scene, trained, tmp_path):
+    """A checkpoint from before the anti-aliased generator resumes as it was built."""
+    root, source, keys, _ = scene
+    model = tmp_path / "m.pt"
+    saved = torch.load(root / "model.pt", weights_only=False)
+    config = json.loads(saved["config"])
+    config["arch_options"] = {}
+    saved["config"] = json.dumps(config)
+    torch.save(saved, model)
+    train(source, keys, model, steps=STEPS + 2, resume=True, **FAST)
+    resumed = load_stylizer(model)
+    assert resumed.config.arch_options == {} and resumed.net.antialias is False
 
 
 def test_ctrl_c_keeps_a_resumable_checkpoint(scene, tmp_path, capsys, monkeypatch):

@@ -64,6 +64,13 @@ DESIGN_SETTINGS: dict[str, dict[str, Any]] = {
              "propagation_weight": 0.0, "fusion_weight": 6.0, "compound_weight": 0.0, "texture_weight": 20.0,
              "grad_clip": 5.0, "detail_gain": DETAIL_GAIN, "colour_calibration": COLOUR_CALIBRATION},
 }
+# Build options of a design's new models (``ModelConfig.arch_options``); a checkpoint keeps its own,
+# so older models load as they were trained. ``fast`` low-passes before its two stride-2
+# convolutions (vidstyle.models.FastGenerator): subsampling without it made the generator's
+# strokes jump when the scene moved by a pixel. In 3-CPU-minute runs on SuperTuxKart with neural
+# styles 5 and 9, E_warp -9 to -18 % (generator alone and through the temporal stage), texture
+# distance -5 % (docs/BENCHMARKS.md, "Anti-aliased subsampling").
+DESIGN_OPTIONS: dict[str, dict[str, Any]] = {"fast": {"antialias": True}}
 # A design registered by a plugin (vidstyle.models.register_architecture) starts from these.
 FALLBACK_SETTINGS: dict[str, Any] = {"lr": 1e-3, "patch_size": 32, "batch_size": 40}
 
@@ -71,6 +78,11 @@ FALLBACK_SETTINGS: dict[str, Any] = {"lr": 1e-3, "patch_size": 32, "batch_size":
 def design_settings(arch: str) -> dict[str, Any]:
     """The training settings ``arch`` starts from (a copy)."""
     return dict(DESIGN_SETTINGS.get(arch, FALLBACK_SETTINGS))
+
+
+def design_options(arch: str) -> dict[str, Any]:
+    """The build options a new ``arch`` model gets (a copy)."""
+    return dict(DESIGN_OPTIONS.get(arch, {}))
 
 
 def per_design(name: str) -> str:

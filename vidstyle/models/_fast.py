@@ -11,6 +11,10 @@ Design (per-pixel cost in the class docstring):
   no normalisation layers: patch statistics then never differ from
   whole-frame statistics, and nothing needs folding for inference;
 * bilinear upsampling to the skip's exact size, so any H, W works unpadded;
+* with ``antialias`` (what new models get, ``vidstyle._defaults.DESIGN_OPTIONS``), a
+  [1, 2, 1] low-pass before each stride-2 convolution (Zhang 2019): without it the
+  generator's strokes jump when the scene moves by a pixel, which the temporal losses
+  cannot tell from flicker;
 * a linear output layer (clamped to [0, 1] in eval mode).
 """
 
@@ -35,16 +39,28 @@ class _ResidualBlock(nn.Module):
         return x + self.conv2(F.relu(self.conv1(x)))
 
 
+def _blur(x: torch.Tensor) -> torch.Tensor:
+    """[1, 2, 1] / 4 in each direction, per channel, edges replicated: the low-pass that
+    goes before a stride-2 convolution (Zhang 2019, "Making convolutional networks
+    shift-invariant again")."""
+    kernel = x.new_tensor([0.25, 0.5, 0.25])
+    kernel = (kernel[:, None] * kernel[None, :]).expand(x.shape[1], 1, 3, 3)
+    return F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), kernel, groups=x.shape[1])
+
+
 class FastGenerator(nn.Module):
     """forward: (B, in_channels, H, W) in [0, 1] -> (B, 3, H, W) in [0, 1], any H, W.
 
     With the defaults (widths 16/32/64, 4 blocks) it costs about 72 kFLOP per
-    output pixel (multiply-add = 2 FLOP), against 2.05 M for ``texler``.
+    output pixel (multiply-add = 2 FLOP), against 2.05 M for ``texler``; ``antialias``
+    adds about 0.4 kFLOP (its low-passes have no weights). It is off by default here so
+    that checkpoints from before it load as trained.
     """
 
     def __init__(self, in_channels: int = 3, widths: tuple[int, int, int] = (16, 32, 64),
-                 blocks: int = 4) -> None:
+                 blocks: int = 4, antialias: bool = False) -> None:
         super().__init__()
+        self.antialias = antialias
         w0, w1, w2 = widths
         self.enc0 = nn.Conv2d(in_channels, w0, 3, 1, 1)
         self.enc1 = nn.Conv2d(w0, w1, 3, 2, 1)
@@ -57,8 +73,8 @@ class FastGenerator(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         inp = x * 2.0 - 1.0
         e0 = F.leaky_relu(self.enc0(inp), 0.2)
-        e1 = F.leaky_relu(self.enc1(e0), 0.2)
-        y = self.body(F.leaky_relu(self.enc2(e1), 0.2))
+        e1 = F.leaky_relu(self.enc1(_blur(e0) if self.antialias else e0), 0.2)
+        y = self.body(F.leaky_relu(self.enc2(_blur(e1) if self.antialias else e1), 0.2))
         y = F.interpolate(y, size=e1.shape[-2:], mode="bilinear", align_corners=False)
         y = F.leaky_relu(self.dec1(torch.cat((y, e1), dim=1)), 0.2)
         y = F.interpolate(y, size=e0.shape[-2:], mode="bilinear", align_corners=False)

@@ -46,6 +46,10 @@ class TrainOptions:
     the painted keyframes and folded into the generator after its steps
     (:func:`vidstyle.train.calibrate_colours`).
 
+    ``arch_options`` are the design's build options for a new model (None = the
+    design's, ``vidstyle._defaults.DESIGN_OPTIONS``; e.g. ``{"antialias": False}``
+    for ``fast`` without its low-pass before subsampling); a resumed run keeps its own.
+
     ``precision`` is ``auto`` (bf16 autocast where the GPU or CPU computes bf16
     natively, else fp32), ``fp32`` or ``bf16``; the weights stay fp32.
     ``resume`` continues from the output checkpoint (step count, optimisers,
@@ -75,6 +79,7 @@ class TrainOptions:
     detail_gain: float | None = None
     colour_calibration: float | None = None
     arch: str = DESIGN
+    arch_options: dict[str, Any] | None = None
     device: str = "auto"
     precision: str = "auto"
     seed: int = 0

@@ -68,8 +68,8 @@ DESIGN_SETTINGS: dict[str, dict[str, Any]] = {
 # so older models load as they were trained. ``fast`` low-passes before its two stride-2
 # convolutions (vidstyle.models.FastGenerator): subsampling without it made the generator's
 # strokes jump when the scene moved by a pixel. In 3-CPU-minute runs on SuperTuxKart with neural
-# styles 5 and 9, E_warp -9 to -18 % (generator alone and through the temporal stage), texture
-# distance -5 % (docs/BENCHMARKS.md, "Anti-aliased subsampling").
+# styles 5, 9 and 22: the generator's own E_warp -9 to -18 %, through the temporal stage -15, -8 and
+# +4 %; texture distance -5 to -10 % (docs/BENCHMARKS.md, "Anti-aliased subsampling").
 DESIGN_OPTIONS: dict[str, dict[str, Any]] = {"fast": {"antialias": True}}
 # A design registered by a plugin (vidstyle.models.register_architecture) starts from these.
 FALLBACK_SETTINGS: dict[str, Any] = {"lr": 1e-3, "patch_size": 32, "batch_size": 40}

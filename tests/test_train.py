@@ -64,7 +64,7 @@ def test_checkpoint_round_trip_is_identical_at_odd_size(scene, trained):
     root, _, _, frames = scene
     loaded = load_stylizer(root / "model.pt")
     assert loaded.config.arch == "fast" and loaded.config.train_size == (64, 56)
-    assert loaded.config.arch_options == {"antialias": True}  # new fast models low-pass before subsampling
+    assert loaded.config.arch_options == {}  # fast's build options: the design's defaults
     assert loaded.config.info["steps"] == STEPS
     colour = loaded.config.info["colour_map"]  # fitted on the keyframe and folded in (fast's default)
     assert len(colour["matrix"]) == 3 and len(colour["shift"]) == 3
@@ -94,17 +94,17 @@ def test_resume_without_steps_keeps_the_colour_map_record(scene, trained, tmp_pa
 
 
 def test_resume_keeps_the_build_options_the_run_started_with(scene, trained, tmp_path):
-    """A checkpoint from before the anti-aliased generator resumes as it was built."""
+    """A run resumes with the build options it started with, not the design's defaults."""
     root, source, keys, _ = scene
     model = tmp_path / "m.pt"
     saved = torch.load(root / "model.pt", weights_only=False)
     config = json.loads(saved["config"])
-    config["arch_options"] = {}
+    config["arch_options"] = {"antialias": True}
     saved["config"] = json.dumps(config)
     torch.save(saved, model)
     train(source, keys, model, steps=STEPS + 2, resume=True, **FAST)
     resumed = load_stylizer(model)
-    assert resumed.config.arch_options == {} and resumed.net.antialias is False
+    assert resumed.config.arch_options == {"antialias": True} and resumed.net.antialias is True
 
 
 def test_ctrl_c_keeps_a_resumable_checkpoint(scene, tmp_path, capsys, monkeypatch):

@@ -64,13 +64,12 @@ DESIGN_SETTINGS: dict[str, dict[str, Any]] = {
              "propagation_weight": 0.0, "fusion_weight": 6.0, "compound_weight": 0.0, "texture_weight": 20.0,
              "grad_clip": 5.0, "detail_gain": DETAIL_GAIN, "colour_calibration": COLOUR_CALIBRATION},
 }
-# Build options of a design's new models (``ModelConfig.arch_options``); a checkpoint keeps its own,
-# so older models load as they were trained. ``fast`` low-passes before its two stride-2
-# convolutions (vidstyle.models.FastGenerator): subsampling without it made the generator's
-# strokes jump when the scene moved by a pixel. In 3-CPU-minute runs on SuperTuxKart with neural
-# styles 5, 9 and 22: the generator's own E_warp -9 to -18 %, through the temporal stage -15, -8 and
-# +4 %; texture distance -5 to -10 % (docs/BENCHMARKS.md, "Anti-aliased subsampling").
-DESIGN_OPTIONS: dict[str, dict[str, Any]] = {"fast": {"antialias": True}}
+# Build options of a design's new models (``ModelConfig.arch_options``); a checkpoint keeps its own.
+# ``fast`` can low-pass before its two stride-2 convolutions (``{"antialias": True}``,
+# vidstyle.models.FastGenerator), which moves its strokes with the scene more exactly. Not the
+# default: at 5 CPU minutes on six benchmark cases E_warp -2 to -5 % on five, but texture distance
+# +3 to +20 % on three (toon +20 %), -2 and -7 % on two (docs/BENCHMARKS.md, "Anti-aliased subsampling").
+DESIGN_OPTIONS: dict[str, dict[str, Any]] = {}
 # A design registered by a plugin (vidstyle.models.register_architecture) starts from these.
 FALLBACK_SETTINGS: dict[str, Any] = {"lr": 1e-3, "patch_size": 32, "batch_size": 40}
 

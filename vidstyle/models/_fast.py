@@ -11,10 +11,10 @@ Design (per-pixel cost in the class docstring):
   no normalisation layers: patch statistics then never differ from
   whole-frame statistics, and nothing needs folding for inference;
 * bilinear upsampling to the skip's exact size, so any H, W works unpadded;
-* with ``antialias`` (what new models get, ``vidstyle._defaults.DESIGN_OPTIONS``), a
-  [1, 2, 1] low-pass before each stride-2 convolution (Zhang 2019): without it the
-  generator's strokes jump when the scene moves by a pixel, which the temporal losses
-  cannot tell from flicker;
+* optionally (``antialias``), a [1, 2, 1] low-pass before each stride-2 convolution
+  (Zhang 2019): without it the generator's strokes jump when the scene moves by a
+  pixel, which the temporal losses cannot tell from flicker. Measured, not the default
+  (``vidstyle._defaults.DESIGN_OPTIONS``): less flicker, but less texture on some styles;
 * a linear output layer (clamped to [0, 1] in eval mode).
 """
 
@@ -53,8 +53,7 @@ class FastGenerator(nn.Module):
 
     With the defaults (widths 16/32/64, 4 blocks) it costs about 72 kFLOP per
     output pixel (multiply-add = 2 FLOP), against 2.05 M for ``texler``; ``antialias``
-    adds about 0.4 kFLOP (its low-passes have no weights). It is off by default here so
-    that checkpoints from before it load as trained.
+    adds about 0.4 kFLOP (its low-passes have no weights).
     """
 
     def __init__(self, in_channels: int = 3, widths: tuple[int, int, int] = (16, 32, 64),

@@ -37,7 +37,7 @@ def test_untrained_stage_is_a_half_blend_and_sees_the_flow_validity():
 
 
 def _fine_energy(image: torch.Tensor) -> float:
-    return float((image - avg_pool3(image)).square().mean())
+    return float((image - avg_pool3(image)).square().mean().detach())
 
 
 def avg_pool3(image: torch.Tensor) -> torch.Tensor:

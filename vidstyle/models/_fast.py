@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from kornia.filters import filter2d
 from torch import nn
 
 from ._base import Architecture, ModelConfig, register_architecture
@@ -43,9 +44,8 @@ def _blur(x: torch.Tensor) -> torch.Tensor:
     """[1, 2, 1] / 4 in each direction, per channel, edges replicated: the low-pass that
     goes before a stride-2 convolution (Zhang 2019, "Making convolutional networks
     shift-invariant again")."""
-    kernel = x.new_tensor([0.25, 0.5, 0.25])
-    kernel = (kernel[:, None] * kernel[None, :]).expand(x.shape[1], 1, 3, 3)
-    return F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), kernel, groups=x.shape[1])
+    taps = x.new_tensor([0.25, 0.5, 0.25])
+    return filter2d(x, (taps[:, None] * taps[None, :])[None], border_type="replicate")
 
 
 class FastGenerator(nn.Module):

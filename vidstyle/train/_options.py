@@ -47,8 +47,8 @@ class TrainOptions:
     (:func:`vidstyle.train.calibrate_colours`).
 
     ``arch_options`` are the design's build options for a new model (None = the
-    design's, ``vidstyle._defaults.DESIGN_OPTIONS``; e.g. ``{"antialias": False}``
-    for ``fast`` without its low-pass before subsampling); a resumed run keeps its own.
+    design's, ``vidstyle._defaults.DESIGN_OPTIONS``; e.g. ``{"antialias": True}``
+    for ``fast`` with a low-pass before subsampling); a resumed run keeps its own.
 
     ``precision`` is ``auto`` (bf16 autocast where the GPU or CPU computes bf16
     natively, else fp32), ``fp32`` or ``bf16``; the weights stay fp32.

@@ -64,12 +64,6 @@ DESIGN_SETTINGS: dict[str, dict[str, Any]] = {
              "propagation_weight": 0.0, "fusion_weight": 6.0, "compound_weight": 0.0, "texture_weight": 20.0,
              "grad_clip": 5.0, "detail_gain": DETAIL_GAIN, "colour_calibration": COLOUR_CALIBRATION},
 }
-# Build options of a design's new models (``ModelConfig.arch_options``); a checkpoint keeps its own.
-# ``fast`` can low-pass before its two stride-2 convolutions (``{"antialias": True}``,
-# vidstyle.models.FastGenerator), which moves its strokes with the scene more exactly. Not the
-# default: at 5 CPU minutes on six benchmark cases E_warp -2 to -5 % on five, but texture distance
-# +3 to +20 % on three (toon +20 %), -2 and -7 % on two (docs/BENCHMARKS.md, "Anti-aliased subsampling").
-DESIGN_OPTIONS: dict[str, dict[str, Any]] = {}
 # A design registered by a plugin (vidstyle.models.register_architecture) starts from these.
 FALLBACK_SETTINGS: dict[str, Any] = {"lr": 1e-3, "patch_size": 32, "batch_size": 40}
 
@@ -77,11 +71,6 @@ FALLBACK_SETTINGS: dict[str, Any] = {"lr": 1e-3, "patch_size": 32, "batch_size":
 def design_settings(arch: str) -> dict[str, Any]:
     """The training settings ``arch`` starts from (a copy)."""
     return dict(DESIGN_SETTINGS.get(arch, FALLBACK_SETTINGS))
-
-
-def design_options(arch: str) -> dict[str, Any]:
-    """The build options a new ``arch`` model gets (a copy)."""
-    return dict(DESIGN_OPTIONS.get(arch, {}))
 
 
 def per_design(name: str) -> str:

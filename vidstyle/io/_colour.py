@@ -72,13 +72,6 @@ def frame_color(frame, fallback: ColorInfo) -> ColorInfo:
 def to_rgb_args(color: ColorInfo) -> dict[str, SwsColorspace | SwsRange]:
     """The ``VideoReformatter.reformat`` arguments that convert a frame of ``color`` to
     full-range RGB (the reader's frames and the shots pass's thumbnails alike)."""
-    return {"src_colorspace": sws_matrix(color.matrix), "src_color_range": sws_range(color.range),
+    return {"src_colorspace": _SWS_MATRIX[color.matrix],
+            "src_color_range": SwsRange.JPEG if color.range is ColorRange.FULL else SwsRange.MPEG,
             "dst_color_range": SwsRange.JPEG}
-
-
-def sws_matrix(matrix: ColorMatrix) -> SwsColorspace:
-    return _SWS_MATRIX[matrix]
-
-
-def sws_range(color_range: ColorRange) -> SwsRange:
-    return SwsRange.JPEG if color_range is ColorRange.FULL else SwsRange.MPEG

@@ -13,8 +13,9 @@ Design (per-pixel cost in the class docstring):
 * bilinear upsampling to the skip's exact size, so any H, W works unpadded;
 * optionally (``antialias``), a [1, 2, 1] low-pass before each stride-2 convolution
   (Zhang 2019): without it the generator's strokes jump when the scene moves by a
-  pixel, which the temporal losses cannot tell from flicker. Measured, not the default
-  (``vidstyle._defaults.DESIGN_OPTIONS``): less flicker, but less texture on some styles;
+  pixel, which the temporal losses cannot tell from flicker. Not the default: at 5 CPU
+  minutes on six benchmark cases E_warp -2 to -5 % on five, but texture distance +3 to
+  +20 % on three (``toon`` +20 %) (docs/BENCHMARKS.md, "Anti-aliased subsampling");
 * a linear output layer (clamped to [0, 1] in eval mode).
 """
 

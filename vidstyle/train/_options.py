@@ -46,9 +46,9 @@ class TrainOptions:
     the painted keyframes and folded into the generator after its steps
     (:func:`vidstyle.train.calibrate_colours`).
 
-    ``arch_options`` are the design's build options for a new model (None = the
-    design's, ``vidstyle._defaults.DESIGN_OPTIONS``; e.g. ``{"antialias": True}``
-    for ``fast`` with a low-pass before subsampling); a resumed run keeps its own.
+    ``arch_options`` are the design's build options for a new model (None = its
+    defaults; e.g. ``{"antialias": True}`` for ``fast`` with a low-pass before
+    subsampling); the checkpoint records them and a resumed run keeps its own.
 
     ``precision`` is ``auto`` (bf16 autocast where the GPU or CPU computes bf16
     natively, else fp32), ``fp32`` or ``bf16``; the weights stay fp32.

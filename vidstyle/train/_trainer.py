@@ -16,7 +16,6 @@ from typing import Any, Callable, Iterator, Mapping
 import numpy as np
 import torch
 
-from .._defaults import design_options
 from .._device import resolve_device
 from ..errors import InputError, Interrupted, UsageError
 from ..flow import FlowCache, SourceId
@@ -104,9 +103,8 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
 
     torch.manual_seed(settings.seed)
     rng = np.random.default_rng(settings.seed)
-    # A resumed run keeps the build options it started with; a new one gets its design's.
-    arch_options = dict(saved_config.arch_options) if saved is not None else \
-        {**design_options(arch), **(o.arch_options or {})}
+    # A resumed run keeps the build options it started with.
+    arch_options = dict(saved_config.arch_options) if saved is not None else dict(o.arch_options or {})
     config = ModelConfig(arch=arch, guide_channels=inputs.shape[1] - 3, train_size=clip.size,
                          arch_options=arch_options)
     # How the guides were made, so the renderer can make the same ones on the fly.

@@ -52,6 +52,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="after training, map the generator's colours onto the painted keyframes' colour "
                         "statistics with this strength; 0 = off, 1 = the full map "
                         f"(default {per_design('colour_calibration')})")
+    p.add_argument("--detail-sampling", type=number_arg, metavar="S",
+                   help="share of the training patches drawn where the painting has the most strokes and "
+                        "lines (its gradient energy) instead of uniformly; 0 = uniform "
+                        f"(default {per_design('detail_sampling')})")
     p.add_argument("--vgg-weights", metavar="FILE",
                    help="torchvision VGG19 state dict for the perceptual loss (also looked up in the "
                         "torch hub cache); without it the perceptual loss is off")

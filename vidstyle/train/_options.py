@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 
 # The knobs that make_settings() takes: None = the design's default (vidstyle._defaults).
 SETTING_KNOBS = ("temporal_weight", "compound_weight", "propagation_weight", "pair_weight", "fusion_weight",
-                 "gan_weight", "texture_weight", "detail_gain", "colour_calibration", "lr", "patch_size", "batch_size", "seed", "lr_decay_start")
+                 "gan_weight", "texture_weight", "detail_gain", "colour_calibration",
+                 "detail_sampling", "lr", "patch_size", "batch_size", "seed", "lr_decay_start")
 
 
 @dataclass(kw_only=True)
@@ -44,7 +45,9 @@ class TrainOptions:
     band its blend averaged away (1 = a plain blend; :func:`vidstyle.models.restore_detail`).
     ``colour_calibration`` is the strength (0-1, 0 = off) of the colour map fitted on
     the painted keyframes and folded into the generator after its steps
-    (:func:`vidstyle.train.calibrate_colours`).
+    (:func:`vidstyle.train.calibrate_colours`). ``detail_sampling`` is the share (0-1, 0 =
+    uniform, Texler's) of the training patches drawn where the painting has the most
+    gradient energy (:class:`~vidstyle.train.PatchSampler`).
 
     ``arch_options`` are the design's build options for a new model (None = its
     defaults; e.g. ``{"antialias": True}`` for ``fast`` with a low-pass before
@@ -78,6 +81,7 @@ class TrainOptions:
     texture_weight: float | None = None
     detail_gain: float | None = None
     colour_calibration: float | None = None
+    detail_sampling: float | None = None
     arch: str = DESIGN
     arch_options: dict[str, Any] | None = None
     device: str = "auto"

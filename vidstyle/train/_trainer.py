@@ -67,7 +67,6 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
         raise UsageError(f"resume: no checkpoint to resume at {output}", params=("resume",))
     get_architecture(o.arch)
     torch_device = resolve_device(o.device)
-    numerics, autocast, channels_last = training_numerics(torch_device, o.precision)
     settings = make_settings(o.arch, **o.setting_overrides())
     arch, size, start, end, masks = o.arch, o.size, o.start, o.end, o.masks
     saved = read_checkpoint(output) if o.resume else None
@@ -80,6 +79,8 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
         saved_start, saved_end = saved_config.info.get("range", (None, None))  # the same frames as before
         start = saved_start if start is None else start
         end = saved_end if end is None else end
+    numerics, autocast, channels_last = training_numerics(
+        torch_device, o.precision, cpu_channels_last=get_architecture(arch).cpu_channels_last)
     if o.minutes is not None and o.cpu_minutes is not None:
         raise UsageError("give minutes or cpu_minutes, not both")
     clock = time.process_time if o.cpu_minutes is not None else time.perf_counter
@@ -149,7 +150,10 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
         weights[index] = settings.temporal_weight * settings.propagation_weight
     run = TrainingRun(settings=settings, config=config, model=model, discriminator=discriminator, vgg=vgg,
                       texture=texture, inputs=inputs, targets=targets, key_pos=key_pos, pixel_masks=pixel_masks,
-                      sampler=PatchSampler(sample_masks, settings.patch_size, rng, weights), pairs=pairs, rng=rng,
+                      sampler=PatchSampler(sample_masks, settings.patch_size, rng, weights,
+                                           emphasis=settings.detail_sampling,
+                                           paintings={k: t.permute(1, 2, 0).numpy() for k, t in targets.items()}),
+                      pairs=pairs, rng=rng,
                       device=torch_device, autocast=autocast, losses=losses,
                       facts={"range": [start, end], "keyframes": sorted(painted), "auto_guides": auto_guide_recipe,
                              # a resumed run's weights carry its earlier map until it is calibrated again

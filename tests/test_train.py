@@ -9,11 +9,12 @@ import pytest
 import torch
 
 from vidstyle.cli import main
-from vidstyle.errors import Interrupted
+from vidstyle.errors import Interrupted, UsageError
 from vidstyle.flow import warp
 from vidstyle.models import load_stylizer
-from vidstyle.train import (ClipFlows, PatchSampler, compound_regularization, eroded_mask, masked_l1,
-                            propagate_keyframes, propagation_positions, temporal_loss, train)
+from vidstyle.train import (ClipFlows, PatchSampler, compound_regularization, eroded_mask, make_settings,
+                            masked_l1, patch_detail, propagate_keyframes, propagation_positions, temporal_loss,
+                            train)
 
 from ._fixtures_render import read_frames
 from ._fixtures_train import moving_scene, psnr, simple_style, write_frames, write_png
@@ -309,6 +310,45 @@ def test_sampler_weights_set_each_keys_share():
     for key, _, _ in sampler.sample(140):
         counts[key] += 1
     assert counts == {1: 40, 5: 80, 9: 20}
+
+
+def _half_painted(height: int = 60, width: int = 120) -> np.ndarray:
+    """Flat grey on the left, black and white stripes 4 px wide on the right."""
+    painting = np.full((height, width, 3), 128, np.uint8)
+    stripes = (np.arange(width // 2) // 4 % 2 * 255).astype(np.uint8)
+    painting[:, width // 2:] = stripes[None, :, None]
+    return painting
+
+
+def test_patch_detail_is_the_gradient_energy_under_each_patch():
+    painting = _half_painted()
+    detail = patch_detail(painting, 16)
+    assert detail.shape == (60, 120) and detail.dtype == np.float32
+    assert detail[30, 20] == 0  # the patch lies in the flat half
+    assert detail[30, 100] > 2 * detail[30, 56] > 0  # among the stripes; a patch that reaches only their edge
+    assert patch_detail(np.zeros((20, 20, 3), np.uint8), 8).max() == 0
+    with pytest.raises(ValueError, match="painting"):
+        patch_detail(painting[..., 0], 16)
+
+
+def test_detail_sampling_draws_where_the_painting_has_strokes():
+    painting = _half_painted()
+    masks = {0: np.ones(painting.shape[:2], bool)}
+
+    def striped_share(emphasis: float) -> float:
+        sampler = PatchSampler(masks, 16, np.random.default_rng(0), emphasis=emphasis, paintings={0: painting})
+        picks = sampler.sample(2000)
+        for _, top, left in picks:
+            assert 0 <= top <= 60 - 16 and 0 <= left <= 120 - 16
+        return float(np.mean([left + 16 >= 60 for _, _, left in picks]))  # the patch holds or borders stripes
+
+    uniform, half, full = striped_share(0.0), striped_share(0.5), striped_share(1.0)
+    assert 0.5 < uniform < 0.65  # 61 of the 105 patch positions across
+    assert full == 1.0  # no patch of flat grey is drawn
+    assert uniform + 0.15 < half < full  # the other half of the draws stays uniform
+    with pytest.raises(UsageError, match="detail_sampling must be in"):
+        make_settings("fast", detail_sampling=1.5)
+    assert make_settings("fast", detail_sampling=0.5).detail_sampling == 0.5
 
 
 def test_propagation_plan_takes_nearer_keyframe_and_skips_keyframes():

@@ -34,12 +34,12 @@ HOLD_STRETCH = 1.0
 # the painting's contrast) (docs/BENCHMARKS.md, "Colour calibration").
 COLOUR_CALIBRATION = 1.0
 
-# ``fast`` draws this share of its patches in proportion to the painting's gradient energy
-# (vidstyle.train.PatchSampler), the rest uniformly: on the demo's setup (toon keyframe 40, 1.5 wall
-# minutes, 2 cores) the ink lines kept (darkening of the reference's ink pixels, output / reference)
-# rose from 0.30 to 0.39 on far frames (0.5: 0.37, 1.0: 0.43) with the texture distance 4.48 -> 4.31
-# (docs/BENCHMARKS.md, "Detail sampling").
-DETAIL_SAMPLING = 0.9
+# Share of the patches drawn in proportion to the painting's gradient energy (vidstyle.train.PatchSampler);
+# 0 = uniform, as Texler draws. Off for both designs: at 0.9, on the demo's setup (toon keyframe 40,
+# 1.5 wall minutes) the ink lines kept (darkening of the reference's ink pixels, output / reference)
+# rose from 0.30 to 0.39 on far frames, but at 5 CPU minutes on six cases texture distance moved -4 to
+# +17 % (toon +17 %) and E_warp +1 to +19 %, PSNR +0.0 to +1.3 dB (docs/BENCHMARKS.md, "Detail sampling").
+DETAIL_SAMPLING = 0.0
 
 # Per-design training settings: what ``make_settings(arch)`` starts from. ``texler``
 # gets Texler's published recipe (Adam 4e-4 constant, 40 patches of 32 px, GAN on).
@@ -65,7 +65,7 @@ DESIGN_SETTINGS: dict[str, dict[str, Any]] = {
     "texler": {"lr": 4e-4, "patch_size": 32, "batch_size": 40, "gan_weight": 0.125, "lr_decay_start": 1.0,
                "temporal_weight": TEMPORAL_WEIGHT, "pair_weight": 1.0, "propagation_weight": 1.0,
                "fusion_weight": 2.0, "compound_weight": 0.0, "texture_weight": 0.0, "detail_gain": DETAIL_GAIN,
-               "colour_calibration": 0.0, "detail_sampling": 0.0},
+               "colour_calibration": 0.0, "detail_sampling": DETAIL_SAMPLING},
     "fast": {"lr": 2e-3, "patch_size": 32, "batch_size": 8, "gan_weight": 0.0, "lr_decay_start": 0.3,
              "temporal_every": 4, "temporal_start": 0.5, "temporal_weight": TEMPORAL_WEIGHT, "pair_weight": 0.0,
              "propagation_weight": 0.0, "fusion_weight": 6.0, "compound_weight": 0.0, "texture_weight": 20.0,

@@ -131,6 +131,8 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
         (["temporal"] if pairs else []) + (["compound"] if settings.compound_weight > 0 else [])
     info(f"training {arch} on {len(painted)} keyframe(s) {sorted(painted)} at {clip.size[0]}x{clip.size[1]}, "
          f"{torch_device} {numerics.value}; losses: " + ", ".join(_describe(name, settings) for name in losses)
+         + (f"; {settings.detail_sampling:.0%} of the patches drawn by the painting's gradient energy"
+            if settings.detail_sampling > 0 else "")
          + (f"; keyframes propagated by flow to {len(propagated)} frames" if propagated else "")
          + (f"; then a learned temporal stage (warping loss x{settings.temporal_weight * settings.fusion_weight:g})"
             if fusion_on else "")
@@ -211,10 +213,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
         colour = calibrate_colours(model, inputs, {k: targets[k] for k in painted}, key_pos, key_masks,
                                    strength=settings.colour_calibration, device=torch_device)
         run.facts["colour_map"] = colour
-        info("colours calibrated on the keyframes: " + (
-            f"gains {', '.join(f'{g:.2f}' for g in np.linalg.eigvalsh(np.array(colour['matrix'])))}, "
-            f"mean colour {', '.join(f'{255 * v:+.1f}' for v in colour['mean_change'])} levels (RGB)" if "matrix" in colour
-            else f"skipped ({colour['skipped']})"))
+        info("colours calibrated on the keyframes: " + _describe_colour_map(colour))
     rate = (run.steps - start_step) / max(1e-9, clock() - session_start)
     if fusion_on:
         with keep_on_interrupt("the generator (the temporal stage was not finished)"), \
@@ -280,6 +279,15 @@ def _guides(guides: str | Path | None, auto_guides: bool, clip: Clip, keys: list
     by_index = {index: guide for index, guide in generate_guides(clip.path, keys, seed_masks=masks, size=clip.size)
                 if index in wanted}
     return np.stack([by_index[index] for index in clip.indices])
+
+
+def _describe_colour_map(colour: dict[str, Any]) -> str:
+    """``gains 0.96, 1.01, 1.04, mean colour -0.1, -0.3, -0.6 levels (RGB)``, or why it was skipped."""
+    if "matrix" not in colour:
+        return f"skipped ({colour['skipped']})"
+    gains = ", ".join(f"{g:.2f}" for g in np.linalg.eigvalsh(np.array(colour["matrix"])))
+    change = ", ".join(f"{255 * v:+.1f}" for v in colour["mean_change"])
+    return f"gains {gains}, mean colour {change} levels (RGB)"
 
 
 def _describe(name: str, settings: TrainSettings) -> str:

@@ -38,7 +38,8 @@ COLOUR_CALIBRATION = 1.0
 # 0 = uniform, as Texler draws. Off for both designs: at 0.9, on the demo's setup (toon keyframe 40,
 # 1.5 wall minutes) the ink lines kept (darkening of the reference's ink pixels, output / reference)
 # rose from 0.30 to 0.39 on far frames, but at 5 CPU minutes on six cases texture distance moved -4 to
-# +17 % (toon +17 %) and E_warp +1 to +19 %, PSNR +0.0 to +1.3 dB (docs/BENCHMARKS.md, "Detail sampling").
+# +17 % (toon +17 %, -1 % with another seed) and E_warp +1 to +19 %, PSNR +0.0 to +1.3 dB
+# (docs/BENCHMARKS.md, "Detail sampling").
 DETAIL_SAMPLING = 0.0
 
 # Per-design training settings: what ``make_settings(arch)`` starts from. ``texler``

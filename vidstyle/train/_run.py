@@ -54,6 +54,14 @@ class TrainingRun:
         self.steps, self.seconds = 0, 0.0
         self.history: list[dict[str, float]] = []
         self.temporal_stage: dict[str, float] = {}
+        self.memory_format = torch.contiguous_format
+
+    def use_channels_last(self) -> None:
+        """Train the generator in channels_last, its patch batches too: with the batches left
+        contiguous, a ``fast`` step of batch 8 on one CPU thread spent 5 ms converting its
+        decoder's concatenation between the two layouts."""
+        self.model = self.model.to(memory_format=torch.channels_last)
+        self.memory_format = torch.channels_last
 
     def restore(self, saved: dict[str, Any]) -> None:
         """Continue from a checkpoint's training state (weights, optimisers, RNG, sampler, history)."""
@@ -88,7 +96,7 @@ class TrainingRun:
         record = train_step(self.model, self.discriminator, self.vgg, self.opt_g, self.opt_d, settings, self.inputs,
                             self.targets, self.key_pos, self.pixel_masks, self.sampler,
                             self.pairs if temporal_on else [], self.temporal_rng, self.rng, self.device,
-                            self.autocast, self.texture)
+                            self.autocast, self.texture, memory_format=self.memory_format)
         self.steps += 1
         return record
 

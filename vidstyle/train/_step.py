@@ -20,13 +20,14 @@ def train_step(model: Stylizer, discriminator: PatchDiscriminator | None, vgg: V
                 inputs: torch.Tensor, targets: dict[int, torch.Tensor], key_pos: dict[int, int],
                 pixel_masks: dict[int, torch.Tensor], sampler: PatchSampler, pairs: list[TrainingPair], temporal_rng: torch.Generator,
                 rng: np.random.Generator, device: torch.device, autocast: Any,
-                texture: PatchSlicedWasserstein | None = None) -> dict[str, float]:
+                texture: PatchSlicedWasserstein | None = None, *,
+                memory_format: torch.memory_format = torch.contiguous_format) -> dict[str, float]:
     size = settings.patch_size
     picks = sampler.sample(settings.batch_size)
     x = torch.stack([inputs[key_pos[k], :, t:t + size, l:l + size] for k, t, l in picks])
     y = torch.stack([targets[k][:, t:t + size, l:l + size] for k, t, l in picks])
-    x = x.to(device).float().div_(255)
-    y = y.to(device).float().div_(255)
+    x = x.to(device).float().div_(255).contiguous(memory_format=memory_format)
+    y = y.to(device).float().div_(255).contiguous(memory_format=memory_format)
     # Propagated targets count only where their flow was trusted; keyframes everywhere.
     mask = None
     if any(k in pixel_masks for k, _, _ in picks):

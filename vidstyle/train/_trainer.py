@@ -167,7 +167,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
     previews: list[Path] = []
     run.model.train()
     if channels_last:
-        run.model = run.model.to(memory_format=torch.channels_last)
+        run.use_channels_last()
     start_step, session_start = run.steps, clock()
     last_save = time.perf_counter()
     stopped_by = "steps"

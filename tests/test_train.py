@@ -331,6 +331,20 @@ def test_patch_detail_is_the_gradient_energy_under_each_patch():
         patch_detail(painting[..., 0], 16)
 
 
+def test_patch_detail_counts_only_the_masked_pixels():
+    # A propagated target is black where its flow was not trusted: that edge is not a stroke.
+    painting = np.full((60, 120, 3), 200, np.uint8)
+    painting[:, 80:] = 0
+    valid = np.ones((60, 120), bool)
+    valid[:, 80:] = False
+    assert patch_detail(painting, 16)[30, 80] > 0
+    assert patch_detail(painting, 16, valid).max() == 0
+    striped = _half_painted()
+    assert patch_detail(striped, 16, valid)[30, 68] == patch_detail(striped, 16)[30, 68] > 0  # clear of the edge
+    with pytest.raises(ValueError, match="mask"):
+        patch_detail(painting, 16, valid[:, :100])
+
+
 def test_detail_sampling_draws_where_the_painting_has_strokes():
     painting = _half_painted()
     masks = {0: np.ones(painting.shape[:2], bool)}

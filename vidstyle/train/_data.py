@@ -260,7 +260,7 @@ class PatchSampler:
 
     ``emphasis`` > 0 with ``paintings`` (each key's (H, W, 3) uint8 target) draws that
     share of a key's patches in proportion to the painting's gradient energy under
-    the patch (:func:`patch_detail`) and the rest uniformly, with replacement: the
+    the patch, within its mask (:func:`patch_detail`), and the rest uniformly, with replacement: the
     strokes and ink lines get the steps that flat areas, learned in a few, do not need.
     """
 
@@ -298,7 +298,7 @@ class PatchSampler:
         self._cumulative: dict[int, np.ndarray | None] = dict.fromkeys(self.keys)
         for key in self.keys if emphasis > 0 else ():
             ys, xs = self.centres[key].T
-            detail = patch_detail(paintings[key], patch_size)[ys, xs].astype(np.float64)  # type: ignore[index]
+            detail = patch_detail(paintings[key], patch_size, masks[key])[ys, xs].astype(np.float64)  # type: ignore[index]
             total = detail.sum()
             if total > 0:
                 chance = (1 - emphasis) / len(detail) + emphasis * detail / total
@@ -338,17 +338,23 @@ class PatchSampler:
         self._order = {int(k): np.asarray(v, dtype=np.int64) for k, v in state["order"].items()}
 
 
-def patch_detail(painting: np.ndarray, patch_size: int) -> np.ndarray:
+def patch_detail(painting: np.ndarray, patch_size: int, mask: np.ndarray | None = None) -> np.ndarray:
     """(H, W) float32: the painting's gradient energy in the ``patch_size`` square centred on
     each pixel (3x3 Sobel magnitude of each RGB channel, summed, then box-summed).
 
     Args:
         painting: (H, W, 3) uint8 RGB.
+        mask: (H, W) bool, the pixels that count (a keyframe's mask, a propagated
+            target's trusted pixels); the gradient at and next to any other pixel is
+            left out, so a mask's edge adds no energy of its own. None: all count.
     """
-    check_shape(painting, "H, W, 3", "painting", dtype=np.uint8)
+    sizes = check_shape(painting, "H, W, 3", "painting", dtype=np.uint8)
     image = np.ascontiguousarray(painting, dtype=np.float32)
     magnitude = cv2.magnitude(cv2.Sobel(image, cv2.CV_32F, 1, 0, borderType=cv2.BORDER_REFLECT),
                               cv2.Sobel(image, cv2.CV_32F, 0, 1, borderType=cv2.BORDER_REFLECT)).sum(axis=2)
+    if mask is not None:
+        check_shape(mask, "H, W", "mask", **sizes)
+        magnitude *= eroded_mask(mask, 3)  # the 3x3 Sobel reads one pixel around
     return cv2.boxFilter(magnitude, -1, (patch_size, patch_size), normalize=False, borderType=cv2.BORDER_CONSTANT)
 
 

@@ -154,7 +154,8 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
                       texture=texture, inputs=inputs, targets=targets, key_pos=key_pos, pixel_masks=pixel_masks,
                       sampler=PatchSampler(sample_masks, settings.patch_size, rng, weights,
                                            emphasis=settings.detail_sampling,
-                                           paintings={k: t.permute(1, 2, 0).numpy() for k, t in targets.items()}),
+                                           paintings={k: t.permute(1, 2, 0).numpy() for k, t in targets.items()}
+                                           if settings.detail_sampling > 0 else None),
                       pairs=pairs, rng=rng,
                       device=torch_device, autocast=autocast, losses=losses,
                       facts={"range": [start, end], "keyframes": sorted(painted), "auto_guides": auto_guide_recipe,

@@ -25,6 +25,15 @@ def fusion_motion_estimator(fusion: TemporalFusion, size: tuple[int, int]) -> Mo
     return MotionEstimator(FlowPreset.parse(fusion.config.flow_preset), size=size)
 
 
+def running_stage(model: Stylizer, *, temporal: bool, hold_stretch: float | None) -> TemporalFusion | None:
+    """The temporal stage a render runs: the model's (None without one or when not
+    ``temporal``), with ``hold_stretch`` as its stretch limit when given."""
+    stage = model.fusion if temporal else None
+    if stage is not None and hold_stretch is not None:
+        stage = stage.with_stretch_limit(hold_stretch)
+    return stage
+
+
 class FusionRunner:
     """Callable: (styled, frame, motion) -> output, each (1, 3, H, W) float32 on
     the stage's device; ``motion`` None (first frame, cut) passes ``styled`` through.
@@ -96,9 +105,7 @@ def stylize_clip(model: Stylizer, frames: Iterable[np.ndarray], *, device: str |
     was_training = model.training
     net.eval()
     try:
-        stage = net.fusion if temporal else None
-        if stage is not None and hold_stretch is not None:
-            stage = stage.with_stretch_limit(hold_stretch)
+        stage = running_stage(net, temporal=temporal, hold_stretch=hold_stretch)
         runner = FusionRunner(stage, device) if stage is not None else None
         estimator = None
         out = []

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 from ..flow import Motion
 from ..models import Stylizer, TemporalFusion
-from ._fusion import FusionRunner
+from ._fusion import FusionRunner, running_stage
 from ._hud import HudMasks, composite_hud
 from ._model import ModelRunner, Numerics
 from ._runtime import RuntimePlan
@@ -99,9 +99,7 @@ class FrameProcessor:
         self.memory_format = self.runner.memory_format
         self.hud = None if hud_mask is None else HudMasks(hud_mask, self.device)
         self.stabilizer = Stabilizer(stabilize) if stabilize > 0 else None
-        self.fusion: TemporalFusion | None = model.fusion if temporal else None  # the stage, if it runs
-        if self.fusion is not None and hold_stretch is not None:
-            self.fusion = self.fusion.with_stretch_limit(hold_stretch)
+        self.fusion: TemporalFusion | None = running_stage(model, temporal=temporal, hold_stretch=hold_stretch)
         self._fusion_runner: FusionRunner | None = None
         self._ring_size = ring_size
         self._staging: dict[str, torch.Tensor] = {}  # one pinned buffer per kind of upload

@@ -21,6 +21,8 @@ Design (per-pixel cost in the class docstring):
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from kornia.filters import filter2d
@@ -49,6 +51,31 @@ def _blur(x: torch.Tensor) -> torch.Tensor:
     return filter2d(x, (taps[:, None] * taps[None, :])[None], border_type="replicate")
 
 
+class _ChannelsLastGrad(torch.autograd.Function):
+    """Identity; its gradient comes back in channels_last when the input was.
+
+    The decoder concatenates each upsampled map with a skip. In channels_last the
+    gradient of one part of a concatenation is a strided view, and bilinear
+    upsampling's backward takes a slow path on it: 2.0 ms against 0.4 ms for
+    (8, 32, 32, 32) on one CPU thread, a whole ``fast`` step of batch 8 44 ms
+    against 46 ms with the copy this makes."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor) -> torch.Tensor:
+        ctx.channels_last = x.is_contiguous(memory_format=torch.channels_last)
+        return x
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
+        return grad.contiguous(memory_format=torch.channels_last) if ctx.channels_last else grad
+
+
+def _upsample(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """``x`` bilinearly resized to ``like``'s height and width."""
+    x = F.interpolate(x, size=like.shape[-2:], mode="bilinear", align_corners=False)
+    return _ChannelsLastGrad.apply(x) if x.requires_grad else x
+
+
 class FastGenerator(nn.Module):
     """forward: (B, in_channels, H, W) in [0, 1] -> (B, 3, H, W) in [0, 1], any H, W.
 
@@ -75,10 +102,8 @@ class FastGenerator(nn.Module):
         e0 = F.leaky_relu(self.enc0(inp), 0.2)
         e1 = F.leaky_relu(self.enc1(_blur(e0) if self.antialias else e0), 0.2)
         y = self.body(F.leaky_relu(self.enc2(_blur(e1) if self.antialias else e1), 0.2))
-        y = F.interpolate(y, size=e1.shape[-2:], mode="bilinear", align_corners=False)
-        y = F.leaky_relu(self.dec1(torch.cat((y, e1), dim=1)), 0.2)
-        y = F.interpolate(y, size=e0.shape[-2:], mode="bilinear", align_corners=False)
-        y = F.leaky_relu(self.dec0(torch.cat((y, e0, inp), dim=1)), 0.2)
+        y = F.leaky_relu(self.dec1(torch.cat((_upsample(y, e1), e1), dim=1)), 0.2)
+        y = F.leaky_relu(self.dec0(torch.cat((_upsample(y, e0), e0, inp), dim=1)), 0.2)
         out = self.out(y) + 0.5
         # Linear while training (a sigmoid saturates on the flat blacks and whites
         # of painted styles and slows learning); clamped to [0, 1] for use.

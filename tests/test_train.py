@@ -341,6 +341,8 @@ def test_patch_detail_counts_only_the_masked_pixels():
     assert patch_detail(painting, 16, valid).max() == 0
     striped = _half_painted()
     assert patch_detail(striped, 16, valid)[30, 68] == patch_detail(striped, 16)[30, 68] > 0  # clear of the edge
+    everywhere = np.ones((60, 120), bool)
+    np.testing.assert_array_equal(patch_detail(striped, 16, everywhere), patch_detail(striped, 16))
     with pytest.raises(ValueError, match="mask"):
         patch_detail(painting, 16, valid[:, :100])
 

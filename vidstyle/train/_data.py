@@ -354,7 +354,8 @@ def patch_detail(painting: np.ndarray, patch_size: int, mask: np.ndarray | None 
                               cv2.Sobel(image, cv2.CV_32F, 0, 1, borderType=cv2.BORDER_REFLECT)).sum(axis=2)
     if mask is not None:
         check_shape(mask, "H, W", "mask", **sizes)
-        magnitude *= eroded_mask(mask, 3)  # the 3x3 Sobel reads one pixel around
+        # The 3x3 Sobel reads one pixel around; the frame's edge is not the mask's (erode's default border).
+        magnitude *= cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     return cv2.boxFilter(magnitude, -1, (patch_size, patch_size), normalize=False, borderType=cv2.BORDER_CONSTANT)
 
 

@@ -126,3 +126,36 @@ def test_fast_antialias_keeps_strokes_in_place_under_a_one_pixel_shift():
 
     assert shift_error(plain, 4) < 1e-5 and shift_error(smooth, 4) < 1e-5
     assert shift_error(smooth, 1) < 0.7 * shift_error(plain, 1)
+
+
+def test_fast_in_channels_last_trains_the_same_whatever_the_batch_layout(monkeypatch):
+    """``fast`` trains channels_last on the CPU, its patch batches too, and its upsampled maps
+    hand their gradient back in channels_last (for speed): neither changes a number."""
+    import vidstyle.models._fast as fast_module
+
+    torch.manual_seed(0)
+    net = FastGenerator().train()
+    for module in net.modules():  # residual blocks start as identity; give them something to do
+        if isinstance(module, torch.nn.Conv2d):
+            torch.nn.init.normal_(module.weight, std=0.1)
+    net = net.to(memory_format=torch.channels_last)
+    image = torch.rand(4, 3, 37, 45)
+
+    def step(layout):
+        net.zero_grad()
+        x = image.clone().contiguous(memory_format=layout).requires_grad_()
+        out = net(x)
+        out.square().mean().backward()
+        return out.detach(), x.grad, [p.grad.clone() for p in net.parameters()]
+
+    reference = step(torch.contiguous_format)
+    batch_channels_last = step(torch.channels_last)
+    assert batch_channels_last[1].is_contiguous(memory_format=torch.channels_last)
+    monkeypatch.setattr(fast_module, "_upsample", lambda x, like: torch.nn.functional.interpolate(
+        x, size=like.shape[-2:], mode="bilinear", align_corners=False))
+    plain_upsampling = step(torch.channels_last)
+    for other in (batch_channels_last, plain_upsampling):
+        torch.testing.assert_close(other[0], reference[0], rtol=0, atol=0)
+        torch.testing.assert_close(other[1], reference[1], rtol=0, atol=0)
+        for grad, expected in zip(other[2], reference[2]):
+            torch.testing.assert_close(grad, expected, rtol=0, atol=0)

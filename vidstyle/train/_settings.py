@@ -10,7 +10,7 @@ from typing import Any
 import torch
 
 from .._cpu import cpu_has_native_bf16, idle_cores
-from .._defaults import DETAIL_GAIN, TEMPORAL_WEIGHT, TRAIN_MINUTES, design_settings
+from .._defaults import DETAIL_GAIN, DETAIL_SAMPLING, TEMPORAL_WEIGHT, TRAIN_MINUTES, design_settings
 from .._precision import Precision
 from ..errors import UsageError
 from ..models import Stylizer
@@ -55,7 +55,7 @@ class TrainSettings:
     fusion_lr: float = 2e-3
     detail_gain: float = DETAIL_GAIN  # the stage's restore_detail gain limit (1 = off)
     colour_calibration: float = 0.0  # strength of the keyframe colour map folded in after the steps (0 = off)
-    detail_sampling: float = 0.0     # share of patches drawn by the painting's gradient energy (0 = uniform)
+    detail_sampling: float = DETAIL_SAMPLING  # share of patches drawn by the painting's gradient energy (0 = uniform)
     fusion_sequences: int = 12       # runs of consecutive frames it trains on
     fusion_unroll: int = 4           # frames per run after the first
     fusion_crop: int = 128           # px, plus fusion_margin on each side

@@ -25,6 +25,14 @@ DETAIL_GAIN = 2.0
 # +19 % (docs/BENCHMARKS.md, "Held strokes stretch"). 0.5 removed more texture distance (Snow Mountain
 # 13.4 against 14.6 at 1.0 in 3-minute runs) for more flicker (3.46x against 3.13x the source's).
 HOLD_STRETCH = 1.0
+# The DIS preset of the temporal stage's motion, in training and at render (the checkpoint records it).
+# "medium" estimates at half resolution where "fast" stops at a quarter: held strokes follow the scene
+# instead of sliding over it. At 5 CPU minutes against "fast" (one run each, the same seed), Snow Mountain
+# neural:9 at 640x360: texture distance 8.06 -> 4.90, E_warp 3.42x -> 2.49x the source's; Hacienda neural:5:
+# 7.83 -> 7.42, 2.40x -> 1.50x. Costs 28 ms more CPU per frame at 640x360 (both directions, one core);
+# the 2-core CPU render at 640x360 ran 0.88-0.92x as fast (docs/BENCHMARKS.md, "The temporal stage's flow").
+# A checkpoint trained with one preset and rendered with another measured worse than either.
+FUSION_FLOW = "medium"
 
 # After its steps the generator's colours are calibrated on the painted keyframes (vidstyle.train's
 # calibrate_colours; 1 = the full map, 0 = off). ``texler``'s tanh output cannot take the map.
@@ -66,12 +74,12 @@ DESIGN_SETTINGS: dict[str, dict[str, Any]] = {
     "texler": {"lr": 4e-4, "patch_size": 32, "batch_size": 40, "gan_weight": 0.125, "lr_decay_start": 1.0,
                "temporal_weight": TEMPORAL_WEIGHT, "pair_weight": 1.0, "propagation_weight": 1.0,
                "fusion_weight": 2.0, "compound_weight": 0.0, "texture_weight": 0.0, "detail_gain": DETAIL_GAIN,
-               "colour_calibration": 0.0, "detail_sampling": DETAIL_SAMPLING},
+               "colour_calibration": 0.0, "detail_sampling": DETAIL_SAMPLING, "fusion_flow": FUSION_FLOW},
     "fast": {"lr": 2e-3, "patch_size": 32, "batch_size": 8, "gan_weight": 0.0, "lr_decay_start": 0.3,
              "temporal_every": 4, "temporal_start": 0.5, "temporal_weight": TEMPORAL_WEIGHT, "pair_weight": 0.0,
              "propagation_weight": 0.0, "fusion_weight": 6.0, "compound_weight": 0.0, "texture_weight": 20.0,
              "grad_clip": 5.0, "detail_gain": DETAIL_GAIN, "colour_calibration": COLOUR_CALIBRATION,
-             "detail_sampling": DETAIL_SAMPLING},
+             "detail_sampling": DETAIL_SAMPLING, "fusion_flow": FUSION_FLOW},
 }
 # A design registered by a plugin (vidstyle.models.register_architecture) starts from these.
 FALLBACK_SETTINGS: dict[str, Any] = {"lr": 1e-3, "patch_size": 32, "batch_size": 40}
@@ -87,9 +95,10 @@ def per_design(name: str) -> str:
     every design uses the same value. The default design comes first."""
     designs = sorted(DESIGN_SETTINGS, key=lambda arch: (arch != DESIGN, arch))
     values = {arch: DESIGN_SETTINGS[arch][name] for arch in designs}
-    if len(set(values.values())) == 1:
-        return f"{values[DESIGN]:g}"
-    return ", ".join(f"{value:g} for {arch}" for arch, value in values.items())
+    text = {arch: f"{value:g}" if isinstance(value, (int, float)) else str(value) for arch, value in values.items()}
+    if len(set(text.values())) == 1:
+        return text[DESIGN]
+    return ", ".join(f"{value} for {arch}" for arch, value in text.items())
 
 
 # -- encoding -------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .._defaults import DESIGN, DESIGN_SETTINGS, TRAIN_MINUTES, per_design
-from ._options import add_common, add_encoder, add_range, add_size, count_arg, index_list, number_arg
+from ._options import add_common, add_encoder, add_range, add_size, count_arg, flow_preset_arg, index_list, number_arg
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -56,6 +56,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="share of the training patches drawn where the painting has the most strokes and "
                         "lines (its gradient energy) instead of uniformly; 0 = uniform "
                         f"(default {per_design('detail_sampling')})")
+    p.add_argument("--fusion-flow", type=flow_preset_arg, metavar="P",
+                   help="DIS preset of the temporal stage's motion, in training and when rendering with the "
+                        "model: ultrafast, fast or medium; faster presets render faster and flicker more "
+                        f"(default {per_design('fusion_flow')})")
     p.add_argument("--vgg-weights", metavar="FILE",
                    help="torchvision VGG19 state dict for the perceptual loss (also looked up in the "
                         "torch hub cache); without it the perceptual loss is off")

@@ -60,7 +60,7 @@ import torch.nn.functional as F
 from kornia.filters import gaussian_blur2d
 from torch import nn
 
-from .._defaults import DETAIL_GAIN, HOLD_STRETCH
+from .._defaults import DETAIL_GAIN, FUSION_FLOW, HOLD_STRETCH
 from ..flow import FlowPreset, flow_stretch, warp_fast
 
 FUSION_INPUTS = 13  # styled (3), warped previous output (3), frame (3), warped previous frame (3), valid (1)
@@ -125,7 +125,7 @@ class FusionConfig:
     """
 
     width: int = 16
-    flow_preset: str = FlowPreset.FAST.value
+    flow_preset: str = FUSION_FLOW
     warp_mode: str = "bicubic"
     detail_gain: float = DETAIL_GAIN
     stretch_limit: float = HOLD_STRETCH

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 # The knobs that make_settings() takes: None = the design's default (vidstyle._defaults).
 SETTING_KNOBS = ("temporal_weight", "compound_weight", "propagation_weight", "pair_weight", "fusion_weight",
                  "gan_weight", "texture_weight", "detail_gain", "colour_calibration",
-                 "detail_sampling", "lr", "patch_size", "batch_size", "seed", "lr_decay_start")
+                 "detail_sampling", "fusion_flow", "lr", "patch_size", "batch_size", "seed", "lr_decay_start")
 
 
 @dataclass(kw_only=True)
@@ -47,7 +47,9 @@ class TrainOptions:
     the painted keyframes and folded into the generator after its steps
     (:func:`vidstyle.train.calibrate_colours`). ``detail_sampling`` is the share (0-1, 0 =
     uniform, Texler's) of the training patches drawn where the painting has the most
-    gradient energy (:class:`~vidstyle.train.PatchSampler`).
+    gradient energy (:class:`~vidstyle.train.PatchSampler`). ``fusion_flow`` is the DIS
+    preset (:class:`~vidstyle.flow.FlowPreset` name) of the temporal stage's motion; the
+    checkpoint records it and the renderer estimates motion the same way.
 
     ``arch_options`` are the design's build options for a new model (None = its
     defaults; e.g. ``{"antialias": True}`` for ``fast`` with a low-pass before
@@ -82,6 +84,7 @@ class TrainOptions:
     detail_gain: float | None = None
     colour_calibration: float | None = None
     detail_sampling: float | None = None
+    fusion_flow: str | None = None
     arch: str = DESIGN
     arch_options: dict[str, Any] | None = None
     device: str = "auto"

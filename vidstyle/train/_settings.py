@@ -10,9 +10,10 @@ from typing import Any
 import torch
 
 from .._cpu import cpu_has_native_bf16, idle_cores
-from .._defaults import DETAIL_GAIN, DETAIL_SAMPLING, TEMPORAL_WEIGHT, TRAIN_MINUTES, design_settings
+from .._defaults import DETAIL_GAIN, DETAIL_SAMPLING, FUSION_FLOW, TEMPORAL_WEIGHT, TRAIN_MINUTES, design_settings
 from .._precision import Precision
 from ..errors import UsageError
+from ..flow import FlowPreset
 from ..models import Stylizer
 
 # The training defaults live with every other default in vidstyle._defaults (one source for
@@ -51,7 +52,7 @@ class TrainSettings:
     fusion_weight: float = 2.0       # learned temporal stage: lambda of its warping loss, x temporal_weight
     fusion_share: float = 0.15       # of a time budget, for the temporal stage (after the generator)
     fusion_steps: int = 300          # at most
-    fusion_flow: str = "fast"        # DIS preset of its run-time motion
+    fusion_flow: str = FUSION_FLOW   # DIS preset of its motion, in training and at render
     fusion_lr: float = 2e-3
     detail_gain: float = DETAIL_GAIN  # the stage's restore_detail gain limit (1 = off)
     colour_calibration: float = 0.0  # strength of the keyframe colour map folded in after the steps (0 = off)
@@ -86,6 +87,10 @@ def make_settings(arch: str, **overrides: Any) -> TrainSettings:
     if not 0 <= settings.detail_sampling <= 1:
         raise UsageError(f"detail_sampling must be in [0, 1] (0 = uniform; got {settings.detail_sampling:g})",
                          params=("detail_sampling",))
+    try:
+        FlowPreset.parse(settings.fusion_flow)
+    except UsageError as err:
+        raise UsageError(f"fusion_flow: {err}", params=("fusion_flow",)) from None
     if not 0 <= settings.fusion_share < 1:
         raise UsageError(f"fusion_share must be in [0, 1) (got {settings.fusion_share:g})")
     if settings.patch_size < 16:

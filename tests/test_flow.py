@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from vidstyle.errors import InputError
-from vidstyle.flow import (FlowCache, FlowPrecision, FlowPreset, SourceId, compute_flow, flow_stretch,
+from vidstyle.flow import (FlowCache, FlowPrecision, FlowPreset, MotionEstimator, SourceId, compute_flow, flow_stretch,
                            flow_to_color, flow_to_tensor, read_flo, validity_mask, video_flows, warp, warp_numpy, write_flo)
 
 from ._fixtures_flow import SAMPLE, texture
@@ -256,3 +256,23 @@ def test_flow_stretch_is_zero_for_rigid_motion_and_log_scale_for_a_zoom():
     assert flow_stretch(torch.zeros(2, 2, 1, 5)).abs().max() == 0  # one row: no slope along y
     with pytest.raises(ValueError, match="flow"):
         flow_stretch(torch.zeros(1, 3, 8, 8))
+
+
+def test_motion_stream_on_threads_gives_the_motions_of_calls_in_order():
+    """MotionEstimator.stream computes pairs side by side; each motion is the one a call in
+    order gives, including None for the first frame and after a size change."""
+    base = texture(200, 300, blur=1.0)
+    frames = [np.ascontiguousarray(base[4 * t:4 * t + 120, 3 * t:3 * t + 160]) for t in range(6)]
+    frames.insert(4, cv2.resize(frames[3], (80, 60)))  # a size change: no motion to or from it
+    serial = MotionEstimator("medium")
+    expected = [serial(f) for f in frames]
+    streamed = list(MotionEstimator("medium").stream(enumerate(frames), lambda p: p[1],
+                                                          workers=3, ahead=2))
+    assert [i for (i, _), _ in streamed] == list(range(len(frames)))
+    assert [m is None for m in expected] == [m is None for _, m in streamed] == [True, False, False, False,
+                                                                                True, True, False]
+    for want, (_, got) in zip(expected, streamed):
+        if want is not None:
+            assert np.array_equal(want.flow, got.flow) and np.array_equal(want.valid, got.valid)
+    # the window moves 3 px right and 4 px down a frame: frame t(x) = frame t-1(x + (3, 4))
+    assert np.allclose(np.median(streamed[2][1].flow[20:-20, 20:-20], axis=(0, 1)), (3, 4), atol=0.5)

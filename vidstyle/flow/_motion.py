@@ -7,13 +7,20 @@ is trained on motion from this same estimator so training and rendering agree.
 
 from __future__ import annotations
 
+import threading
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator, TypeVar
 
 import cv2
 import numpy as np
 
 from ._dis import DisFlow, FlowPreset, to_gray
 from ._occlusion import validity_mask
+
+T = TypeVar("T")
+_Pair = tuple[np.ndarray, np.ndarray, tuple[int, int]]  # previous grey, this grey, motion (W, H)
 
 
 @dataclass
@@ -31,6 +38,7 @@ class MotionEstimator:
     DIS runs on greyscale at most ``max_width`` pixels wide; the flow is scaled
     to ``size`` (W, H) when given, else to the frame's own size. Returns None
     for the first frame (nothing to relate it to) and after a size change.
+    :meth:`stream` gives the same motions, computed on several threads ahead of use.
     """
 
     def __init__(self, preset: FlowPreset | str = FlowPreset.ULTRAFAST, max_width: int = 640,
@@ -42,6 +50,44 @@ class MotionEstimator:
         self._previous: np.ndarray | None = None
 
     def __call__(self, rgb: np.ndarray) -> Motion | None:
+        return self._motion(self._advance(rgb), self._flow)
+
+    def stream(self, items: Iterable[T], rgb: Callable[[T], np.ndarray], *, workers: int,
+               ahead: int | None = None) -> Iterator[tuple[T, Motion | None]]:
+        """``(item, motion)`` for each of ``items`` in order, the motion of ``rgb(item)``
+        as calling this estimator on each in turn gives it, computed on ``workers``
+        threads (each with its own DIS) up to ``ahead`` items (default 2 x workers)
+        before they are taken. A frame's motion needs only the frame before it, so
+        the pairs run side by side: at 640x360, DIS medium costs 40 ms a frame on
+        one core. ``workers`` 1 computes each in turn, on the caller's thread."""
+        if workers <= 1:
+            yield from ((item, self(rgb(item))) for item in items)
+            return
+        ahead = 2 * workers if ahead is None else max(1, ahead)
+        local = threading.local()
+
+        def job(pair: _Pair | None) -> Motion | None:
+            if pair is None:
+                return None
+            if not hasattr(local, "flow"):
+                local.flow = DisFlow(self.preset)
+            return self._motion(pair, local.flow)
+
+        pending: deque[tuple[T, Future[Motion | None]]] = deque()
+        with ThreadPoolExecutor(workers, thread_name_prefix="vidstyle-motion") as pool:
+            for item in items:
+                pending.append((item, pool.submit(job, self._advance(rgb(item)))))
+                if len(pending) > ahead:
+                    first, motion = pending.popleft()
+                    yield first, motion.result()
+            while pending:
+                first, motion = pending.popleft()
+                yield first, motion.result()
+
+    def _advance(self, rgb: np.ndarray) -> _Pair | None:
+        """(previous, this) grey frames at the working width and the motion's (W, H), or
+        None when there is no previous frame of this size; this frame becomes the next
+        call's previous."""
         width, height = self.size or (rgb.shape[1], rgb.shape[0])
         gray = to_gray(rgb)
         work_width = min(width, self.max_width)
@@ -52,8 +98,16 @@ class MotionEstimator:
         previous, self._previous = self._previous, gray
         if previous is None or previous.shape != gray.shape:
             return None
-        to_previous = self._flow(gray, previous)
-        from_previous = self._flow(previous, gray)
+        return previous, gray, (width, height)
+
+    @staticmethod
+    def _motion(pair: _Pair | None, flow: DisFlow) -> Motion | None:
+        """Both DIS directions of ``pair``, the validity mask, scaled to the motion's size."""
+        if pair is None:
+            return None
+        previous, gray, (width, height) = pair
+        to_previous = flow(gray, previous)
+        from_previous = flow(previous, gray)
         valid = validity_mask(to_previous, from_previous).astype(np.float32)
         if gray.shape[1] != width:
             scale_x, scale_y = width / gray.shape[1], height / gray.shape[0]

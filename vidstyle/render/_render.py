@@ -209,12 +209,13 @@ def render(source: str | Path, model: Stylizer | str | Path, output: str | Path,
             cuts = frozenset(options.cuts)
 
             def frames() -> Iterator[SourceFrame]:
-                for frame in reader:
+                paired = (fusion.stream(reader, lambda f: f.rgb, workers=plan.motion_workers) if fusion
+                          else ((frame, None) for frame in reader))
+                for frame, fusion_motion in paired:
                     # At a cut the estimators still see the frame (it is the next one's previous)
                     # but their motion is dropped: no motion, no blending with the last shot.
                     keep = frame.index not in cuts
                     stabilize_motion = None if motion is None else motion(frame.rgb)
-                    fusion_motion = fusion(frame.rgb) if fusion else None
                     yield SourceFrame(index=frame.index, pts=frame.pts, time=frame.time, rgb=frame.rgb,
                                       guide=None if guides is None else guides(frame.index),
                                       motion=stabilize_motion if keep else None,

@@ -30,8 +30,10 @@ class RuntimePlan:
     ``torch_threads`` PyTorch threads for the model in all, split evenly
     between ``model_workers`` (threads running the model on alternate batches,
     each with :attr:`worker_threads` intra-op threads); ``decode_threads`` and
-    ``encode_threads`` for FFmpeg (None = FFmpeg's choice). ``notes`` are the
-    fallbacks taken, already printed as warnings.
+    ``encode_threads`` for FFmpeg (None = FFmpeg's choice); ``motion_workers``
+    threads estimate the learned temporal stage's motion ahead of the model (1 = in
+    the decode thread, frame by frame). ``notes`` are the fallbacks taken, already
+    printed as warnings.
     """
 
     device: torch.device
@@ -43,6 +45,7 @@ class RuntimePlan:
     batch: int
     notes: tuple[str, ...] = field(default_factory=tuple)
     model_workers: int = 1
+    motion_workers: int = 1
 
     @property
     def is_cuda(self) -> bool:
@@ -98,8 +101,11 @@ def resolve_runtime(device: "str | Device | torch.device" = Device.AUTO,
         codec_threads = max(1, (cores - 1) // 2)
         if workers is not None and workers > 1:
             fallback(f"workers={workers} is for CPU renders; running one model worker on CUDA", params=("workers",))
+        # The stage's motion (DIS, 40 ms a frame on one core at 640x360 with medium) would hold
+        # a GPU render to about 20 fps in the decode thread: it gets the codecs' share of cores.
         return RuntimePlan(torch_device, chosen, True if channels_last is None else channels_last,
-                           torch_threads, codec_threads, codec_threads, batch or 8, tuple(notes))
+                           torch_threads, codec_threads, codec_threads, batch or 8, tuple(notes),
+                           motion_workers=codec_threads)
     # On CPU the codecs get one thread each (two on big machines) and the model every
     # idle core. With a bf16 model the codecs are about a third of the CPU time at
     # 640x480, yet on 2 cores neither leaving them a core (1 torch thread) nor running

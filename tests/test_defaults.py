@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from vidstyle.cli import build_parser
+from vidstyle.models import FusionConfig
 from vidstyle.train import DEFAULT_MINUTES, make_settings
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -51,6 +52,12 @@ def _states(text: str, values: dict[str, float]) -> bool:
         return next(iter(values.values())) in shown
     stated = {arch: float(n) for n, arch in re.findall(r"(\d+(?:\.\d+)?(?:e-?\d+)?) for (\w+)", text)}
     return stated == values
+
+
+def test_fusion_flow_help_states_the_stages_real_preset():
+    presets = _design_values("fusion_flow")
+    assert set(presets.values()) == {FusionConfig().flow_preset}  # new stages and the trainer's agree
+    assert _option("train", "--fusion-flow").help.endswith(f"(default {presets['fast']})")
 
 
 @pytest.mark.parametrize("flag", sorted(TRAIN_KNOBS))

@@ -140,6 +140,7 @@ def test_trained_stage_lowers_flicker_and_moves_closer_to_the_steady_style():
     fusion, summary = train_fusion(_Flickering(), inputs, runs, settings, seconds=None, steps=60,
                                    clock=lambda: 0.0, device=torch.device("cpu"), rng=np.random.default_rng(0))
     assert fusion is not None and summary["steps"] == 60
+    assert fusion.config.flow_preset == settings.fusion_flow == "medium"  # the renderer estimates motion alike
     model = toy_model("test_fusion_flicker", _Flickering())
     model.attach_fusion(fusion)
     steady = 255 - frames

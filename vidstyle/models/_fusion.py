@@ -61,7 +61,7 @@ from kornia.filters import gaussian_blur2d
 from torch import nn
 
 from .._defaults import DETAIL_GAIN, FUSION_FLOW, HOLD_STRETCH
-from ..flow import FlowPreset, flow_stretch, warp_fast
+from ..flow import flow_stretch, warp_fast
 
 FUSION_INPUTS = 13  # styled (3), warped previous output (3), frame (3), warped previous frame (3), valid (1)
 DETAIL_SIGMA = 1.5   # px: the fine band restore_detail keeps is above a Gaussian of this sigma

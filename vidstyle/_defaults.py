@@ -27,11 +27,11 @@ DETAIL_GAIN = 2.0
 HOLD_STRETCH = 1.0
 # The DIS preset of the temporal stage's motion, in training and at render (the checkpoint records it).
 # "medium" estimates at half resolution where "fast" stops at a quarter: held strokes follow the scene
-# instead of sliding over it. At 5 CPU minutes against "fast" (one run each, the same seed), Snow Mountain
-# neural:9 at 640x360: texture distance 8.06 -> 4.90, E_warp 3.42x -> 2.49x the source's; Hacienda neural:5:
-# 7.83 -> 7.42, 2.40x -> 1.50x. Costs 28 ms more CPU per frame at 640x360 (both directions, one core);
-# the 2-core CPU render at 640x360 ran 0.88-0.92x as fast (docs/BENCHMARKS.md, "The temporal stage's flow").
-# A checkpoint trained with one preset and rendered with another measured worse than either.
+# instead of sliding over it. At 5 CPU minutes on six benchmark cases against "fast": E_warp -30 to -46 %
+# (Snow Mountain neural:9 3.52x -> 2.40x the source's), texture distance -26 to +3 %, detail up on each.
+# DIS costs 40 ms a frame at 640x360 on one core against 12; the 2-core CPU render ran 0.89-0.97x as
+# fast (docs/BENCHMARKS.md, "The temporal stage's flow"). A stage rendered with another preset than it
+# was trained with measured worse than either.
 FUSION_FLOW = "medium"
 
 # After its steps the generator's colours are calibrated on the painted keyframes (vidstyle.train's

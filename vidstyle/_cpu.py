@@ -1,5 +1,5 @@
 """How many CPU threads to use (one answer for flow, training and rendering), at what priority,
-whether the CPU computes bf16 natively, and how much memory is free."""
+whether the CPU computes bf16 natively, how much memory is free, and running jobs on a pool in order."""
 
 from __future__ import annotations
 
@@ -8,6 +8,11 @@ import os
 import sys
 import threading
 import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Callable, Iterable, Iterator, TypeVar
+
+R = TypeVar("R")
 
 MAX_TORCH_THREADS = 8
 
@@ -102,3 +107,16 @@ def available_memory() -> int | None:
     except (OSError, ValueError, IndexError):
         pass
     return None
+
+
+def in_order(pool: ThreadPoolExecutor, jobs: Iterable[Callable[[], R]], *, ahead: int) -> Iterator[R]:
+    """The results of ``jobs`` run on ``pool``, in order. At most ``ahead`` more jobs are
+    submitted than have been awaited: ``jobs`` is drawn from (decoded, advected) meanwhile,
+    and the inputs held stay bounded."""
+    pending: deque[Future[R]] = deque()
+    for job in jobs:
+        pending.append(pool.submit(job))
+        if len(pending) > ahead:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()

@@ -8,14 +8,15 @@ is trained on motion from this same estimator so training and rendering agree.
 from __future__ import annotations
 
 import threading
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable, Iterable, Iterator, TypeVar
 
 import cv2
 import numpy as np
 
+from .._cpu import in_order
 from ._dis import DisFlow, FlowPreset, to_gray
 from ._occlusion import validity_mask
 
@@ -66,23 +67,15 @@ class MotionEstimator:
         ahead = 2 * workers if ahead is None else max(1, ahead)
         local = threading.local()
 
-        def job(pair: _Pair | None) -> Motion | None:
+        def job(item: T, pair: _Pair | None) -> tuple[T, Motion | None]:
             if pair is None:
-                return None
+                return item, None
             if not hasattr(local, "flow"):
                 local.flow = DisFlow(self.preset)
-            return self._motion(pair, local.flow)
+            return item, self._motion(pair, local.flow)
 
-        pending: deque[tuple[T, Future[Motion | None]]] = deque()
         with ThreadPoolExecutor(workers, thread_name_prefix="vidstyle-motion") as pool:
-            for item in items:
-                pending.append((item, pool.submit(job, self._advance(rgb(item)))))
-                if len(pending) > ahead:
-                    first, motion = pending.popleft()
-                    yield first, motion.result()
-            while pending:
-                first, motion = pending.popleft()
-                yield first, motion.result()
+            yield from in_order(pool, (partial(job, item, self._advance(rgb(item))) for item in items), ahead=ahead)
 
     def _advance(self, rgb: np.ndarray) -> _Pair | None:
         """(previous, this) grey frames at the working width and the motion's (W, H), or

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Iterable, Iterator
 
 import cv2
 import numpy as np
 
+from .._cpu import in_order
 from ..flow import default_workers
 from ._points import PointSet, point_colours
 
@@ -99,13 +100,8 @@ def render_stream(frames: Iterable[tuple[int, list[PointSet]]], width: int, heig
     advecting points.
     """
     workers = default_workers() if workers is None else workers
-    pending: deque[tuple[int, Future[np.ndarray]]] = deque()
+    def job(index: int, layers: list[PointSet]) -> tuple[int, np.ndarray]:
+        return index, render_guide(width, height, layers, sigma=sigma, seed=seed)
+
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vidstyle-guides") as pool:
-        for index, layers in frames:
-            pending.append((index, pool.submit(render_guide, width, height, layers, sigma=sigma, seed=seed)))
-            if len(pending) > workers:
-                done, job = pending.popleft()
-                yield done, job.result()
-        while pending:
-            done, job = pending.popleft()
-            yield done, job.result()
+        yield from in_order(pool, (partial(job, index, layers) for index, layers in frames), ahead=workers)

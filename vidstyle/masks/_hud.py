@@ -18,17 +18,16 @@ elements that appear for a few seconds (a music credit) or move now and then
 
 from __future__ import annotations
 
-from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 import cv2
 import numpy as np
 
-from .._cpu import available_cores
+from .._cpu import available_cores, in_order
 from ..errors import InputError, UsageError
 from ..io import Frame, clip_length, probe, read_frames
 from ..progress import progress, warn
@@ -138,7 +137,7 @@ def hud_evidence(source: str | Path, *, size: tuple[int, int] | None = None, win
     with progress(count, "hud") as bar, ThreadPoolExecutor(workers, thread_name_prefix="vidstyle-hud") as pool:
         windows = _sampled_windows(read_frames(source, size=work), half, step, indices, bar)
         jobs = (partial(window_scores, frames, color_tolerance, edge_threshold) for frames in windows)
-        for index, (*scores, motion) in enumerate(_in_order(pool, jobs, ahead=workers)):
+        for index, (*scores, motion) in enumerate(in_order(pool, jobs, ahead=workers)):
             moving.append(motion >= min_scene_motion)
             totals[0] += scores[0]
             totals[1] += scores[1]
@@ -177,19 +176,6 @@ def _sampled_windows(frames: Iterable[Frame], half: int, step: int, indices: lis
         bar.update(1)
     if len(chunks) == 1 or (position + 1) % half:
         yield chunks[-2] + chunks[-1] if len(chunks) > 1 else chunks[-1]
-
-
-def _in_order(pool: ThreadPoolExecutor, jobs: Iterable[Callable[[], Any]], *, ahead: int) -> Iterator[Any]:
-    """The results of ``jobs`` run on ``pool``, in order. At most ``ahead`` more jobs are
-    submitted than have been awaited: ``jobs`` is drawn from (here: decoded) meanwhile,
-    and the inputs held stay bounded."""
-    pending: deque[Future[Any]] = deque()
-    for job in jobs:
-        pending.append(pool.submit(job))
-        if len(pending) > ahead:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
 
 
 def _decide(index: int, near: dict[int, tuple[np.ndarray, ...]], *, min_agreement: float,

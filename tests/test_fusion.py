@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from vidstyle._defaults import HOLD_STRETCH
 from vidstyle.errors import UsageError
 from vidstyle.flow import Motion, warp_numpy
 from vidstyle.io import Codec
@@ -172,7 +173,7 @@ def test_checkpoint_keeps_the_stage_and_renders_with_and_without_it(tmp_path):
     save_checkpoint(tmp_path / "m.pt", model)
     loaded = load_stylizer(tmp_path / "m.pt")
     assert loaded.config.fusion == {"width": 16, "flow_preset": "ultrafast", "warp_mode": "bicubic", "detail_gain": 2.0,
-                                    "stretch_limit": 1.0}
+                                    "stretch_limit": HOLD_STRETCH}
     for a, b in zip(loaded.fusion.parameters(), model.fusion.parameters()):
         assert torch.equal(a, b)
 
@@ -205,7 +206,7 @@ def test_checkpoint_keeps_the_stage_and_renders_with_and_without_it(tmp_path):
     let_go_here = np.abs(stylize_clip(steady_jumps, frames, hold_stretch=1e-6) - alone).mean()
     held_here = np.abs(stylize_clip(steady_jumps, frames) - alone).mean()
     assert let_go_here < 0.5 * held_here and held_here > 1
-    assert model.fusion.config.stretch_limit == 1.0  # the override did not touch the model
+    assert model.fusion.config.stretch_limit == HOLD_STRETCH  # the override did not touch the model
     with pytest.raises(UsageError, match="hold_stretch"):
         render(clip, model, tmp_path / "bad.mp4", hold_stretch=-1.0)
 

@@ -20,11 +20,13 @@ TEMPORAL_WEIGHT = 1.0       # scales every temporal term (0 = a per-frame model)
 DETAIL_GAIN = 2.0
 # ... and lets go of held content once it has been stretched this much along its path (the sum of
 # |log| of the flow's local scale; vidstyle.models.TemporalFusion.limit_hold; 0 = hold regardless).
-# 1.0: the radial streaks held strokes become when the camera drives forward are gone; on six
-# benchmark cases at 5 CPU minutes texture distance -0 to -21 %, PSNR and SSIM up on each, E_warp +4 to
-# +19 % (docs/BENCHMARKS.md, "Held strokes stretch"). 0.5 removed more texture distance (Snow Mountain
-# 13.4 against 14.6 at 1.0 in 3-minute runs) for more flicker (3.46x against 3.13x the source's).
-HOLD_STRETCH = 1.0
+# 1.0 (with the stage's motion at DIS fast): the radial streaks held strokes become when the camera drives
+# forward are gone; on six benchmark cases at 5 CPU minutes texture distance -0 to -21 %, E_warp +4 to +19 %
+# against no limit (docs/BENCHMARKS.md, "Held strokes stretch"). 2.0 since the motion is DIS medium
+# (FUSION_FLOW), which stretches held strokes less where it is wrong: on the same six cases, the same
+# models, against 1.0: E_warp -10 to -22 %, texture distance -1 to +5 %, PSNR -0.0 to -0.3 dB, no
+# streaks seen at 100 % on Snow Mountain (docs/BENCHMARKS.md, "The temporal stage's flow").
+HOLD_STRETCH = 2.0
 # The DIS preset of the temporal stage's motion, in training and at render (the checkpoint records it).
 # "medium" estimates at half resolution where "fast" stops at a quarter: held strokes follow the scene
 # instead of sliding over it. At 5 CPU minutes on six benchmark cases against "fast": E_warp -30 to -46 %

@@ -100,6 +100,7 @@ def render_stream(frames: Iterable[tuple[int, list[PointSet]]], width: int, heig
     advecting points.
     """
     workers = default_workers() if workers is None else workers
+
     def job(index: int, layers: list[PointSet]) -> tuple[int, np.ndarray]:
         return index, render_guide(width, height, layers, sigma=sigma, seed=seed)
 

@@ -71,6 +71,10 @@ class TrainSettings:
 def make_settings(arch: str, **overrides: Any) -> TrainSettings:
     defaults = design_settings(arch)
     defaults.update({k: v for k, v in overrides.items() if v is not None})
+    try:  # stored by name, as the checkpoint's FusionConfig records it ("Medium" -> "medium")
+        defaults["fusion_flow"] = FlowPreset.parse(defaults.get("fusion_flow", FUSION_FLOW)).value
+    except UsageError as err:
+        raise UsageError(f"fusion_flow: {err}", params=("fusion_flow",)) from None
     settings = TrainSettings(arch=arch, **defaults)
     weights = {"temporal": settings.temporal_weight, "compound": settings.compound_weight,
                "propagation": settings.propagation_weight, "pair": settings.pair_weight,
@@ -87,10 +91,6 @@ def make_settings(arch: str, **overrides: Any) -> TrainSettings:
     if not 0 <= settings.detail_sampling <= 1:
         raise UsageError(f"detail_sampling must be in [0, 1] (0 = uniform; got {settings.detail_sampling:g})",
                          params=("detail_sampling",))
-    try:
-        FlowPreset.parse(settings.fusion_flow)
-    except UsageError as err:
-        raise UsageError(f"fusion_flow: {err}", params=("fusion_flow",)) from None
     if not 0 <= settings.fusion_share < 1:
         raise UsageError(f"fusion_share must be in [0, 1) (got {settings.fusion_share:g})")
     if settings.patch_size < 16:

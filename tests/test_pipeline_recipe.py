@@ -71,6 +71,7 @@ def test_defaults_and_types(tmp_path: Path) -> None:
     ("train: {minutes: null, steps: null}", "train: give a budget"),
     ("train: {texture_weight: -1}", "train.texture_weight: must not be negative"),
     ("train: {detail_gain: 0.5}", "train.detail_gain: must be at least 1"),
+    ("train: {fusion_flow: slowest}", "train.fusion_flow: unknown flow preset 'slowest'"),
 ])
 def test_invalid_recipes_name_the_key(tmp_path: Path, text: str, message: str) -> None:
     # The later key wins in YAML flow mappings, so put the broken section after BASE.
@@ -107,10 +108,11 @@ def test_overrides_coerce_types(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     path = write(tmp_path, BASE)
     recipe = load_recipe(path, ["train.minutes=3", "description=7", "keyframes.frames=5",
                                 "train.temporal_weight=null", "render.audio=false", "masks.hud=exclude",
-                                "report.stills=2", "name=renamed"])
+                                "report.stills=2", "name=renamed", "train.fusion_flow=Medium"])
     assert recipe.train.minutes == 3.0 and recipe.description == "7"
     assert recipe.keyframes.frames == [5] and recipe.train.temporal_weight is None
     assert recipe.render.audio is False and recipe.masks.hud is HudMode.EXCLUDE and recipe.name == "renamed"
+    assert recipe.train.fusion_flow == "medium"  # stored by the preset's name, as the trainer records it
     # A --set path is relative to the shell's folder, not the recipe's.
     (tmp_path / "sub").mkdir()
     monkeypatch.chdir(tmp_path / "sub")

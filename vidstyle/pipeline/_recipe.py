@@ -190,6 +190,9 @@ def validate(recipe: Recipe) -> None:
                 fail(f"train.{key}", "must not be negative")
         if recipe.train.detail_gain is not None and not recipe.train.detail_gain >= 1:
             fail("train.detail_gain", f"must be at least 1 (1 = off; got {recipe.train.detail_gain:g})")
+        if recipe.train.fusion_flow is not None:
+            recipe.train.fusion_flow = _wrap("train.fusion_flow", FlowPreset.parse, recipe.train.fusion_flow,
+                                             where).value
     codec = _wrap("render.codec", Codec.parse, recipe.render.codec, where)
     if codec is Codec.PNG:
         fail("render.codec", "the pipeline writes videos; choose h264, h265, h264_nvenc or ffv1")

@@ -120,6 +120,8 @@ class TrainSection:
     texture_weight: float | None = _opt(None, "texture loss weight (0 = L1 alone, a blur; None = trainer default)")
     detail_gain: float | None = _opt(None, "temporal stage's detail restoration gain limit "
                                      "(1 = off; None = trainer default)")
+    fusion_flow: str | None = _opt(None, "DIS preset of the temporal stage's motion, in training and at render "
+                                   "(None = trainer default)")
     arch: str | None = _opt(None, "generator design (None = the default design)")
     size: str | None = _opt(None, "training frame size WxH (None = the working size)")
     seed: int = _opt(0, "random seed")

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from vidstyle.metrics import detail_ratio, gradient_energy, texture_distance
+from vidstyle.metrics import detail_ratio, gradient_energy, level_distances, texture_distance, texture_signature
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +39,19 @@ def test_blur_loses_detail_and_texture_a_shift_does_not(strokes: np.ndarray) -> 
 def test_colour_change_counts_as_texture_distance(strokes: np.ndarray) -> None:
     tinted = np.clip(strokes.astype(np.int16) + (40, -20, 0), 0, 255).astype(np.uint8)
     assert texture_distance(tinted, strokes) > texture_distance(np.roll(strokes, 9, axis=1), strokes)
+
+
+def test_level_distances_tell_strokes_from_colours(strokes: np.ndarray) -> None:
+    """A tint moves the coarse level most, a blur the finest band; their mean is the distance."""
+    def levels(image: np.ndarray) -> list[float]:
+        return level_distances(texture_signature(image), texture_signature(strokes))
+
+    tinted = levels(np.clip(strokes.astype(np.int16) + (40, -20, 0), 0, 255).astype(np.uint8))
+    blurred = levels(cv2.GaussianBlur(strokes, (0, 0), 1.5))
+    assert len(tinted) == len(blurred) == 4
+    assert tinted[-1] == max(tinted) and tinted[-1] > 5 * max(tinted[:-1])
+    assert blurred[0] == max(blurred) and blurred[0] > 3 * blurred[-1]
+    assert np.mean(blurred) == pytest.approx(texture_distance(cv2.GaussianBlur(strokes, (0, 0), 1.5), strokes))
 
 
 def test_float_and_uint8_agree_and_sizes_may_differ(strokes: np.ndarray) -> None:

@@ -20,13 +20,14 @@ from ._pair import (LUMA_WEIGHTS, STILL_LUMA_LEVELS, STILL_MOTION_PX, WarpingErr
                     static_flicker, still_mask, warping_error, warping_error_torch)
 from ._plot import TEXTURE_PANEL, plot_flicker
 from ._report import ClipScores, FlickerReport, FlowOrigin, Spike
-from ._texture import detail_ratio, gradient_energy, signature_distance, texture_distance, texture_signature
+from ._texture import (detail_ratio, gradient_energy, level_distances, signature_distance, texture_distance,
+                       texture_signature)
 from ._texture_scores import Stretch, TextureAgainst, TextureScores
 
 __all__ = [
     "ClipScores", "FlickerReport", "FlowOrigin", "LUMA_WEIGHTS", "STILL_LUMA_LEVELS", "STILL_MOTION_PX",
     "Spike", "Stretch", "TEXTURE_EVERY", "TEXTURE_PANEL", "TextureAgainst", "TextureScores", "WarpingError",
-    "detail_ratio", "flicker", "flow_difference", "gradient_energy", "luma", "plot_flicker", "signature_distance",
-    "static_flicker", "still_mask", "texture_distance", "texture_signature", "warping_error",
+    "detail_ratio", "flicker", "flow_difference", "gradient_energy", "level_distances", "luma", "plot_flicker",
+    "signature_distance", "static_flicker", "still_mask", "texture_distance", "texture_signature", "warping_error",
     "warping_error_torch",
 ]

@@ -178,10 +178,15 @@ def texture_signature(image: np.ndarray, name: str = "image", *, levels: int = T
 
 def signature_distance(a: list[torch.Tensor], b: list[torch.Tensor]) -> float:
     """:func:`texture_distance` from two :func:`texture_signature` results."""
+    levels = level_distances(a, b)
+    return sum(levels) / len(levels)
+
+
+def level_distances(a: list[torch.Tensor], b: list[torch.Tensor]) -> list[float]:
+    """:func:`signature_distance` per pyramid level: the band-pass levels finest first, then the
+    coarse Gaussian level (the colours and large shapes), in the same units. Their mean is the
+    texture distance; the split says whether two images differ in their strokes or their colours."""
     count = min(len(a), len(b))
     # Pair band with band and the coarse level with the coarse level, should one image be too small for all bands.
     pairs = list(zip(a[:count - 1], b[:count - 1])) + [(a[-1], b[-1])]
-    total = 0.0
-    for qa, qb in pairs:
-        total += float((qa - qb).abs().mean())
-    return total / len(pairs) * TEXTURE_SCALE
+    return [float((qa - qb).abs().mean()) * TEXTURE_SCALE for qa, qb in pairs]

@@ -67,6 +67,24 @@ def test_no_reference_mode_shows_the_drift_and_lists_the_blurred_stretch(driftin
     assert f"style drift: frames {BLURRED_FROM}-{FRAMES - 1}" in table and "nearest in appearance" in table
 
 
+def test_the_drift_is_split_into_strokes_and_colours(drifting):
+    """A blur is a loss of strokes: the band-pass levels grow far more than the coarse level;
+    the texture distance is the mean of the three stroke levels and the colour level."""
+    drift = flicker(drifting["stylized"], source=drifting["source"], keyframes=drifting["keys"],
+                    texture_every=1, tof=False).drift
+    strokes, colours = drift.stroke_distance, drift.colour_distance
+    # The sharp frames just before the blur: the pan moves both levels away from keyframe 0 too.
+    sharp, blurred = slice(BLURRED_FROM - 3, BLURRED_FROM), slice(BLURRED_FROM, FRAMES)
+    assert strokes[blurred].mean() / strokes[sharp].mean() > 1.5 * colours[blurred].mean() / colours[sharp].mean()
+    np.testing.assert_allclose(drift.texture_distance, (3 * strokes + colours) / 4, rtol=1e-9)
+    worst = drift.stretches()[0]
+    assert worst.strokes == pytest.approx(np.mean(strokes[BLURRED_FROM:]))
+    assert f"strokes {worst.strokes:.3g}, colours {worst.colours:.3g}" in worst.describe()
+    table = flicker(drifting["stylized"], source=drifting["source"], keyframes=drifting["keys"],
+                    texture_every=1, tof=False).table()
+    assert "  its strokes" in table and "  its colours" in table
+
+
 def test_texture_distance_every_kth_frame_and_protocol(drifting):
     report = flicker(drifting["stylized"], source=drifting["source"], keyframes=drifting["keys"],
                      texture_every=4, tof=False)
@@ -90,12 +108,15 @@ def test_cli_json_csv_plot_carry_the_texture_fields(drifting, tmp_path, capsys):
     assert ref["detail_ratio"] < 0.95  # the blurred frames lower the mean against the sharp reference
     assert len(keys["per_frame"]["detail_ratio"]) == FRAMES and keys["per_frame"]["texture_distance"][1] is None
     assert keys["stretches"][0]["first_frame"] >= BLURRED_FROM and keys["every"] == 2
-    for key in ("detail_ratio", "texture_distance", "drift_detail_ratio", "drift_texture_distance"):
+    for key in ("detail_ratio", "texture_distance", "drift_detail_ratio", "drift_texture_distance",
+                "drift_stroke_distance"):
         assert key in data["protocol"]
+    assert keys["stroke_distance"] > 0 and len(keys["per_frame"]["colour_distance"]) == FRAMES
     rows = list(csv.DictReader(out["csv"].open()))
     assert len(rows) == FRAMES - 1 and rows[0]["keyframe"] == "0"
     assert float(rows[9]["detail_ratio_keyframes"]) < float(rows[2]["detail_ratio_keyframes"])
     assert rows[0]["texture_distance_ref"] and not rows[1]["texture_distance_ref"]
+    assert rows[0]["colour_distance_keyframes"] and rows[0]["stroke_distance_ref"]
     image = cv2.imread(str(out["png"]))
     assert image is not None and image.shape[0] > 520  # the texture panel below the flicker one
 
@@ -120,3 +141,14 @@ def test_bad_keyframes_folder_is_one_line_and_exit_2(drifting, tmp_path, capsys,
     err = capsys.readouterr().err.strip()
     assert err.startswith("vidstyle: error:") and len(err.splitlines()) == 1 and message in err
     assert not json_out.exists()
+
+
+def test_the_pipeline_report_shows_the_split(drifting):
+    from vidstyle.pipeline._report_build import _texture_figures
+
+    drift = flicker(drifting["stylized"], source=drifting["source"], keyframes=drifting["keys"],
+                    texture_every=2, tof=False).drift
+    table, chart = _texture_figures({"keyframes": drift.to_dict()}, "reference", [])
+    assert table is not None and chart is not None
+    column = table.columns.index("of it: strokes / colours")
+    assert table.rows[0][column] == f"{drift.mean_stroke_distance:.3g} / {drift.mean_colour_distance:.3g}"

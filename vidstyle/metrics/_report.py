@@ -247,6 +247,10 @@ class FlickerReport:
             if scores is not None:
                 row(f"detail ratio vs {against}", prefix + "detail_ratio", scores.mean_detail_ratio, fmt=".3f")
                 row(f"texture dist. vs {against}", prefix + "texture_distance", scores.mean_texture_distance)
+                if scores.mean_stroke_distance is not None and scores.mean_colour_distance is not None:
+                    lines.append(f"{'  its strokes':<28}{scores.mean_stroke_distance:>12.3g}")
+                    lines.append(f"{'  its colours':<28}{scores.mean_colour_distance:>12.3g}")
+                    lines.append(f"    {protocol[prefix + 'stroke_distance']}")
         lines.append(f"valid (unoccluded) pixels: {100 * (finite_mean(self.valid_fraction) or 0):.1f}% "
                      f"on average; still pixels: {100 * (finite_mean(self.still_fraction) or 0):.1f}%")
         for spike in self.spikes():

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._texture import gradient_energy, signature_distance, texture_signature
+from ._texture import gradient_energy, level_distances, texture_signature
 from ._texture_scores import TextureAgainst, TextureScores
 
 if TYPE_CHECKING:
@@ -75,29 +75,35 @@ class FrameTexture:
         return self.reference or self.keyframes is not None
 
     def __call__(self, index: int, position: int, frame: np.ndarray,
-                 reference: np.ndarray | None) -> dict[str, tuple[float, float, int]]:
-        """{"reference" | "keyframes": (detail ratio, texture distance or NaN, keyframe or -1)}."""
+                 reference: np.ndarray | None) -> dict[str, tuple[float, ...]]:
+        """{"reference" | "keyframes": (detail ratio, texture distance, its strokes' levels, its
+        colours' level (NaN on frames not measured), keyframe or -1)}."""
         if not self.active:
             return {}
         measure = position % self.every == 0
         energy = gradient_energy(frame)
         signature = texture_signature(frame, "output") if measure else None
-        scores: dict[str, tuple[float, float, int]] = {}
+
+        def distances(other: list) -> tuple[float, float, float]:
+            if signature is None:
+                return (float("nan"),) * 3
+            levels = level_distances(signature, other)
+            return float(np.mean(levels)), float(np.mean(levels[:-1])), levels[-1]
+
+        scores: dict[str, tuple[float, ...]] = {}
         if self.reference and reference is not None:
             ref_energy = gradient_energy(reference)
-            distance = signature_distance(signature, texture_signature(reference, "reference")) \
-                if signature is not None else float("nan")
-            scores["reference"] = (energy / ref_energy if ref_energy > 0 else float("nan"), distance, -1)
+            scores["reference"] = (energy / ref_energy if ref_energy > 0 else float("nan"),
+                                   *distances(texture_signature(reference, "reference")), -1)
         if self.keyframes is not None:
             key = self.keyframes.nearest(index)
             key_energy = self.keyframes.energies[key]
-            distance = signature_distance(signature, self.keyframes.signatures[key]) \
-                if signature is not None else float("nan")
-            scores["keyframes"] = (energy / key_energy if key_energy > 0 else float("nan"), distance, key)
+            scores["keyframes"] = (energy / key_energy if key_energy > 0 else float("nan"),
+                                   *distances(self.keyframes.signatures[key]), key)
         return scores
 
 
-def assemble_texture(per_frame: list[dict[str, tuple[float, float, int]]], frames: np.ndarray,
+def assemble_texture(per_frame: list[dict[str, tuple[float, ...]]], frames: np.ndarray,
                      times: np.ndarray, scorer: FrameTexture, reference_path: str | None,
                      size: tuple[int, int]) -> dict[str, TextureScores]:
     """The per-frame scores of :class:`FrameTexture`, in frame order, as :class:`TextureScores`."""
@@ -111,7 +117,8 @@ def assemble_texture(per_frame: list[dict[str, tuple[float, float, int]]], frame
         out[role] = TextureScores(
             TextureAgainst(role), reference_path if keyframes is None else str(keyframes.folder), size,
             scorer.every, frames, times, values[:, 0], values[:, 1],
-            None if keyframes is None else values[:, 2].astype(np.int64),
+            None if keyframes is None else values[:, 4].astype(np.int64),
             () if keyframes is None else keyframes.indices,
-            by_appearance=keyframes is not None and keyframes.by_appearance is not None)
+            by_appearance=keyframes is not None and keyframes.by_appearance is not None,
+            stroke_distance=values[:, 2], colour_distance=values[:, 3])
     return out

@@ -35,12 +35,15 @@ class Stretch:
     peak_frame: int
     detail_ratio: float | None   # mean over the stretch's frames
     keyframe: int | None         # the keyframe its frames were compared with (keyframes mode), at the peak
+    strokes: float | None = None  # the texture distance's band-pass levels, mean over the stretch
+    colours: float | None = None  # its coarse level (colours and large shapes), mean over the stretch
 
     def to_dict(self) -> dict[str, Any]:
         return {"first_frame": self.first, "last_frame": self.last, "first_time": self.first_time,
                 "last_time": self.last_time, "texture_distance": self.texture_distance, "peak": self.peak,
                 "peak_frame": self.peak_frame, "detail_ratio": json_number(self.detail_ratio),
-                "keyframe": self.keyframe}
+                "keyframe": self.keyframe, "stroke_distance": json_number(self.strokes),
+                "colour_distance": json_number(self.colours)}
 
     def describe(self) -> str:
         when = "" if self.first_time is None or self.last_time is None else \
@@ -50,8 +53,10 @@ class Stretch:
         frames = f"frame {self.first}" if self.first == self.last else f"frames {self.first}-{self.last}"
         if self.first == self.last and self.first_time is not None:
             when = f" ({self.first_time:.2f} s)"
+        split = "" if self.strokes is None or self.colours is None else \
+            f"; strokes {self.strokes:.3g}, colours {self.colours:.3g}"
         return (f"{frames}{when}: texture distance {self.texture_distance:.3g} "
-                f"(peak {self.peak:.3g} at frame {self.peak_frame}){detail}{key}")
+                f"(peak {self.peak:.3g} at frame {self.peak_frame}{split}){detail}{key}")
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,10 @@ class TextureScores:
     keyframe: np.ndarray | None = None  # (N,) the keyframe each frame was compared with (keyframes mode)
     keyframes: tuple[int, ...] = field(default_factory=tuple)
     by_appearance: bool = False  # keyframes mode: each frame's keyframe is the one nearest in appearance
+    # The texture distance split (vidstyle.metrics.level_distances): the mean of its band-pass levels
+    # (the strokes) and its coarse level (colours and large shapes); (N,), NaN where not measured.
+    stroke_distance: np.ndarray | None = None
+    colour_distance: np.ndarray | None = None
 
     @property
     def mean_detail_ratio(self) -> float | None:
@@ -78,6 +87,14 @@ class TextureScores:
     @property
     def mean_texture_distance(self) -> float | None:
         return finite_mean(self.texture_distance)
+
+    @property
+    def mean_stroke_distance(self) -> float | None:
+        return None if self.stroke_distance is None else finite_mean(self.stroke_distance)
+
+    @property
+    def mean_colour_distance(self) -> float | None:
+        return None if self.colour_distance is None else finite_mean(self.colour_distance)
 
     @property
     def measured(self) -> int:
@@ -121,7 +138,9 @@ class TextureScores:
         return Stretch(int(self.frames[first]), int(self.frames[last]), time(first), time(last),
                        float(np.nanmean(self.texture_distance[span])), float(self.texture_distance[peak]),
                        int(self.frames[peak]), finite_mean(self.detail_ratio[span]),
-                       None if self.keyframe is None else int(self.keyframe[peak]))
+                       None if self.keyframe is None else int(self.keyframe[peak]),
+                       None if self.stroke_distance is None else finite_mean(self.stroke_distance[span]),
+                       None if self.colour_distance is None else finite_mean(self.colour_distance[span]))
 
     def protocol(self) -> dict[str, str]:
         """One line per figure, as :attr:`FlickerReport.protocol`."""
@@ -144,6 +163,9 @@ class TextureScores:
                                 f"Laplacian pyramid, up to {TEXTURE_SAMPLES} seeded patches per level, "
                                 f"{TEXTURE_PROJECTIONS} fixed random directions, {TEXTURE_QUANTILES} quantiles, "
                                 f"[0,1] RGB x1000, 0 = same texture; {measured} ({self.measured} frames), mean",
+            "stroke_distance": f"its split: strokes = the mean of its {TEXTURE_LEVELS - 1} band-pass levels, "
+                               f"colours = its coarse Gaussian level (colours and large shapes); the texture "
+                               f"distance is the mean of all {TEXTURE_LEVELS} levels",
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -153,12 +175,18 @@ class TextureScores:
             "keyframe_by": ("appearance" if self.by_appearance else "time") if self.keyframes else None,
             "detail_ratio": json_number(self.mean_detail_ratio),
             "texture_distance": json_number(self.mean_texture_distance),
+            "stroke_distance": json_number(self.mean_stroke_distance),
+            "colour_distance": json_number(self.mean_colour_distance),
             "measured_frames": self.measured,
             "protocol": self.protocol(),
             "stretches": [s.to_dict() for s in self.stretches()],
             "per_frame": {"frame": [int(i) for i in self.frames], "time": json_series(self.times),
                           "detail_ratio": json_series(self.detail_ratio),
                           "texture_distance": json_series(self.texture_distance),
+                          "stroke_distance": None if self.stroke_distance is None else
+                          json_series(self.stroke_distance),
+                          "colour_distance": None if self.colour_distance is None else
+                          json_series(self.colour_distance),
                           "keyframe": None if self.keyframe is None else [int(k) for k in self.keyframe]},
         }
 
@@ -166,6 +194,9 @@ class TextureScores:
         """Per-frame columns named for the CSV (``..._ref`` or ``..._keyframes``)."""
         tag = "ref" if self.against is TextureAgainst.REFERENCE else "keyframes"
         columns = {f"detail_ratio_{tag}": self.detail_ratio, f"texture_distance_{tag}": self.texture_distance}
+        if self.stroke_distance is not None and self.colour_distance is not None:
+            columns.update({f"stroke_distance_{tag}": self.stroke_distance,
+                            f"colour_distance_{tag}": self.colour_distance})
         if self.keyframe is not None:
             columns["keyframe"] = self.keyframe.astype(np.float64)
         return columns

@@ -157,13 +157,16 @@ def _texture_figures(texture: dict[str, Any], ref_label: str,
             stretch = f"{frames}: {worst['texture_distance']:.3g}"
             if worst["detail_ratio"] is not None:
                 stretch += f", detail ratio {worst['detail_ratio']:.2f}"
-        rows.append([label, scores["detail_ratio"], scores["texture_distance"], scores["measured_frames"], stretch])
+        split = None if scores.get("stroke_distance") is None or scores.get("colour_distance") is None else \
+            f"{scores['stroke_distance']:.3g} / {scores['colour_distance']:.3g}"
+        rows.append([label, scores["detail_ratio"], scores["texture_distance"], split, scores["measured_frames"],
+                     stretch])
         per_frame = scores["per_frame"]
         times = per_frame["time"]
         x = times if all(t is not None for t in times) else None
         series.append(Series(f"vs {label}", per_frame["texture_distance"], x))
     table = Table(["output compared with", "detail ratio (1 = all detail kept)", "texture distance (0 = same)",
-                   "frames measured", "worst stretch"], rows,
+                   "of it: strokes / colours", "frames measured", "worst stretch"], rows,
                   caption="Texture kept by the output: means over the frames; see the protocol below.")
     timed = all(s.x is not None for s in series)
     chart = Chart("Texture distance per frame (lower = closer to the painted texture)",

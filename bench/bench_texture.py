@@ -108,11 +108,12 @@ def run_case(case: str, runs: list[str], args: argparse.Namespace) -> list[dict]
     protocol = flicker_protocol(frames)
     base = {"case": case, "frames": len(frames), "keyframes": [clip.indices[k] for k in keys],
             "e_warp_source": round(e_warp(frames, protocol), 6),
-            "e_warp_reference": round(e_warp(reference, protocol), 6),
-            # the reference's own drift from the painted keyframes: what a perfect per-frame painter scores
-            "drift_reference": round(float(np.mean([np.mean(level_distances(
-                texture_signature(reference[i]), texture_signature(reference[min(keys, key=lambda k: abs(k - i))])))
-                for i in others[::4]])), 3)}
+            "e_warp_reference": round(e_warp(reference, protocol), 6)}
+    # The reference's texture signatures, once per case: the scored frames and the painted keyframes.
+    signatures = {i: texture_signature(reference[i]) for i in others[::4] + keys}
+    # the reference's own drift from the painted keyframes: what a perfect per-frame painter scores
+    base["drift_reference"] = round(float(np.mean([
+        np.mean(level_distances(signatures[i], signatures[nearest_key(i, keys)])) for i in others[::4]])), 3)
     print(json.dumps(base), flush=True)
     rows = []
     for run in runs:
@@ -133,7 +134,7 @@ def run_case(case: str, runs: list[str], args: argparse.Namespace) -> list[dict]
         cpu = time.process_time() - cpu0
         for limit in args.stretch_limits or [None]:
             label = name if limit is None else f"{name}@{limit:g}"
-            row, out = score_run(result, frames, reference, keys, others, protocol, base, limit)
+            row, out = score_run(result, frames, reference, signatures, keys, others, protocol, base, limit)
             row.update(run=label, spec=spec, total_cpu_s=round(cpu, 1))
             rows.append(row)
             print(json.dumps(row), flush=True)
@@ -145,16 +146,20 @@ def run_case(case: str, runs: list[str], args: argparse.Namespace) -> list[dict]
     return rows
 
 
-def score_run(result, frames: np.ndarray, reference: np.ndarray, keys: list[int], others: list[int],
-              protocol, base: dict, limit: float | None) -> tuple[dict, np.ndarray]:
+def nearest_key(index: int, keys: list[int]) -> int:
+    return min(keys, key=lambda k: abs(k - index))
+
+
+def score_run(result, frames: np.ndarray, reference: np.ndarray, signatures: dict, keys: list[int],
+              others: list[int], protocol, base: dict, limit: float | None) -> tuple[dict, np.ndarray]:
     """(scores, output frames) of a trained model rendered with its temporal stage's
-    ``stretch_limit`` set to ``limit`` (None: as trained)."""
+    ``stretch_limit`` set to ``limit`` (None: as trained); ``signatures``: the reference's
+    texture signatures of the scored frames and the keyframes."""
     out = stylize_clip(result.model, frames, hold_stretch=limit)
     sample = others[::4]
-    levels = np.array([level_distances(texture_signature(out[i]), texture_signature(reference[i])) for i in sample])
-    painted = {k: texture_signature(reference[k]) for k in keys}
-    drift = [np.mean(level_distances(texture_signature(out[i]), painted[min(keys, key=lambda k: abs(k - i))]))
-             for i in sample]
+    outputs = {i: texture_signature(out[i]) for i in sample}
+    levels = np.array([level_distances(outputs[i], signatures[i]) for i in sample])
+    drift = [np.mean(level_distances(outputs[i], signatures[nearest_key(i, keys)])) for i in sample]
     row = dict(base, steps=result.steps, train_cpu_s=round(result.seconds, 1),
                detail=round(float(np.mean([detail_ratio(out[i], reference[i]) for i in others])), 3),
                detail_key=round(float(np.mean([detail_ratio(out[k], reference[k]) for k in keys])), 3),

@@ -216,3 +216,8 @@ def test_recipe_train_knobs_are_the_trainers_and_reach_it(monkeypatch, tmp_path)
         VidstyleApi().train(tmp_path / "clip.mp4", tmp_path / "keys", tmp_path / "m.pt", masks=None, guides=None,
                             settings=TrainSection(steps=5, **given), device="cpu")
     assert {knob: getattr(seen[0], knob) for knob in knobs} == given
+    seen.clear()
+    with pytest.raises(Stop):  # the edge input, a plain switch
+        VidstyleApi().train(tmp_path / "clip.mp4", tmp_path / "keys", tmp_path / "m.pt", masks=None, guides=None,
+                            settings=TrainSection(steps=5, edges=True), device="cpu")
+    assert seen[0].edges is True and TrainOptions().edges is False and TrainSection().edges is False

@@ -128,6 +128,36 @@ def test_fast_antialias_keeps_strokes_in_place_under_a_one_pixel_shift():
     assert shift_error(smooth, 1) < 0.7 * shift_error(plain, 1)
 
 
+def test_structural_edges_keep_a_scene_edge_and_drop_its_grain():
+    """The edge input: a step between two flat areas answers strongly; a grain of 1 px dark
+    lines over the same areas (every 4th row), which a plain Sobel of the luma answers as
+    strongly, is filtered out by the median."""
+    from vidstyle.models._fast import structural_edges
+    image = torch.full((96, 96), 0.2)
+    image[:, 48:] = 0.7
+    image[2::4] -= 0.15
+    rgb = image.expand(1, 3, 96, 96)
+    edges = structural_edges(rgb)[0, 0]
+    assert edges.shape == (96, 96)
+    assert edges[8:-8, 48].min() >= 0.8  # the step: about twice the luma step of 0.5
+    assert edges[:, :44].max() < 0.01 and edges[:, 52:].max() < 0.01  # the grain, and no edge at the frame's
+    from kornia.filters import sobel
+    assert (4.0 * sobel(rgb[:, :1]))[0, 0, 8:-8, 8:40].max() >= 0.25  # what the median took away
+
+
+def test_fast_edges_build_is_recorded_and_old_checkpoints_keep_theirs(tmp_path):
+    """New ``fast`` models see the edge channel (one more input to the first and last
+    full-resolution layers); a checkpoint saved without the option rebuilds without it."""
+    with_edges = Stylizer(ModelConfig("fast", guide_channels=2, arch_options={"edges": True}))
+    assert with_edges.net.enc0.in_channels == 6 and with_edges.net.dec0.in_channels == 16 + 32 + 6
+    assert with_edges(torch.rand(1, 5, 20, 28)).shape == (1, 3, 20, 28)
+    save_checkpoint(tmp_path / "old.pt", Stylizer(ModelConfig("fast")))
+    old = load_stylizer(tmp_path / "old.pt")
+    assert old.net.edges is False and old.net.enc0.in_channels == 3
+    without = Stylizer(ModelConfig("fast", guide_channels=2)).net
+    assert 0 < flops_per_pixel(with_edges.net, 5) - flops_per_pixel(without, 5) < 1000  # two layers' extra input
+
+
 def test_fast_in_channels_last_trains_the_same_whatever_the_batch_layout(monkeypatch):
     """``fast`` trains channels_last on the CPU, its patch batches too, and its upsampled maps
     hand their gradient back in channels_last (for speed): neither changes a number."""

@@ -108,6 +108,22 @@ def test_resume_keeps_the_build_options_the_run_started_with(scene, trained, tmp
     assert resumed.config.arch_options == {"antialias": True} and resumed.net.antialias is True
 
 
+def test_edges_build_a_model_with_the_edge_input_and_say_where_they_do_not_apply(scene, trained, tmp_path):
+    """``edges`` gives a new fast model the edge channel (recorded, so it renders the same);
+    with another design, or to resume a model built without it, it is a one-line error."""
+    root, source, keys, frames = scene
+    result = train(source, keys, tmp_path / "e.pt", steps=3, edges=True, **FAST)
+    loaded = load_stylizer(tmp_path / "e.pt")
+    assert loaded.config.arch_options == {"edges": True} and loaded.net.enc0.in_channels == 4
+    assert result.model.net.edges is True
+    with pytest.raises(UsageError, match="edges .* fast design, not texler"):
+        train(source, keys, tmp_path / "t.pt", steps=3, edges=True, arch="texler", **FAST)
+    model = tmp_path / "m.pt"
+    model.write_bytes((root / "model.pt").read_bytes())
+    with pytest.raises(UsageError, match="built without the edge input"):
+        train(source, keys, model, steps=STEPS + 2, resume=True, edges=True, **FAST)
+
+
 def test_ctrl_c_keeps_a_resumable_checkpoint(scene, tmp_path, capsys, monkeypatch):
     _, source, keys, _ = scene
     model = tmp_path / "m.pt"

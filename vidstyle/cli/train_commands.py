@@ -56,6 +56,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="share of the training patches drawn where the painting has the most strokes and "
                         "lines (its gradient energy) instead of uniformly; 0 = uniform "
                         f"(default {per_design('detail_sampling')})")
+    p.add_argument("--edges", action="store_true",
+                   help="give a new fast model the source's structural edges (gradient of the median-filtered "
+                        "luma) as one more input: it keeps far more of a line-art style's ink lines (off by "
+                        "default: on painterly styles it measured the same or worse)")
     p.add_argument("--fusion-flow", type=flow_preset_arg, metavar="P",
                    help="DIS preset of the temporal stage's motion, in training and when rendering with the "
                         "model: ultrafast, fast or medium; faster presets render faster and flicker more "

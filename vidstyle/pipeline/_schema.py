@@ -122,6 +122,8 @@ class TrainSection:
                                      "(1 = off; None = trainer default)")
     fusion_flow: str | None = _opt(None, "DIS preset of the temporal stage's motion, in training and at render "
                                    "(None = trainer default)")
+    edges: bool = _opt(False, "give the generator the source's structural edges as one more input "
+                       "(fast; for line-art styles)")
     arch: str | None = _opt(None, "generator design (None = the default design)")
     size: str | None = _opt(None, "training frame size WxH (None = the working size)")
     seed: int = _opt(0, "random seed")

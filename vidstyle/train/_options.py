@@ -54,6 +54,9 @@ class TrainOptions:
     ``arch_options`` are the design's build options for a new model (None = its
     defaults; e.g. ``{"antialias": True}`` for ``fast`` with a low-pass before
     subsampling); the checkpoint records them and a resumed run keeps its own.
+    ``edges`` gives a new ``fast`` model the source's structural edges as one more
+    input (``arch_options={"edges": True}``; :class:`vidstyle.models.FastGenerator`):
+    for line-art styles, whose ink follows them.
 
     ``precision`` is ``auto`` (bf16 autocast where the GPU or CPU computes bf16
     natively, else fp32), ``fp32`` or ``bf16``; the weights stay fp32.
@@ -87,6 +90,7 @@ class TrainOptions:
     fusion_flow: str | None = None
     arch: str = DESIGN
     arch_options: dict[str, Any] | None = None
+    edges: bool = False
     device: str = "auto"
     precision: str = "auto"
     seed: int = 0

@@ -39,6 +39,17 @@ from ._texture import PatchSlicedWasserstein
 CHECKPOINT_EVERY_SECONDS = 120.0
 
 
+
+def build_options(arch: str, o: TrainOptions) -> dict[str, Any]:
+    """A new model's build options: ``o.arch_options`` with ``o.edges`` (a ``fast`` option) folded in."""
+    options = dict(o.arch_options or {})
+    if o.edges:
+        if arch != "fast":
+            raise UsageError(f"edges (the edge input) is an option of the fast design, not {arch}",
+                             params=("edges", "arch"))
+        options["edges"] = True
+    return options
+
 def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], output: str | Path | None = None,
           options: TrainOptions | None = None, **overrides: Any) -> TrainResult:
     """Learn the style of painted keyframes; mirrors ``vidstyle train``.
@@ -77,8 +88,12 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
         settings = TrainSettings(**saved_config.info["settings"])
         arch, size = settings.arch, size or saved_config.train_size
         saved_start, saved_end = saved_config.info.get("range", (None, None))  # the same frames as before
+        if o.edges and not saved_config.arch_options.get("edges"):
+            raise UsageError("edges: the model being resumed was built without the edge input, and a resumed "
+                             "run keeps its build (train a new model for it)", params=("edges", "resume"))
         start = saved_start if start is None else start
         end = saved_end if end is None else end
+    new_build = build_options(arch, o) if saved is None else {}  # one-line errors before any work
     numerics, autocast, channels_last = training_numerics(
         torch_device, o.precision, cpu_channels_last=get_architecture(arch).cpu_channels_last)
     if o.minutes is not None and o.cpu_minutes is not None:
@@ -105,7 +120,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
     torch.manual_seed(settings.seed)
     rng = np.random.default_rng(settings.seed)
     # A resumed run keeps the build options it started with.
-    arch_options = dict(saved_config.arch_options) if saved is not None else dict(o.arch_options or {})
+    arch_options = dict(saved_config.arch_options) if saved is not None else new_build
     config = ModelConfig(arch=arch, guide_channels=inputs.shape[1] - 3, train_size=clip.size,
                          arch_options=arch_options)
     # How the guides were made, so the renderer can make the same ones on the fly.

@@ -23,8 +23,8 @@ Design (per-pixel cost in the class docstring):
   has to learn in the few minutes it trains. On the demo (``toon``, one keyframe) the
   ink kept on far frames rose from 0.32 to 0.50 of the reference's, PSNR +0.5 dB. Not
   the default: at 5 CPU minutes on the texture benchmark's neural and watercolor cases
-  the texture distance moved -0 to +13 % (``toon`` -11 %) (docs/BENCHMARKS.md, "Edges
-  as an input");
+  the texture distance moved -0 to +13 % (``toon``: -11 to +9 %, its strokes level -4 to
+  -23 %) (docs/BENCHMARKS.md, "Edges as an input");
 * a linear output layer (clamped to [0, 1] in eval mode).
 """
 

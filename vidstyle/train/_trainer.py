@@ -39,8 +39,7 @@ from ._texture import PatchSlicedWasserstein
 CHECKPOINT_EVERY_SECONDS = 120.0
 
 
-
-def build_options(arch: str, o: TrainOptions) -> dict[str, Any]:
+def _build_options(arch: str, o: TrainOptions) -> dict[str, Any]:
     """A new model's build options: ``o.arch_options`` with ``o.edges`` (a ``fast`` option) folded in."""
     options = dict(o.arch_options or {})
     if o.edges:
@@ -49,6 +48,7 @@ def build_options(arch: str, o: TrainOptions) -> dict[str, Any]:
                              params=("edges", "arch"))
         options["edges"] = True
     return options
+
 
 def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], output: str | Path | None = None,
           options: TrainOptions | None = None, **overrides: Any) -> TrainResult:
@@ -93,7 +93,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
                              "run keeps its build (train a new model for it)", params=("edges", "resume"))
         start = saved_start if start is None else start
         end = saved_end if end is None else end
-    new_build = build_options(arch, o) if saved is None else {}  # one-line errors before any work
+    new_build = _build_options(arch, o) if saved is None else {}  # one-line errors before any work
     numerics, autocast, channels_last = training_numerics(
         torch_device, o.precision, cpu_channels_last=get_architecture(arch).cpu_channels_last)
     if o.minutes is not None and o.cpu_minutes is not None:

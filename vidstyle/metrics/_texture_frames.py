@@ -88,7 +88,7 @@ class FrameTexture:
             if signature is None:
                 return (float("nan"),) * 3
             levels = level_distances(signature, other)
-            return float(np.mean(levels)), float(np.mean(levels[:-1])), levels[-1]
+            return float(np.mean(levels)), float(np.mean(levels[:-1])), float(levels[-1])
 
         scores: dict[str, tuple[float, ...]] = {}
         if self.reference and reference is not None:

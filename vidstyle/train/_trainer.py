@@ -93,7 +93,8 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
                              "run keeps its build (train a new model for it)", params=("edges", "resume"))
         start = saved_start if start is None else start
         end = saved_end if end is None else end
-    new_build = _build_options(arch, o) if saved is None else {}  # one-line errors before any work
+    # A resumed run keeps the build options it started with; a new one's are checked before any work.
+    arch_options = dict(saved_config.arch_options) if saved is not None else _build_options(arch, o)
     numerics, autocast, channels_last = training_numerics(
         torch_device, o.precision, cpu_channels_last=get_architecture(arch).cpu_channels_last)
     if o.minutes is not None and o.cpu_minutes is not None:
@@ -119,8 +120,6 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
 
     torch.manual_seed(settings.seed)
     rng = np.random.default_rng(settings.seed)
-    # A resumed run keeps the build options it started with.
-    arch_options = dict(saved_config.arch_options) if saved is not None else new_build
     config = ModelConfig(arch=arch, guide_channels=inputs.shape[1] - 3, train_size=clip.size,
                          arch_options=arch_options)
     # How the guides were made, so the renderer can make the same ones on the fly.

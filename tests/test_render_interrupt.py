@@ -23,7 +23,8 @@ def slow_model(tmp_path_factory):
 
 
 def _start(model: Path, out: Path, threads: list[str]) -> subprocess.Popen:
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    # PYTHONFAULTHANDLER: a render that hangs is sent SIGABRT and prints where each thread was
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent), PYTHONFAULTHANDLER="1")
     return subprocess.Popen([sys.executable, "-m", "vidstyle", "render", str(SAMPLE), "-m", str(model),
                              "-o", str(out), "-q", *threads],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -53,7 +54,11 @@ def test_interrupted_render_leaves_no_final_output(slow_model, tmp_path, how, th
     _wait_for_partial(process, partial)
     sent = {"sigint": signal.SIGINT, "sigterm": signal.SIGTERM, "sigkill": signal.SIGKILL}[how]
     process.send_signal(sent)
-    _, stderr = process.communicate(timeout=30)
+    try:
+        _, stderr = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)
+        pytest.fail(f"render still running 30 s after {how}:\n{process.communicate()[1][-6000:]}")
     assert not out.exists()
     if how != "sigkill":  # Ctrl-C, kill, timeout: a clean stop that also removes the partial file
         assert process.returncode == 128 + sent, stderr

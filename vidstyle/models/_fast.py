@@ -67,6 +67,8 @@ def structural_edges(rgb: torch.Tensor) -> torch.Tensor:
     """(B, 3, H, W) RGB in [0, 1] -> (B, 1, H, W): 4 x the normalised Sobel magnitude of the
     luma after an ``EDGE_MEDIAN`` x ``EDGE_MEDIAN`` median filter (edges replicated), about
     twice the luma step across an edge."""
+    # BT.601 weights, as OpenCV's grey (what line-art filters such as toon edge-detect on); the metrics'
+    # BT.709 luma lives downstream of the models. Trained models depend on these numbers.
     luma = (0.299 * rgb[:, 0:1] + 0.587 * rgb[:, 1:2] + 0.114 * rgb[:, 2:3])
     reach = EDGE_MEDIAN // 2
     flat = median_blur(F.pad(luma, (reach,) * 4, mode="replicate"), (EDGE_MEDIAN, EDGE_MEDIAN))

@@ -15,7 +15,7 @@ the run wrote for its report:
     PYTHONPATH=$PWD python3 bench/bench_demo_ink.py --variants recipe= \\
         tw20=train.texture_weight=20 no-edges=train.edges=false,train.texture_weight=20
 
-The ink measure follows `toon`'s own construction (`vidstyle.styles.toon`), so it
+The ink measure takes `toon`'s own ink pixels (`vidstyle.styles.toon_ink`), so it
 means something only for the demo's `toon` keyframe.
 """
 
@@ -40,8 +40,9 @@ FAR_FRAMES = (0, 10, 20, 70, 80, 99)
 
 def ink(image: np.ndarray, source: np.ndarray) -> float:
     """Mean darkening of ``image`` on the source's `toon` ink pixels (see the module docs)."""
-    gray = cv2.cvtColor(cv2.medianBlur(source, 5), cv2.COLOR_RGB2GRAY)
-    edges = cv2.Canny(gray, 60, 140) > 0
+    from vidstyle.styles import toon_ink
+
+    edges = toon_ink(source)
     luma = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
     plain = (~edges).astype(np.float32)
     around = cv2.boxFilter(luma * plain, -1, (9, 9), normalize=False) / \

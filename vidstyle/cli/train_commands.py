@@ -59,7 +59,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--edges", action="store_true",
                    help="give a new fast model the source's structural edges (gradient of the median-filtered "
                         "luma) as one more input: it keeps far more of a line-art style's ink lines (off by "
-                        "default: on painterly styles it measured the same or worse); with it, try --texture-weight 5")
+                        "default: on painterly styles it measured the same or worse); with it, try --texture-weight 5 "
+                        "--detail-sampling 0.9 (what the few-shot recipe sets)")
     p.add_argument("--fusion-flow", type=flow_preset_arg, metavar="P",
                    help="DIS preset of the temporal stage's motion, in training and when rendering with the "
                         "model: ultrafast, fast or medium; faster presets render faster and flicker more "

@@ -36,16 +36,19 @@ def test_the_mean_colour_is_not_a_minimum() -> None:
     assert mean.grad is not None and mean.grad.abs().sum() > 0
 
 
-def test_loss_and_gradient_match_torch_sort() -> None:
-    """The CPU path (numpy's sort for the target, its argsort for the output) gives
-    torch.sort's loss and gradient."""
-    def reference(output: torch.Tensor, target: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        kernels = torch.randn(32, 3, 5, 5, generator=generator)
-        kernels = kernels / kernels.flatten(1).norm(dim=1).view(-1, 1, 1, 1)
-        a = torch.nn.functional.conv2d(output, kernels).flatten(2).sort(dim=-1).values
-        b = torch.nn.functional.conv2d(target, kernels).flatten(2).sort(dim=-1).values
-        return (a - b).abs().mean()
+def _reference_loss(output: torch.Tensor, target: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """One scale of the loss with torch.sort."""
+    kernels = torch.randn(32, 3, 5, 5, generator=generator)
+    kernels = kernels / kernels.flatten(1).norm(dim=1).view(-1, 1, 1, 1)
+    a = torch.nn.functional.conv2d(output, kernels).flatten(2).sort(dim=-1).values
+    b = torch.nn.functional.conv2d(target, kernels).flatten(2).sort(dim=-1).values
+    return (a - b).abs().mean()
 
+
+def test_loss_and_gradient_match_torch_sort() -> None:
+    """The CPU path (numpy's sort for the target, a 16-bit radix order for the output) gives
+    torch.sort's loss, and its gradient but where near-ties (within 1/65535 of the range) swap."""
+    reference = _reference_loss
     torch.manual_seed(4)
     output, target = torch.rand(5, 3, 16, 16, requires_grad=True), torch.rand(5, 3, 16, 16)
     ours = patch_sliced_wasserstein(output, target, scales=1, generator=torch.Generator().manual_seed(7))
@@ -53,7 +56,22 @@ def test_loss_and_gradient_match_torch_sort() -> None:
     theirs = reference(output, target, torch.Generator().manual_seed(7))
     (theirs_grad,) = torch.autograd.grad(theirs, output)
     assert ours.item() == pytest.approx(theirs.item(), rel=1e-6)
-    assert torch.allclose(ours_grad, theirs_grad, atol=1e-9)
+    assert ((ours_grad - theirs_grad).abs().sum() / theirs_grad.abs().sum()).item() < 0.02  # 0.004 measured
+
+
+def test_an_outlier_or_a_nan_does_not_break_the_order() -> None:
+    """The 16-bit order is per row of projections, so one wild pixel coarsens only its rows;
+    a NaN falls back to the exact order (and gives a NaN loss, as torch.sort does)."""
+    torch.manual_seed(5)
+    output, target = torch.rand(2, 3, 16, 16), torch.rand(2, 3, 16, 16)
+    output[0, :, 3, 3] = 1000.0
+    output.requires_grad_(True)
+    ours = patch_sliced_wasserstein(output, target, scales=1, generator=torch.Generator().manual_seed(2))
+    theirs = _reference_loss(output, target, torch.Generator().manual_seed(2))
+    assert ours.item() == pytest.approx(theirs.item(), rel=1e-4)
+    broken = output.detach().clone()
+    broken[1, 0, 0, 0] = float("nan")
+    assert torch.isnan(patch_sliced_wasserstein(broken.requires_grad_(True), target, scales=1))
 
 
 def test_module_draws_fresh_directions_and_checks_shapes() -> None:

@@ -221,3 +221,10 @@ def test_recipe_train_knobs_are_the_trainers_and_reach_it(monkeypatch, tmp_path)
         VidstyleApi().train(tmp_path / "clip.mp4", tmp_path / "keys", tmp_path / "m.pt", masks=None, guides=None,
                             settings=TrainSection(steps=5, edges=True), device="cpu")
     assert seen[0].edges is True and TrainOptions().edges is False and TrainSection().edges is False
+    seen.clear()
+    with pytest.raises(Stop):  # the line-art preset, a plain switch
+        VidstyleApi().train(tmp_path / "clip.mp4", tmp_path / "keys", tmp_path / "m.pt", masks=None, guides=None,
+                            settings=TrainSection(steps=5, line_art=True), device="cpu")
+    assert seen[0].line_art is True and TrainOptions().line_art is False and TrainSection().line_art is False
+    args = build_parser().parse_args(["train", "clip.mp4", "--keyframes", "keys", "-o", "m.pt", "--line-art"])
+    assert args.line_art is True

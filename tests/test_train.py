@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from vidstyle._defaults import LINE_ART
 from vidstyle.cli import main
 from vidstyle.errors import Interrupted, UsageError
 from vidstyle.flow import warp
@@ -122,6 +123,22 @@ def test_edges_build_a_model_with_the_edge_input_and_say_where_they_do_not_apply
     model.write_bytes((root / "model.pt").read_bytes())
     with pytest.raises(UsageError, match="built without the edge input"):
         train(source, keys, model, steps=STEPS + 2, resume=True, edges=True, **FAST)
+
+
+def test_line_art_is_the_edge_input_with_its_settings_where_not_given(scene, tmp_path):
+    """``line_art``: the edge input, and LINE_ART's texture weight and detail sampling unless given;
+    with another design it is a one-line error naming it."""
+    _, source, keys, _ = scene
+    result = train(source, keys, tmp_path / "l.pt", steps=3, line_art=True, **FAST)
+    assert result.model.net.edges is True
+    assert (result.settings.texture_weight, result.settings.detail_sampling) == \
+        (LINE_ART["texture_weight"], LINE_ART["detail_sampling"])
+    assert LINE_ART["texture_weight"] != make_settings("fast").texture_weight  # the preset changes something
+    given = train(source, keys, None, steps=2, line_art=True, texture_weight=2.0, detail_sampling=0.0, **FAST)
+    assert (given.settings.texture_weight, given.settings.detail_sampling) == (2.0, 0.0)
+    with pytest.raises(UsageError, match="line_art") as error:
+        train(source, keys, tmp_path / "t.pt", steps=3, line_art=True, arch="texler", **FAST)
+    assert error.value.params[0] == "line_art"
 
 
 def test_ctrl_c_keeps_a_resumable_checkpoint(scene, tmp_path, capsys, monkeypatch):

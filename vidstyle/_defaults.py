@@ -52,6 +52,15 @@ COLOUR_CALIBRATION = 1.0
 # (docs/BENCHMARKS.md, "Detail sampling").
 DETAIL_SAMPLING = 0.0
 
+# The line-art preset (``line_art``, ``vidstyle train --line-art``): the edge input, and these settings where
+# not given. With the edge input the generator knows where the ink goes: L1 places it, a heavy place-free
+# texture term scatters it, and patches drawn on the lines teach it faster. On the demo (toon keyframe 40,
+# 1.5 wall minutes) ink kept on far frames 0.34 without the edge input, 0.50 with it, 0.53 with a texture
+# weight of 5, 0.58 with detail sampling as well; at 5 CPU minutes on two toon cases 0.51 / 0.60 (the
+# default) against 0.66 / 0.77, texture distance +0 / -8 % (docs/BENCHMARKS.md, the sixteenth to
+# eighteenth sessions' sections).
+LINE_ART: dict[str, Any] = {"texture_weight": 5.0, "detail_sampling": 0.9}
+
 # Per-design training settings: what ``make_settings(arch)`` starts from. ``texler``
 # gets Texler's published recipe (Adam 4e-4 constant, 40 patches of 32 px, GAN on).
 # ``fast`` has no normalisation layers; it learns at 2e-3 decayed over the last 70 %

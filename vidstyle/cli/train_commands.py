@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .._defaults import DESIGN, DESIGN_SETTINGS, TRAIN_MINUTES, per_design
+from .._defaults import DESIGN, DESIGN_SETTINGS, LINE_ART, TRAIN_MINUTES, per_design
 from ._options import add_common, add_encoder, add_range, add_size, count_arg, flow_preset_arg, index_list, number_arg
 
 
@@ -59,8 +59,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--edges", action="store_true",
                    help="give a new fast model the source's structural edges (gradient of the median-filtered "
                         "luma) as one more input: it keeps far more of a line-art style's ink lines (off by "
-                        "default: on painterly styles it measured the same or worse); with it, try --texture-weight 5 "
-                        "--detail-sampling 0.9 (what the few-shot recipe sets)")
+                        "default: on painterly styles it measured the same or worse); --line-art adds the settings that go with it")
+    p.add_argument("--line-art", action="store_true",
+                   help="the preset for line-art styles (cel shading, ink outlines): --edges, and "
+                        f"--texture-weight {LINE_ART['texture_weight']:g} --detail-sampling "
+                        f"{LINE_ART['detail_sampling']:g} unless given")
     p.add_argument("--fusion-flow", type=flow_preset_arg, metavar="P",
                    help="DIS preset of the temporal stage's motion, in training and when rendering with the "
                         "model: ultrafast, fast or medium; faster presets render faster and flicker more "

@@ -126,6 +126,8 @@ class TrainSection:
                                    "(None = trainer default)")
     edges: bool = _opt(False, "give the generator the source's structural edges as one more input "
                        "(fast; for line-art styles)")
+    line_art: bool = _opt(False, "the preset for line-art styles: the edge input, and the line-art texture "
+                          "weight and detail sampling where those are null (fast)")
     arch: str | None = _opt(None, "generator design (None = the default design)")
     size: str | None = _opt(None, "training frame size WxH (None = the working size)")
     seed: int = _opt(0, "random seed")

@@ -184,7 +184,7 @@ class VidstyleApi:
             minutes=None if settings.steps is not None else settings.minutes,  # steps win over minutes
             temporal_weight=settings.temporal_weight, texture_weight=settings.texture_weight,
             detail_gain=settings.detail_gain, detail_sampling=settings.detail_sampling,
-            fusion_flow=settings.fusion_flow, edges=settings.edges,
+            fusion_flow=settings.fusion_flow, edges=settings.edges, line_art=settings.line_art,
             size=None if settings.size is None else parse_size(settings.size), device=device, overwrite=True,
             resume=resume)
         if settings.arch is not None:  # None: the default design

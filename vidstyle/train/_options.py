@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from .._defaults import DESIGN
+from .._defaults import DESIGN, LINE_ART
 
 if TYPE_CHECKING:
     from ..flow import FlowCache
@@ -56,7 +56,9 @@ class TrainOptions:
     subsampling); the checkpoint records them and a resumed run keeps its own.
     ``edges`` gives a new ``fast`` model the source's structural edges as one more
     input (``arch_options={"edges": True}``; :class:`vidstyle.models.FastGenerator`):
-    for line-art styles, whose ink follows them.
+    for line-art styles, whose ink follows them. ``line_art`` is the preset for them: the edge
+    input, and ``vidstyle._defaults.LINE_ART``'s texture weight and detail sampling where those
+    are None.
 
     ``precision`` is ``auto`` (bf16 autocast where the GPU or CPU computes bf16
     natively, else fp32), ``fp32`` or ``bf16``; the weights stay fp32.
@@ -91,6 +93,7 @@ class TrainOptions:
     arch: str = DESIGN
     arch_options: dict[str, Any] | None = None
     edges: bool = False
+    line_art: bool = False
     device: str = "auto"
     precision: str = "auto"
     seed: int = 0
@@ -109,4 +112,12 @@ class TrainOptions:
 
     def setting_overrides(self) -> dict[str, Any]:
         """The knobs :func:`vidstyle.train.make_settings` takes (None = the design's default)."""
-        return {name: getattr(self, name) for name in SETTING_KNOBS}
+        knobs = {name: getattr(self, name) for name in SETTING_KNOBS}
+        if self.line_art:
+            knobs.update({name: value for name, value in LINE_ART.items() if knobs[name] is None})
+        return knobs
+
+    @property
+    def edge_input(self) -> bool:
+        """Whether a new ``fast`` model gets the edge input (``edges``, or ``line_art``)."""
+        return self.edges or self.line_art

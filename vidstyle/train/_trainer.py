@@ -40,12 +40,12 @@ CHECKPOINT_EVERY_SECONDS = 120.0
 
 
 def _build_options(arch: str, o: TrainOptions) -> dict[str, Any]:
-    """A new model's build options: ``o.arch_options`` with ``o.edges`` (a ``fast`` option) folded in."""
+    """A new model's build options: ``o.arch_options`` with the edge input (a ``fast`` option) folded in."""
     options = dict(o.arch_options or {})
-    if o.edges:
+    if o.edge_input:
         if arch != "fast":
-            raise UsageError(f"edges (the edge input) is an option of the fast design, not {arch}",
-                             params=("edges", "arch"))
+            raise UsageError(f"the edge input (edges or line_art) is an option of the fast design, not {arch}",
+                             params=("line_art" if o.line_art and not o.edges else "edges", "arch"))
         options["edges"] = True
     return options
 
@@ -88,7 +88,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
         settings = TrainSettings(**saved_config.info["settings"])
         arch, size = settings.arch, size or saved_config.train_size
         saved_start, saved_end = saved_config.info.get("range", (None, None))  # the same frames as before
-        if o.edges and not saved_config.arch_options.get("edges"):
+        if o.edge_input and not saved_config.arch_options.get("edges"):
             raise UsageError("edges: the model being resumed was built without the edge input, and a resumed "
                              "run keeps its build (train a new model for it)", params=("edges", "resume"))
         start = saved_start if start is None else start

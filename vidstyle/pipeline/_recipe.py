@@ -190,6 +190,9 @@ def validate(recipe: Recipe) -> None:
                 fail(f"train.{key}", "must not be negative")
         if recipe.train.detail_gain is not None and not recipe.train.detail_gain >= 1:
             fail("train.detail_gain", f"must be at least 1 (1 = off; got {recipe.train.detail_gain:g})")
+        if (recipe.train.edges or recipe.train.line_art) and recipe.train.arch not in (None, "fast"):
+            fail("train.line_art" if recipe.train.line_art else "train.edges",
+                 f"the edge input is an option of the fast design, not {recipe.train.arch}")
         if recipe.train.detail_sampling is not None and not 0 <= recipe.train.detail_sampling <= 1:
             fail("train.detail_sampling", f"must be in [0, 1] (0 = uniform; got {recipe.train.detail_sampling:g})")
         if recipe.train.fusion_flow is not None:

@@ -59,7 +59,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--edges", action="store_true",
                    help="give a new fast model the source's structural edges (gradient of the median-filtered "
                         "luma) as one more input: it keeps far more of a line-art style's ink lines (off by "
-                        "default: on painterly styles it measured the same or worse); --line-art adds the settings that go with it")
+                        "default: on painterly styles it measured the same or worse); --line-art adds the "
+                        "settings that go with it")
     p.add_argument("--line-art", action="store_true",
                    help="the preset for line-art styles (cel shading, ink outlines): --edges, and "
                         f"--texture-weight {LINE_ART['texture_weight']:g} --detail-sampling "

@@ -39,13 +39,18 @@ from ._texture import PatchSlicedWasserstein
 CHECKPOINT_EVERY_SECONDS = 120.0
 
 
+def _edge_option(o: TrainOptions) -> str:
+    """The option that asked for the edge input, to name in an error."""
+    return "line_art" if o.line_art and not o.edges else "edges"
+
+
 def _build_options(arch: str, o: TrainOptions) -> dict[str, Any]:
     """A new model's build options: ``o.arch_options`` with the edge input (a ``fast`` option) folded in."""
     options = dict(o.arch_options or {})
     if o.edge_input:
         if arch != "fast":
-            raise UsageError(f"the edge input (edges or line_art) is an option of the fast design, not {arch}",
-                             params=("line_art" if o.line_art and not o.edges else "edges", "arch"))
+            raise UsageError(f"{_edge_option(o)} (the edge input) is an option of the fast design, not {arch}",
+                             params=(_edge_option(o), "arch"))
         options["edges"] = True
     return options
 
@@ -89,8 +94,9 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
         arch, size = settings.arch, size or saved_config.train_size
         saved_start, saved_end = saved_config.info.get("range", (None, None))  # the same frames as before
         if o.edge_input and not saved_config.arch_options.get("edges"):
-            raise UsageError("edges: the model being resumed was built without the edge input, and a resumed "
-                             "run keeps its build (train a new model for it)", params=("edges", "resume"))
+            raise UsageError(f"{_edge_option(o)}: the model being resumed was built without the edge input, and "
+                             "a resumed run keeps its build (train a new model for it)",
+                             params=(_edge_option(o), "resume"))
         start = saved_start if start is None else start
         end = saved_end if end is None else end
     # A resumed run keeps the build options it started with; a new one's are checked before any work.

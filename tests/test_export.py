@@ -52,6 +52,18 @@ def test_fixed_size_export_matches_torch(model, tmp_path):
 
 
 @needs_onnx
+def test_a_model_with_the_edge_input_exports_it_in_the_graph(tmp_path):
+    """The edge input (median, gradient, its ridges) is computed inside the graph and matches
+    PyTorch, ties on the smooth test frames' plateaus included."""
+    torch.manual_seed(0)
+    edges = Stylizer(ModelConfig("fast", train_size=(64, 48), arch_options={"edges": True, "edge_ridges": True}))
+    with torch.no_grad():
+        edges.net.out.weight.mul_(50)  # random weights give ~0.5 everywhere; let the input show
+    result = export_onnx(edges.eval(), tmp_path / "edges.onnx")
+    assert result.max_abs_error is not None and result.max_abs_error < 1e-3
+
+
+@needs_onnx
 def test_dynamic_export_accepts_any_size(model, tmp_path):
     result = export_onnx(model, tmp_path / "dynamic.onnx")
     assert result.size is None

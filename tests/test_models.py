@@ -145,6 +145,24 @@ def test_structural_edges_keep_a_scene_edge_and_drop_its_grain():
     assert (4.0 * sobel(rgb[:, :1]))[0, 0, 8:-8, 8:40].max() >= 0.25  # what the median took away
 
 
+def test_edge_ridges_thin_a_soft_edge_to_its_crest_in_any_direction():
+    """``ridges``: a soft edge (a sigmoid 7 px wide) gives a band of magnitude 7 px and more wide; its
+    ridges keep the one or two pixels where the magnitude peaks across it, at the magnitude's value,
+    whether the edge runs upright, level or diagonally; flat areas stay 0."""
+    from vidstyle.models._fast import structural_edges
+    ys, xs = torch.meshgrid(torch.arange(96.0), torch.arange(96.0), indexing="ij")
+    for across in (xs - 48, ys - 48, (xs + ys - 96) / 2 ** 0.5, (xs - ys) / 2 ** 0.5):
+        rgb = (0.2 + 0.5 * torch.sigmoid(across / 1.5)).expand(1, 3, 96, 96)
+        magnitude, ridges = structural_edges(rgb)[0, 0], structural_edges(rgb, ridges=True)[0, 0]
+        inner = (slice(12, -12), slice(12, -12))
+        band, crest = (magnitude[inner] > 0.05).sum(), (ridges[inner] > 0.05).sum()
+        assert band >= 7 * 72 * 0.9 and 0.9 * 72 <= crest <= 2 * 72 * 1.5  # 72 rows or diagonal steps
+        kept = ridges[inner] > 0.05
+        assert torch.equal(ridges[inner][kept], magnitude[inner][kept])
+        assert magnitude[inner][kept].min() > 0.9 * magnitude[inner].max()
+        assert ridges[inner][(across.abs() > 8)[inner]].max() < 0.01
+
+
 def test_fast_edges_build_is_recorded_and_old_checkpoints_keep_theirs(tmp_path):
     """New ``fast`` models see the edge channel (one more input to the first and last
     full-resolution layers); a checkpoint saved without the option rebuilds without it."""
@@ -154,6 +172,11 @@ def test_fast_edges_build_is_recorded_and_old_checkpoints_keep_theirs(tmp_path):
     save_checkpoint(tmp_path / "old.pt", Stylizer(ModelConfig("fast")))
     old = load_stylizer(tmp_path / "old.pt")
     assert old.net.edges is False and old.net.enc0.in_channels == 3
+    assert with_edges.net.edge_ridges is False  # built before the ridges: the magnitude, as it was trained
+    ridges = Stylizer(ModelConfig("fast", arch_options={"edges": True, "edge_ridges": True}))
+    assert ridges.net.edge_ridges is True and ridges(torch.rand(1, 3, 20, 28)).shape == (1, 3, 20, 28)
+    with pytest.raises(ValueError, match="needs edges=True"):
+        Stylizer(ModelConfig("fast", arch_options={"edge_ridges": True}))
     without = Stylizer(ModelConfig("fast", guide_channels=2)).net
     assert 0 < flops_per_pixel(with_edges.net, 5) - flops_per_pixel(without, 5) < 1000  # two layers' extra input
 

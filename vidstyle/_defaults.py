@@ -60,6 +60,13 @@ DETAIL_SAMPLING = 0.0
 # default) against 0.66 / 0.77, texture distance +0 / -8 % (docs/BENCHMARKS.md, the sixteenth to
 # eighteenth sessions' sections).
 LINE_ART: dict[str, Any] = {"texture_weight": 5.0, "detail_sampling": 0.9}
+# The edge input's build options for a new ``fast`` model (``edges`` / ``line_art``): the
+# edges' ridges (FastGenerator's ``edge_ridges``), not their magnitude. Demo-like development runs
+# (the sample, toon keyframe 40, 2 CPU minutes, two seeds): ink kept on the keyframe / far frames
+# 0.71 / 0.63 with the magnitude, 0.74 / 0.67 with the ridges (the generator alone 0.78 / 0.67 against
+# 0.85 / 0.73); at 5 CPU minutes on two toon cases 0.67 / 0.77 against 0.70 / 0.82, texture distance
+# -6 / -9 %; the demo 0.66 / 0.59 against 0.73 / 0.65 (docs/BENCHMARKS.md, "Ridges for the edge input").
+EDGE_INPUT: dict[str, Any] = {"edges": True, "edge_ridges": True}
 
 # Per-design training settings: what ``make_settings(arch)`` starts from. ``texler``
 # gets Texler's published recipe (Adam 4e-4 constant, 40 patches of 32 px, GAN on).

@@ -57,8 +57,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "lines (its gradient energy) instead of uniformly; 0 = uniform "
                         f"(default {per_design('detail_sampling')})")
     p.add_argument("--edges", action="store_true",
-                   help="give a new fast model the source's structural edges (gradient of the median-filtered "
-                        "luma) as one more input: it keeps far more of a line-art style's ink lines (off by "
+                   help="give a new fast model the source's structural edges (the ridges of the median-filtered "
+                        "luma's gradient) as one more input: it keeps far more of a line-art style's ink lines (off by "
                         "default: on painterly styles it measured the same or worse); --line-art adds the "
                         "settings that go with it")
     p.add_argument("--line-art", action="store_true",

@@ -24,7 +24,10 @@ Design (per-pixel cost in the class docstring):
   ink kept on far frames rose from 0.32 to 0.50 of the reference's, PSNR +0.5 dB. Not
   the default: at 5 CPU minutes on the texture benchmark's neural and watercolor cases
   the texture distance moved -0 to +13 % (``toon``: -11 to +9 %, its strokes level -4 to
-  -23 %) (docs/BENCHMARKS.md, "Edges as an input");
+  -23 %) (docs/BENCHMARKS.md, "Edges as an input"). New models get the magnitude's ridges
+  (``edge_ridges``: 0 off the crest of each edge, as Canny thins it), lines where the ink goes
+  rather than bands as wide as the filters: on two ``toon`` cases at 5 CPU minutes the ink kept
+  rose from 0.67 / 0.77 to 0.70 / 0.82 (docs/BENCHMARKS.md, "Ridges for the edge input");
 * a linear output layer (clamped to [0, 1] in eval mode).
 """
 
@@ -34,7 +37,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from kornia.filters import filter2d, median_blur, sobel
+from kornia.filters import filter2d, median_blur, spatial_gradient
 from torch import nn
 
 from ._base import Architecture, ModelConfig, register_architecture
@@ -63,16 +66,53 @@ def _blur(x: torch.Tensor) -> torch.Tensor:
 EDGE_MEDIAN = 5  # the median's window: wide enough to flatten a texture's grain, not a 1-2 px line
 
 
-def structural_edges(rgb: torch.Tensor) -> torch.Tensor:
+def structural_edges(rgb: torch.Tensor, *, ridges: bool = False) -> torch.Tensor:
     """(B, 3, H, W) RGB in [0, 1] -> (B, 1, H, W): 4 x the normalised Sobel magnitude of the
     luma after an ``EDGE_MEDIAN`` x ``EDGE_MEDIAN`` median filter (edges replicated), about
-    twice the luma step across an edge."""
+    twice the luma step across an edge.
+
+    With ``ridges``, the magnitude only where it peaks across the edge, 0 elsewhere: where
+    neither neighbour along the gradient (its direction rounded to 45 degrees) is larger by
+    more than ``RIDGE_TOLERANCE`` (the non-maximum suppression of Canny's detector). A line one
+    or two pixels wide where an ink line goes, instead of a band as wide as the filters' reach.
+    """
     # BT.601 weights, as OpenCV's grey (what line-art filters such as toon edge-detect on); the metrics'
     # BT.709 luma lives downstream of the models. Trained models depend on these numbers.
     luma = (0.299 * rgb[:, 0:1] + 0.587 * rgb[:, 1:2] + 0.114 * rgb[:, 2:3])
     reach = EDGE_MEDIAN // 2
     flat = median_blur(F.pad(luma, (reach,) * 4, mode="replicate"), (EDGE_MEDIAN, EDGE_MEDIAN))
-    return 4.0 * sobel(flat[..., reach:-reach, reach:-reach])
+    gradient = spatial_gradient(flat[..., reach:-reach, reach:-reach])  # (B, 1, 2, H, W), as kornia's sobel
+    gx, gy = gradient[:, :, 0], gradient[:, :, 1]
+    magnitude = 4.0 * torch.sqrt(gx * gx + gy * gy + 1e-6)
+    return magnitude * _peaks_across(magnitude, gx, gy) if ridges else magnitude
+
+
+_TAN_22_5 = 0.41421356
+# A neighbour must be larger by this much (in the magnitude's units: a luma step of 0.5 gives
+# about 1) to take the ridge: exact ties (a step between two pixels, a plateau) then stay ties
+# however the float arithmetic rounds them. Without it a graph exported to ONNX differed from
+# PyTorch by 0.29 on smooth test frames, whose plateaus onnxruntime broke the other way.
+RIDGE_TOLERANCE = 0.01
+
+
+def _peaks_across(magnitude: torch.Tensor, gx: torch.Tensor, gy: torch.Tensor) -> torch.Tensor:
+    """(B, 1, H, W) bool: ``magnitude`` >= both neighbours along (``gx``, ``gy``) rounded to
+    0, 45, 90 or 135 degrees, less ``RIDGE_TOLERANCE`` (y down; the frame's edge replicated)."""
+    height, width = magnitude.shape[-2:]
+    padded = F.pad(magnitude, (1, 1, 1, 1), mode="replicate")
+
+    def shifted(dy: int, dx: int) -> torch.Tensor:
+        return padded[..., 1 + dy:1 + dy + height, 1 + dx:1 + dx + width]
+
+    level = gy.abs() <= _TAN_22_5 * gx.abs()  # the gradient within 22.5 degrees of level
+    upright = gx.abs() <= _TAN_22_5 * gy.abs()
+    falling = gx * gy > 0  # the gradient points down-right or up-left
+
+    ahead = torch.where(level, shifted(0, 1), torch.where(
+        upright, shifted(1, 0), torch.where(falling, shifted(1, 1), shifted(1, -1))))
+    behind = torch.where(level, shifted(0, -1), torch.where(
+        upright, shifted(-1, 0), torch.where(falling, shifted(-1, -1), shifted(-1, 1))))
+    return (magnitude >= ahead - RIDGE_TOLERANCE) & (magnitude >= behind - RIDGE_TOLERANCE)
 
 
 class _ChannelsLastGrad(torch.autograd.Function):
@@ -106,14 +146,18 @@ class FastGenerator(nn.Module):
     With the defaults (widths 16/32/64, 4 blocks) it costs about 72 kFLOP per
     output pixel (multiply-add = 2 FLOP), against 2.05 M for ``texler``; ``antialias``
     adds about 0.4 kFLOP (its low-passes have no weights), ``edges`` about 0.6 kFLOP
-    (its channel's weights) and the median filter's comparisons.
+    (its channel's weights) and the median filter's comparisons. ``edge_ridges`` gives that
+    channel as :func:`structural_edges`'s ridges (models built before it have the magnitude).
     """
 
     def __init__(self, in_channels: int = 3, widths: tuple[int, int, int] = (16, 32, 64),
-                 blocks: int = 4, antialias: bool = False, edges: bool = False) -> None:
+                 blocks: int = 4, antialias: bool = False, edges: bool = False, edge_ridges: bool = False) -> None:
         super().__init__()
+        if edge_ridges and not edges:
+            raise ValueError("edge_ridges is a form of the edge input: it needs edges=True")
         self.antialias = antialias
         self.edges = edges
+        self.edge_ridges = edge_ridges
         in_channels += int(edges)
         w0, w1, w2 = widths
         self.enc0 = nn.Conv2d(in_channels, w0, 3, 1, 1)
@@ -127,7 +171,9 @@ class FastGenerator(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.edges:
             layout = torch.channels_last if x.is_contiguous(memory_format=torch.channels_last) else None
-            x = torch.cat((x, structural_edges(x[:, :3])), dim=1)
+            with torch.autocast(x.device.type, enabled=False):  # fp32 under bf16 training: the ridges as rendered
+                edges = structural_edges(x[:, :3].float(), ridges=self.edge_ridges)
+            x = torch.cat((x, edges.to(x.dtype)), dim=1)
             if layout is not None:  # the concatenation comes out contiguous: 20 % slower steps on CPU
                 x = x.contiguous(memory_format=layout)
         inp = x * 2.0 - 1.0

@@ -55,7 +55,7 @@ class TrainOptions:
     defaults; e.g. ``{"antialias": True}`` for ``fast`` with a low-pass before
     subsampling); the checkpoint records them and a resumed run keeps its own.
     ``edges`` gives a new ``fast`` model the source's structural edges as one more
-    input (``arch_options={"edges": True}``; :class:`vidstyle.models.FastGenerator`):
+    input (build options ``vidstyle._defaults.EDGE_INPUT``; :class:`vidstyle.models.FastGenerator`):
     for line-art styles, whose ink follows them. ``line_art`` is the preset for them: the edge
     input, and ``vidstyle._defaults.LINE_ART``'s texture weight and detail sampling where those
     are None.

@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterator, Mapping
 import numpy as np
 import torch
 
+from .._defaults import EDGE_INPUT
 from .._device import resolve_device
 from ..errors import InputError, Interrupted, UsageError
 from ..flow import FlowCache, SourceId
@@ -45,13 +46,14 @@ def _edge_option(o: TrainOptions) -> str:
 
 
 def _build_options(arch: str, o: TrainOptions) -> dict[str, Any]:
-    """A new model's build options: ``o.arch_options`` with the edge input (a ``fast`` option) folded in."""
+    """A new model's build options: ``o.arch_options`` with the edge input (a ``fast`` option) folded in
+    (what ``arch_options`` gives explicitly, e.g. ``edge_ridges``, stands)."""
     options = dict(o.arch_options or {})
     if o.edge_input:
         if arch != "fast":
             raise UsageError(f"{_edge_option(o)} (the edge input) is an option of the fast design, not {arch}",
                              params=(_edge_option(o), "arch"))
-        options["edges"] = True
+        options = {**EDGE_INPUT, **options}
     return options
 
 

@@ -33,6 +33,7 @@ Design (per-pixel cost in the class docstring):
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -87,7 +88,7 @@ def structural_edges(rgb: torch.Tensor, *, ridges: bool = False) -> torch.Tensor
     return magnitude * _peaks_across(magnitude, gx, gy) if ridges else magnitude
 
 
-_TAN_22_5 = 0.41421356
+_TAN_22_5 = math.tan(math.radians(22.5))  # half the 45-degree step the directions are rounded to
 # A neighbour must be larger by this much (in the magnitude's units: a luma step of 0.5 gives
 # about 1) to take the ridge: exact ties (a step between two pixels, a plateau) then stay ties
 # however the float arithmetic rounds them. Without it a graph exported to ONNX differed from
@@ -147,7 +148,9 @@ class FastGenerator(nn.Module):
     output pixel (multiply-add = 2 FLOP), against 2.05 M for ``texler``; ``antialias``
     adds about 0.4 kFLOP (its low-passes have no weights), ``edges`` about 0.6 kFLOP
     (its channel's weights) and the median filter's comparisons. ``edge_ridges`` gives that
-    channel as :func:`structural_edges`'s ridges (models built before it have the magnitude).
+    channel as :func:`structural_edges`'s ridges (models built before it have the magnitude);
+    the ridges' comparisons took the channel from 1.6 to 2.0 ms for a training batch of eight
+    32 px patches on one CPU thread, about 1 % of a step.
     """
 
     def __init__(self, in_channels: int = 3, widths: tuple[int, int, int] = (16, 32, 64),

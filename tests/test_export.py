@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+from vidstyle._defaults import EDGE_INPUT
 from vidstyle.errors import UsageError
 from vidstyle.models import ModelConfig, Stylizer
 from vidstyle.render import export_onnx
@@ -53,10 +54,10 @@ def test_fixed_size_export_matches_torch(model, tmp_path):
 
 @needs_onnx
 def test_a_model_with_the_edge_input_exports_it_in_the_graph(tmp_path):
-    """The edge input (median, gradient, its ridges) is computed inside the graph and matches
-    PyTorch, ties on the smooth test frames' plateaus included."""
+    """The edge input (median, gradient, its ridges, their links) is computed inside the graph and
+    matches PyTorch, ties on the smooth test frames' plateaus included."""
     torch.manual_seed(0)
-    edges = Stylizer(ModelConfig("fast", train_size=(64, 48), arch_options={"edges": True, "edge_ridges": True}))
+    edges = Stylizer(ModelConfig("fast", train_size=(64, 48), arch_options=EDGE_INPUT))
     with torch.no_grad():
         edges.net.out.weight.mul_(50)  # random weights give ~0.5 everywhere; let the input show
     result = export_onnx(edges.eval(), tmp_path / "edges.onnx")

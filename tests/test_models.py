@@ -163,6 +163,34 @@ def test_edge_ridges_thin_a_soft_edge_to_its_crest_in_any_direction():
         assert ridges[inner][(across.abs() > 8)[inner]].max() < 0.01
 
 
+def test_edge_link_carries_a_contour_strength_along_its_ridge_where_its_contrast_fades():
+    """``link``: an edge whose step fades from 0.5 to 0.06 of luma keeps a strong ridge for some
+    pixels past the fade, decaying step by step, and its own weak value beyond ``link`` steps; an
+    isolated weak edge, and any edge without ``link``, keep their own magnitude."""
+    from vidstyle.models._fast import LINK_DECAY, structural_edges
+    rows = torch.arange(96.0)[:, None]
+    fading = 0.5 - (0.044 * (rows - 40)).clamp(0, 0.44)  # full contrast above row 40, 0.06 from row 50
+    luma = torch.where(torch.arange(96)[None] >= 48, 0.2 + fading, torch.tensor(0.2))
+    luma[60:, 76:] = 0.32  # a step of 0.06 nothing strong touches
+    rgb = luma.expand(1, 3, 96, 96).clone()
+    ridges, linked = structural_edges(rgb, ridges=True)[0, 0], structural_edges(rgb, ridges=True, link=16)[0, 0]
+
+    def crest(image: torch.Tensor, row: int, column: int) -> float:
+        return float(image[row, column - 2:column + 2].max())
+
+    weak = crest(ridges, 70, 48)
+    assert 0.1 <= weak < 0.15 and crest(ridges, 55, 48) == pytest.approx(weak, abs=1e-3)
+    assert crest(linked, 55, 48) > 3 * weak  # within reach of the strong part
+    assert crest(linked, 52, 48) > crest(linked, 55, 48) > crest(linked, 58, 48)  # decaying along it
+    assert crest(linked, 58, 48) <= LINK_DECAY ** 8 * crest(ridges, 30, 48)
+    assert crest(linked, 70, 48) == pytest.approx(weak, abs=1e-6)  # out of reach
+    assert crest(ridges, 80, 76) > 0.1
+    assert crest(linked, 80, 76) == pytest.approx(crest(ridges, 80, 76), abs=1e-6)  # isolated
+    assert torch.equal(linked >= 0.1, ridges >= 0.1)  # it strengthens ridges, never makes new ones
+    with pytest.raises(ValueError, match="needs ridges=True"):
+        structural_edges(rgb, link=4)
+
+
 def test_fast_edges_build_is_recorded_and_old_checkpoints_keep_theirs(tmp_path):
     """New ``fast`` models see the edge channel (one more input to the first and last
     full-resolution layers); a checkpoint saved without the option rebuilds without it."""
@@ -177,6 +205,9 @@ def test_fast_edges_build_is_recorded_and_old_checkpoints_keep_theirs(tmp_path):
     assert ridges.net.edge_ridges is True and ridges(torch.rand(1, 3, 20, 28)).shape == (1, 3, 20, 28)
     with pytest.raises(ValueError, match="needs edges=True"):
         Stylizer(ModelConfig("fast", arch_options={"edge_ridges": True}))
+    assert ridges.net.edge_link == 0  # built before the links: the plain ridges
+    with pytest.raises(ValueError, match="needs edge_ridges=True"):
+        Stylizer(ModelConfig("fast", arch_options={"edges": True, "edge_link": 16}))
     without = Stylizer(ModelConfig("fast", guide_channels=2)).net
     assert 0 < flops_per_pixel(with_edges.net, 5) - flops_per_pixel(without, 5) < 1000  # two layers' extra input
 

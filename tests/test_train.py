@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from vidstyle._defaults import LINE_ART
+from vidstyle._defaults import EDGE_LINK, LINE_ART
 from vidstyle.cli import main
 from vidstyle.errors import Interrupted, UsageError
 from vidstyle.flow import warp
@@ -115,7 +115,8 @@ def test_edges_build_a_model_with_the_edge_input_and_say_where_they_do_not_apply
     root, source, keys, frames = scene
     result = train(source, keys, tmp_path / "e.pt", steps=3, edges=True, **FAST)
     loaded = load_stylizer(tmp_path / "e.pt")
-    assert loaded.config.arch_options == {"edges": True, "edge_ridges": True} and loaded.net.enc0.in_channels == 4
+    assert loaded.config.arch_options == {"edges": True, "edge_ridges": True, "edge_link": EDGE_LINK}
+    assert loaded.net.enc0.in_channels == 4 and loaded.net.edge_link == EDGE_LINK > 0
     assert result.model.net.edges is True and loaded.net.edge_ridges is True
     with pytest.raises(UsageError, match="edges .* fast design, not texler"):
         train(source, keys, tmp_path / "t.pt", steps=3, edges=True, arch="texler", **FAST)

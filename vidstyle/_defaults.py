@@ -66,7 +66,12 @@ LINE_ART: dict[str, Any] = {"texture_weight": 5.0, "detail_sampling": 0.9}
 # 0.71 / 0.63 with the magnitude, 0.74 / 0.67 with the ridges (the generator alone 0.78 / 0.67 against
 # 0.85 / 0.73); at 5 CPU minutes on two toon cases 0.67 / 0.77 against 0.70 / 0.82, texture distance
 # -6 / -9 %; the demo 0.66 / 0.59 against 0.73 / 0.65 (docs/BENCHMARKS.md, "Ridges for the edge input").
-EDGE_INPUT: dict[str, Any] = {"edges": True, "edge_ridges": True}
+# The ridges are linked along each contour for EDGE_LINK px (``edge_link``): same runs, two seeds, ink
+# kept on far frames 0.67 / 0.67 -> 0.71 / 0.73 through the temporal stage (the generator alone 0.74 /
+# 0.73 -> 0.78 / 0.80), texture distance -6 / -1 %, E_warp +9 %; the demo 0.62 -> 0.65; held-out XDoG
+# line art unchanged (docs/BENCHMARKS.md, "Linked ridges"). 32 px decaying 0.98 a step kept less (0.68).
+EDGE_LINK = 16
+EDGE_INPUT: dict[str, Any] = {"edges": True, "edge_ridges": True, "edge_link": EDGE_LINK}
 
 # Per-design training settings: what ``make_settings(arch)`` starts from. ``texler``
 # gets Texler's published recipe (Adam 4e-4 constant, 40 patches of 32 px, GAN on).

@@ -58,7 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         f"(default {per_design('detail_sampling')})")
     p.add_argument("--edges", action="store_true",
                    help="give a new fast model the source's structural edges (the ridges of the median-filtered "
-                        "luma's gradient) as one more input: it keeps far more of a line-art style's ink lines (off by "
+                        "luma's gradient, linked along each contour) as one more input: it keeps far more of a line-art style's ink lines (off by "
                         "default: on painterly styles it measured the same or worse); --line-art adds the "
                         "settings that go with it")
     p.add_argument("--line-art", action="store_true",

@@ -27,7 +27,11 @@ Design (per-pixel cost in the class docstring):
   -23 %) (docs/BENCHMARKS.md, "Edges as an input"). New models get the magnitude's ridges
   (``edge_ridges``: 0 off the crest of each edge, as Canny thins it), lines where the ink goes
   rather than bands as wide as the filters: on two ``toon`` cases at 5 CPU minutes the ink kept
-  rose from 0.67 / 0.77 to 0.70 / 0.82 (docs/BENCHMARKS.md, "Ridges for the edge input");
+  rose from 0.67 / 0.77 to 0.70 / 0.82 (docs/BENCHMARKS.md, "Ridges for the edge input"). Newer
+  ones also link the ridges (``edge_link``): a contour's strength carried along its ridge for some
+  pixels where its contrast fades, since its ink line goes on there (Canny's hysteresis). Half of
+  the demo's ink on far frames lies on such weak stretches, and the generator without links kept
+  0.58 of it against 0.91-0.97 on strong edges (docs/BENCHMARKS.md, "Linked ridges");
 * a linear output layer (clamped to [0, 1] in eval mode).
 """
 
@@ -67,7 +71,7 @@ def _blur(x: torch.Tensor) -> torch.Tensor:
 EDGE_MEDIAN = 5  # the median's window: wide enough to flatten a texture's grain, not a 1-2 px line
 
 
-def structural_edges(rgb: torch.Tensor, *, ridges: bool = False) -> torch.Tensor:
+def structural_edges(rgb: torch.Tensor, *, ridges: bool = False, link: int = 0) -> torch.Tensor:
     """(B, 3, H, W) RGB in [0, 1] -> (B, 1, H, W): 4 x the normalised Sobel magnitude of the
     luma after an ``EDGE_MEDIAN`` x ``EDGE_MEDIAN`` median filter (edges replicated), about
     twice the luma step across an edge.
@@ -76,7 +80,13 @@ def structural_edges(rgb: torch.Tensor, *, ridges: bool = False) -> torch.Tensor
     neither neighbour along the gradient (its direction rounded to 45 degrees) is larger by
     more than ``RIDGE_TOLERANCE`` (the non-maximum suppression of Canny's detector). A line one
     or two pixels wide where an ink line goes, instead of a band as wide as the filters' reach.
+
+    With ``link`` (px, needs ``ridges``), each ridge pixel of at least ``LINK_FLOOR`` also gets
+    the strength of the strongest such pixel connected to it along the ridge within ``link``
+    steps, less ``LINK_DECAY`` a step (:func:`_link_along_ridges`).
     """
+    if link and not ridges:
+        raise ValueError("link follows the ridges: it needs ridges=True")
     # BT.601 weights, as OpenCV's grey (what line-art filters such as toon edge-detect on); the metrics'
     # BT.709 luma lives downstream of the models. Trained models depend on these numbers.
     luma = (0.299 * rgb[:, 0:1] + 0.587 * rgb[:, 1:2] + 0.114 * rgb[:, 2:3])
@@ -85,7 +95,10 @@ def structural_edges(rgb: torch.Tensor, *, ridges: bool = False) -> torch.Tensor
     gradient = spatial_gradient(flat[..., reach:-reach, reach:-reach])  # (B, 1, 2, H, W), as kornia's sobel
     gx, gy = gradient[:, :, 0], gradient[:, :, 1]
     magnitude = 4.0 * torch.sqrt(gx * gx + gy * gy + 1e-6)
-    return magnitude * _peaks_across(magnitude, gx, gy) if ridges else magnitude
+    if not ridges:
+        return magnitude
+    crest = magnitude * _peaks_across(magnitude, gx, gy)
+    return _link_along_ridges(crest, link) if link else crest
 
 
 _TAN_22_5 = math.tan(math.radians(22.5))  # half the 45-degree step the directions are rounded to
@@ -114,6 +127,34 @@ def _peaks_across(magnitude: torch.Tensor, gx: torch.Tensor, gy: torch.Tensor) -
     behind = torch.where(level, shifted(0, -1), torch.where(
         upright, shifted(-1, 0), torch.where(falling, shifted(-1, -1), shifted(-1, 1))))
     return (magnitude >= ahead - RIDGE_TOLERANCE) & (magnitude >= behind - RIDGE_TOLERANCE)
+
+
+# Linking: a contour's contrast varies along it, and where it fades an ink line still goes on
+# (Canny's hysteresis; an artist's contour). A ridge pixel weaker than LINK_FLOOR (a luma step of
+# about 5 %: texture grain and noise, whose ridges branch everywhere) neither takes nor passes on
+# a link; each step along a ridge keeps LINK_DECAY of the strength.
+LINK_FLOOR = 0.1
+LINK_DECAY = 0.97
+
+
+def _link_along_ridges(crest: torch.Tensor, steps: int) -> torch.Tensor:
+    """(B, 1, H, W) ridges (>= 0) -> each pixel of at least ``LINK_FLOOR``: the largest of its own
+    value and ``LINK_DECAY ** d`` x that of any such pixel ``d <= steps`` 8-connected steps away
+    along them; others unchanged. ``steps`` 3x3 maxima, the floor's mask applied after each."""
+    carries = (crest >= LINK_FLOOR).to(crest.dtype) * LINK_DECAY
+    linked = crest
+    for _ in range(steps):
+        linked = torch.maximum(linked, _max3x3(linked) * carries)
+    return linked
+
+
+def _max3x3(x: torch.Tensor) -> torch.Tensor:
+    """The 3x3 maximum of non-negative (B, C, H, W) ``x`` (0 beyond the frame), as two 1-D maxima
+    of shifted views: 40 us for (8, 1, 32, 32) on one CPU thread, against 270 us for
+    ``max_pool2d``'s stride-1 path, which made linked ridges cost 9 % of a training step."""
+    padded = F.pad(x, (1, 1, 1, 1))
+    rows = torch.maximum(torch.maximum(padded[..., :-2], padded[..., 1:-1]), padded[..., 2:])
+    return torch.maximum(torch.maximum(rows[..., :-2, :], rows[..., 1:-1, :]), rows[..., 2:, :])
 
 
 class _ChannelsLastGrad(torch.autograd.Function):
@@ -150,17 +191,24 @@ class FastGenerator(nn.Module):
     (its channel's weights) and the median filter's comparisons. ``edge_ridges`` gives that
     channel as :func:`structural_edges`'s ridges (models built before it have the magnitude);
     the ridges' comparisons took the channel from 1.6 to 2.0 ms for a training batch of eight
-    32 px patches on one CPU thread, about 1 % of a step.
+    32 px patches on one CPU thread, about 1 % of a step. ``edge_link`` (px; models built before
+    it have 0) links the ridges along each contour (:func:`structural_edges`'s ``link``).
     """
 
     def __init__(self, in_channels: int = 3, widths: tuple[int, int, int] = (16, 32, 64),
-                 blocks: int = 4, antialias: bool = False, edges: bool = False, edge_ridges: bool = False) -> None:
+                 blocks: int = 4, antialias: bool = False, edges: bool = False, edge_ridges: bool = False,
+                 edge_link: int = 0) -> None:
         super().__init__()
         if edge_ridges and not edges:
             raise ValueError("edge_ridges is a form of the edge input: it needs edges=True")
+        if edge_link and not edge_ridges:
+            raise ValueError("edge_link follows the edge input's ridges: it needs edge_ridges=True")
+        if edge_link < 0:
+            raise ValueError(f"edge_link is a number of pixels, at least 0 (got {edge_link})")
         self.antialias = antialias
         self.edges = edges
         self.edge_ridges = edge_ridges
+        self.edge_link = int(edge_link)
         in_channels += int(edges)
         w0, w1, w2 = widths
         self.enc0 = nn.Conv2d(in_channels, w0, 3, 1, 1)
@@ -175,7 +223,7 @@ class FastGenerator(nn.Module):
         if self.edges:
             layout = torch.channels_last if x.is_contiguous(memory_format=torch.channels_last) else None
             with torch.autocast(x.device.type, enabled=False):  # fp32 under bf16 training: the ridges as rendered
-                edges = structural_edges(x[:, :3].float(), ridges=self.edge_ridges)
+                edges = structural_edges(x[:, :3].float(), ridges=self.edge_ridges, link=self.edge_link)
             x = torch.cat((x, edges.to(x.dtype)), dim=1)
             if layout is not None:  # the concatenation comes out contiguous: 20 % slower steps on CPU
                 x = x.contiguous(memory_format=layout)

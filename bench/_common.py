@@ -45,11 +45,12 @@ def peak_rss_mb(code: str) -> float:
     return json.loads(out.stdout.strip().splitlines()[-1]) / 1024
 
 
-def ink_darkening(image: np.ndarray, source: np.ndarray) -> float:
+def ink_darkening(image: np.ndarray, source: np.ndarray, *, weak_only: bool = False) -> float:
     """Mean darkening of (H, W, 3) uint8 ``image`` on the pixels `toon` inks in ``source``
     (``vidstyle.styles.toon_ink``): ``1 - luma / local luma``, the local luma being the mean of
     the non-ink pixels within 4 px. A frame's over its `toon` reference's is the ink kept
-    (1 = lines as dark as the reference's, 0 = no line)."""
+    (1 = lines as dark as the reference's, 0 = no line). ``weak_only``: on the ink pixels Canny's
+    hysteresis adds to the strong edges alone (the weak stretches of contours)."""
     from vidstyle.styles import toon_ink
 
     edges = toon_ink(source)
@@ -57,7 +58,8 @@ def ink_darkening(image: np.ndarray, source: np.ndarray) -> float:
     plain = (~edges).astype(np.float32)
     around = cv2.boxFilter(luma * plain, -1, (9, 9), normalize=False) / \
         np.maximum(cv2.boxFilter(plain, -1, (9, 9), normalize=False), 1)
-    return float(np.mean(1 - luma[edges] / np.maximum(around[edges], 1)))
+    scored = edges & ~toon_ink(source, low=140, high=140) if weak_only else edges
+    return float(np.mean(1 - luma[scored] / np.maximum(around[scored], 1)))
 
 
 def require_footage() -> None:

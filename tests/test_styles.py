@@ -38,6 +38,20 @@ def test_toon_inks_its_ink_pixels_dark():
     assert luma[ink].mean() < 0.5 * luma[:, :24].mean()
 
 
+def test_toon_ink_thresholds_separate_the_strong_edges_from_what_hysteresis_links_to_them():
+    """An edge whose step fades along it: all of it is inked at 60 / 140 (the weak half linked to
+    the strong one), only its strong half at 140 / 140; the same weak step alone is not inked."""
+    step = np.clip(80 - 4 * (np.arange(64) - 24), 20, 80).astype(np.uint8)  # 80 above row 24, 20 from row 39
+    frame = np.full((64, 64, 3), 100, np.uint8)
+    frame[:, 32:] += step[:, None, None]
+    frame[:, 56:] = 100
+    frame[40:, 56:] = 120  # the weak step on its own
+    ink, strong = toon_ink(frame), toon_ink(frame, low=140, high=140)
+    assert ink[8:24, 30:34].any(axis=1).all() and ink[40:56, 30:34].any(axis=1).all()
+    assert strong[8:24, 30:34].any(axis=1).all() and not strong[40:, 30:34].any()
+    assert not ink[44:60, 54:58].any() and np.all(strong <= ink)
+
+
 def test_unknown_style_is_a_usage_error():
     with pytest.raises(UsageError, match="unknown style"):
         stylize(np.zeros((8, 8, 3), np.uint8), "oil")

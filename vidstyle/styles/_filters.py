@@ -23,12 +23,14 @@ def _check_rgb(rgb: np.ndarray) -> None:
     check_shape(rgb, "H, W, 3", "an RGB frame", dtype=np.uint8)
 
 
-def toon_ink(rgb: np.ndarray) -> np.ndarray:
-    """(H, W) bool: the pixels :func:`toon` inks, the Canny edges (thresholds 60/140) of the
-    5x5 median-filtered luma of (H, W, 3) uint8 ``rgb``. Benchmarks score ink lines on them."""
+def toon_ink(rgb: np.ndarray, *, low: float = 60.0, high: float = 140.0) -> np.ndarray:
+    """(H, W) bool: the pixels :func:`toon` inks, the Canny edges (hysteresis thresholds ``low`` /
+    ``high``) of the 5x5 median-filtered luma of (H, W, 3) uint8 ``rgb``. Benchmarks score ink
+    lines on them; ``low=high`` gives the strong edges alone, without the weaker stretches that
+    hysteresis links to them."""
     _check_rgb(rgb)
     gray = cv2.cvtColor(cv2.medianBlur(rgb, 5), cv2.COLOR_RGB2GRAY)
-    return cv2.Canny(gray, 60, 140) > 0
+    return cv2.Canny(gray, low, high) > 0
 
 
 def toon(rgb: np.ndarray, *, levels: int = 5, edge_strength: float = 0.85) -> np.ndarray:

@@ -27,7 +27,7 @@ TRAIN_KNOBS = {  # flag -> TrainSettings field
     "--texture-weight": "texture_weight", "--temporal-weight": "temporal_weight",
     "--propagation-weight": "propagation_weight", "--pair-weight": "pair_weight",
     "--fusion-weight": "fusion_weight", "--compound-weight": "compound_weight", "--detail-gain": "detail_gain",
-    "--colour-calibration": "colour_calibration", "--detail-sampling": "detail_sampling",
+    "--colour-calibration": "colour_calibration", "--detail-sampling": "detail_sampling", "--mirror": "mirror",
 }
 
 

@@ -72,6 +72,7 @@ def test_defaults_and_types(tmp_path: Path) -> None:
     ("train: {texture_weight: -1}", "train.texture_weight: must not be negative"),
     ("train: {detail_gain: 0.5}", "train.detail_gain: must be at least 1"),
     ("train: {detail_sampling: 1.5}", "train.detail_sampling: must be in [0, 1]"),
+    ("train: {mirror: -0.5}", "train.mirror: must be in [0, 1]"),
     ("train: {line_art: true, arch: texler}", "train.line_art: the edge input is an option of the fast design"),
     ("train: {edges: true, arch: texler}", "train.edges: the edge input is an option of the fast design"),
     ("train: {fusion_flow: slowest}", "train.fusion_flow: unknown flow preset 'slowest'"),

@@ -13,7 +13,7 @@ from vidstyle.cli import main
 from vidstyle.errors import Interrupted, UsageError
 from vidstyle.flow import warp
 from vidstyle.models import load_stylizer
-from vidstyle.train import (ClipFlows, PatchSampler, compound_regularization, eroded_mask, make_settings,
+from vidstyle.train import (ClipFlows, PatchSampler, compound_regularization, eroded_mask, make_settings, mirror_patches,
                             masked_l1, patch_detail, propagate_keyframes, propagation_positions, temporal_loss,
                             train)
 
@@ -132,11 +132,12 @@ def test_line_art_is_the_edge_input_with_its_settings_where_not_given(scene, tmp
     _, source, keys, _ = scene
     result = train(source, keys, tmp_path / "l.pt", steps=3, line_art=True, **FAST)
     assert result.model.net.edges is True
-    assert (result.settings.texture_weight, result.settings.detail_sampling) == \
-        (LINE_ART["texture_weight"], LINE_ART["detail_sampling"])
+    assert (result.settings.texture_weight, result.settings.detail_sampling, result.settings.mirror) == \
+        (LINE_ART["texture_weight"], LINE_ART["detail_sampling"], LINE_ART["mirror"])
     assert LINE_ART["texture_weight"] != make_settings("fast").texture_weight  # the preset changes something
-    given = train(source, keys, None, steps=2, line_art=True, texture_weight=2.0, detail_sampling=0.0, **FAST)
-    assert (given.settings.texture_weight, given.settings.detail_sampling) == (2.0, 0.0)
+    given = train(source, keys, None, steps=2, line_art=True, texture_weight=2.0, detail_sampling=0.0, mirror=0.0,
+                  **FAST)
+    assert (given.settings.texture_weight, given.settings.detail_sampling, given.settings.mirror) == (2.0, 0.0, 0.0)
     with pytest.raises(UsageError, match="line_art") as error:
         train(source, keys, tmp_path / "t.pt", steps=3, line_art=True, arch="texler", **FAST)
     assert error.value.params[0] == "line_art"
@@ -399,6 +400,39 @@ def test_detail_sampling_draws_where_the_painting_has_strokes():
     with pytest.raises(UsageError, match="detail_sampling must be in"):
         make_settings("fast", detail_sampling=1.5)
     assert make_settings("fast", detail_sampling=0.5).detail_sampling == 0.5
+
+
+def test_mirror_patches_flips_the_chosen_patches_with_their_painting_and_mask():
+    source, painting = torch.rand(3, 4, 8, 8), torch.rand(3, 3, 8, 8)
+    mask = torch.rand(3, 1, 8, 8) > 0.5
+    x, y, m, none = mirror_patches(np.array([True, False, True]), source, painting, mask, None)
+    for i, flipped in enumerate((True, False, True)):
+        for got, given in ((x, source), (y, painting), (m, mask)):
+            assert torch.equal(got[i], given[i].flip(-1) if flipped else given[i])
+    assert none is None and not torch.equal(source[0], source[0].flip(-1))
+
+
+def test_mirror_share_sets_how_many_training_patches_are_mirrored(scene, monkeypatch):
+    """``mirror``: each step mirrors about that share of its patches (every one at 1, none at 0,
+    the call skipped); the checkpoint's settings record it; out of [0, 1] is a one-line error."""
+    import vidstyle.train._step as step
+    _, source, keys, _ = scene
+    shares: list[float] = []
+
+    def spy(flip, *batches):
+        shares.append(float(np.mean(flip)))
+        return mirror_patches(flip, *batches)
+
+    monkeypatch.setattr(step, "mirror_patches", spy)
+    assert train(source, keys, None, steps=3, mirror=1.0, **FAST).settings.mirror == 1.0
+    assert shares == [1.0, 1.0, 1.0]
+    shares.clear()
+    train(source, keys, None, steps=3, **FAST)
+    assert shares == [] and make_settings("fast").mirror == 0.0
+    train(source, keys, None, steps=30, mirror=0.5, **FAST)
+    assert 0.3 < np.mean(shares) < 0.7 and len(shares) == 30
+    with pytest.raises(UsageError, match="mirror must be in"):
+        make_settings("fast", mirror=1.5)
 
 
 def test_propagation_plan_takes_nearer_keyframe_and_skips_keyframes():

@@ -58,8 +58,14 @@ DETAIL_SAMPLING = 0.0
 # 1.5 wall minutes) ink kept on far frames 0.34 without the edge input, 0.50 with it, 0.53 with a texture
 # weight of 5, 0.58 with detail sampling as well; at 5 CPU minutes on two toon cases 0.51 / 0.60 (the
 # default) against 0.66 / 0.77, texture distance +0 / -8 % (docs/BENCHMARKS.md, the sixteenth to
-# eighteenth sessions' sections).
-LINE_ART: dict[str, Any] = {"texture_weight": 5.0, "detail_sampling": 0.9}
+# eighteenth sessions' sections). Half its patches are mirrored left-right (``mirror``): an ink line
+# follows its contour whichever way it runs, and one keyframe shows few of the ways. Two-minute runs on
+# the demo's clip, two seeds: far-frame ink 0.69 / 0.72 -> 0.72 / 0.75, texture distance -15 % on both,
+# E_warp +13 / +26 %; at 5 CPU minutes on the two toon cases, two seeds, ink +0.04 / +0.01 (Snow
+# Mountain) and +0.01 / -0.02 (Hacienda), texture distance -22 / -9 % and +2 / +7 %; the demo the same
+# (0.68 against 0.67); held-out XDoG line art -0.01 / +0.02 ink, +5 / -5 % texture distance
+# (docs/BENCHMARKS.md, "Mirrored patches for line art").
+LINE_ART: dict[str, Any] = {"texture_weight": 5.0, "detail_sampling": 0.9, "mirror": 0.5}
 # The edge input's build options for a new ``fast`` model (``edges`` / ``line_art``): the
 # edges' ridges (FastGenerator's ``edge_ridges``), not their magnitude. Demo-like development runs
 # (the sample, toon keyframe 40, 2 CPU minutes, two seeds): ink kept on the keyframe / far frames
@@ -97,12 +103,13 @@ DESIGN_SETTINGS: dict[str, dict[str, Any]] = {
     "texler": {"lr": 4e-4, "patch_size": 32, "batch_size": 40, "gan_weight": 0.125, "lr_decay_start": 1.0,
                "temporal_weight": TEMPORAL_WEIGHT, "pair_weight": 1.0, "propagation_weight": 1.0,
                "fusion_weight": 2.0, "compound_weight": 0.0, "texture_weight": 0.0, "detail_gain": DETAIL_GAIN,
-               "colour_calibration": 0.0, "detail_sampling": DETAIL_SAMPLING, "fusion_flow": FUSION_FLOW},
+               "colour_calibration": 0.0, "detail_sampling": DETAIL_SAMPLING, "mirror": 0.0,
+               "fusion_flow": FUSION_FLOW},
     "fast": {"lr": 2e-3, "patch_size": 32, "batch_size": 8, "gan_weight": 0.0, "lr_decay_start": 0.3,
              "temporal_every": 4, "temporal_start": 0.5, "temporal_weight": TEMPORAL_WEIGHT, "pair_weight": 0.0,
              "propagation_weight": 0.0, "fusion_weight": 6.0, "compound_weight": 0.0, "texture_weight": 20.0,
              "grad_clip": 5.0, "detail_gain": DETAIL_GAIN, "colour_calibration": COLOUR_CALIBRATION,
-             "detail_sampling": DETAIL_SAMPLING, "fusion_flow": FUSION_FLOW},
+             "detail_sampling": DETAIL_SAMPLING, "mirror": 0.0, "fusion_flow": FUSION_FLOW},
 }
 # A design registered by a plugin (vidstyle.models.register_architecture) starts from these.
 FALLBACK_SETTINGS: dict[str, Any] = {"lr": 1e-3, "patch_size": 32, "batch_size": 40}

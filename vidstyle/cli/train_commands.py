@@ -56,6 +56,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="share of the training patches drawn where the painting has the most strokes and "
                         "lines (its gradient energy) instead of uniformly; 0 = uniform "
                         f"(default {per_design('detail_sampling')})")
+    p.add_argument("--mirror", type=number_arg, metavar="S",
+                   help="share of the training patches mirrored left-right with their painting: more to learn "
+                        "from one keyframe, for styles whose strokes have no handedness; 0 = none "
+                        f"(default {per_design('mirror')})")
     p.add_argument("--edges", action="store_true",
                    help="give a new fast model the source's structural edges (the ridges of the median-filtered "
                         "luma's gradient, linked along each contour) as one more input: it keeps far more of a line-art style's ink lines (off by "
@@ -64,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--line-art", action="store_true",
                    help="the preset for line-art styles (cel shading, ink outlines): --edges, and "
                         f"--texture-weight {LINE_ART['texture_weight']:g} --detail-sampling "
-                        f"{LINE_ART['detail_sampling']:g} unless given")
+                        f"{LINE_ART['detail_sampling']:g} --mirror {LINE_ART['mirror']:g} unless given")
     p.add_argument("--fusion-flow", type=flow_preset_arg, metavar="P",
                    help="DIS preset of the temporal stage's motion, in training and when rendering with the "
                         "model: ultrafast, fast or medium; faster presets render faster and flicker more "

@@ -195,6 +195,8 @@ def validate(recipe: Recipe) -> None:
                  f"the edge input is an option of the fast design, not {recipe.train.arch}")
         if recipe.train.detail_sampling is not None and not 0 <= recipe.train.detail_sampling <= 1:
             fail("train.detail_sampling", f"must be in [0, 1] (0 = uniform; got {recipe.train.detail_sampling:g})")
+        if recipe.train.mirror is not None and not 0 <= recipe.train.mirror <= 1:
+            fail("train.mirror", f"must be in [0, 1] (0 = none; got {recipe.train.mirror:g})")
         if recipe.train.fusion_flow is not None:
             recipe.train.fusion_flow = _wrap("train.fusion_flow", FlowPreset.parse, recipe.train.fusion_flow,
                                              where).value

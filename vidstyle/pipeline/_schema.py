@@ -122,12 +122,14 @@ class TrainSection:
                                      "(1 = off; None = trainer default)")
     detail_sampling: float | None = _opt(None, "share of training patches drawn by the painting's detail "
                                          "(0 = uniform; None = trainer default)")
+    mirror: float | None = _opt(None, "share of training patches mirrored left-right with their painting "
+                                "(0 = none; None = trainer default, 0.5 with line_art)")
     fusion_flow: str | None = _opt(None, "DIS preset of the temporal stage's motion, in training and at render "
                                    "(None = trainer default)")
     edges: bool = _opt(False, "give the generator the source's structural edges as one more input "
                        "(fast; for line-art styles)")
     line_art: bool = _opt(False, "the preset for line-art styles: the edge input, and the line-art texture "
-                          "weight and detail sampling where those are null (fast)")
+                          "weight, detail sampling and mirroring where those are null (fast)")
     arch: str | None = _opt(None, "generator design (None = the default design)")
     size: str | None = _opt(None, "training frame size WxH (None = the working size)")
     seed: int = _opt(0, "random seed")

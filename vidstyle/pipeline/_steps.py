@@ -183,7 +183,7 @@ class VidstyleApi:
             masks=masks, guides=guides, steps=settings.steps, seed=settings.seed,
             minutes=None if settings.steps is not None else settings.minutes,  # steps win over minutes
             temporal_weight=settings.temporal_weight, texture_weight=settings.texture_weight,
-            detail_gain=settings.detail_gain, detail_sampling=settings.detail_sampling,
+            detail_gain=settings.detail_gain, detail_sampling=settings.detail_sampling, mirror=settings.mirror,
             fusion_flow=settings.fusion_flow, edges=settings.edges, line_art=settings.line_art,
             size=None if settings.size is None else parse_size(settings.size), device=device, overwrite=True,
             resume=resume)

@@ -17,6 +17,7 @@ from ._data import (Clip, PatchSampler, eroded_mask, keyframe_numbers, load_clip
 from ._longclip import LONG_CLIP_FRAMES, load_sampled_clip, load_training_clip, sample_plan
 from ._settings import DEFAULT_MINUTES, DEFAULT_TEMPORAL_WEIGHT, TrainResult, TrainSettings, make_settings
 from ._propagate import PROPAGATION_OFFSETS, PropagatedKeyframe, propagate_keyframes, propagation_positions
+from ._step import mirror_patches
 from ._temporal import (ClipFlows, TrainingPair, TemporalLoss, choose_pairs, compound_regularization, masked_l1,
                         random_smooth_flow, temporal_loss)
 from ._texture import PatchSlicedWasserstein, patch_sliced_wasserstein
@@ -26,7 +27,7 @@ from ._trainer import train
 __all__ = [
     "calibrate_colours", "choose_pairs", "Clip", "ClipFlows", "compound_regularization", "DEFAULT_MINUTES", "DEFAULT_TEMPORAL_WEIGHT",
     "eroded_mask", "gaussian_colour_map", "keyframe_numbers", "load_clip", "load_guides", "load_sampled_clip", "load_training_clip",
-    "LONG_CLIP_FRAMES", "load_keyframes", "load_masks", "make_settings", "masked_l1",
+    "LONG_CLIP_FRAMES", "load_keyframes", "load_masks", "make_settings", "masked_l1", "mirror_patches",
     "patch_detail", "patch_sliced_wasserstein", "PatchSampler", "PatchSlicedWasserstein", "propagate_keyframes",
     "PropagatedKeyframe", "PROPAGATION_OFFSETS", "propagation_positions", "random_smooth_flow", "resolve_device",
     "sample_plan", "temporal_loss", "TemporalLoss", "texler_layout", "train", "TrainingPair", "TrainOptions",

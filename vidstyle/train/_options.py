@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 # The knobs that make_settings() takes: None = the design's default (vidstyle._defaults).
 SETTING_KNOBS = ("temporal_weight", "compound_weight", "propagation_weight", "pair_weight", "fusion_weight",
                  "gan_weight", "texture_weight", "detail_gain", "colour_calibration",
-                 "detail_sampling", "fusion_flow", "lr", "patch_size", "batch_size", "seed", "lr_decay_start")
+                 "detail_sampling", "mirror", "fusion_flow", "lr", "patch_size", "batch_size", "seed", "lr_decay_start")
 
 
 @dataclass(kw_only=True)
@@ -47,7 +47,9 @@ class TrainOptions:
     the painted keyframes and folded into the generator after its steps
     (:func:`vidstyle.train.calibrate_colours`). ``detail_sampling`` is the share (0-1, 0 =
     uniform, Texler's) of the training patches drawn where the painting has the most
-    gradient energy (:class:`~vidstyle.train.PatchSampler`). ``fusion_flow`` is the DIS
+    gradient energy (:class:`~vidstyle.train.PatchSampler`). ``mirror`` is the share (0-1) of
+    them mirrored left-right, each with its painting (:func:`~vidstyle.train.mirror_patches`): more
+    to learn from a keyframe, for styles whose strokes have no handedness. ``fusion_flow`` is the DIS
     preset (:class:`~vidstyle.flow.FlowPreset` name) of the temporal stage's motion; the
     checkpoint records it and the renderer estimates motion the same way.
 
@@ -57,7 +59,7 @@ class TrainOptions:
     ``edges`` gives a new ``fast`` model the source's structural edges as one more
     input (build options ``vidstyle._defaults.EDGE_INPUT``; :class:`vidstyle.models.FastGenerator`):
     for line-art styles, whose ink follows them. ``line_art`` is the preset for them: the edge
-    input, and ``vidstyle._defaults.LINE_ART``'s texture weight and detail sampling where those
+    input, and ``vidstyle._defaults.LINE_ART``'s texture weight, detail sampling and mirror where those
     are None.
 
     ``precision`` is ``auto`` (bf16 autocast where the GPU or CPU computes bf16
@@ -89,6 +91,7 @@ class TrainOptions:
     detail_gain: float | None = None
     colour_calibration: float | None = None
     detail_sampling: float | None = None
+    mirror: float | None = None
     fusion_flow: str | None = None
     arch: str = DESIGN
     arch_options: dict[str, Any] | None = None

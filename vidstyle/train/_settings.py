@@ -57,6 +57,7 @@ class TrainSettings:
     detail_gain: float = DETAIL_GAIN  # the stage's restore_detail gain limit (1 = off)
     colour_calibration: float = 0.0  # strength of the keyframe colour map folded in after the steps (0 = off)
     detail_sampling: float = DETAIL_SAMPLING  # share of patches drawn by the painting's gradient energy (0 = uniform)
+    mirror: float = 0.0              # share of patches mirrored left-right, with their painting (0 = none)
     fusion_sequences: int = 12       # runs of consecutive frames it trains on
     fusion_unroll: int = 4           # frames per run after the first
     fusion_crop: int = 128           # px, plus fusion_margin on each side
@@ -91,6 +92,9 @@ def make_settings(arch: str, **overrides: Any) -> TrainSettings:
     if not 0 <= settings.detail_sampling <= 1:
         raise UsageError(f"detail_sampling must be in [0, 1] (0 = uniform; got {settings.detail_sampling:g})",
                          params=("detail_sampling",))
+    if not 0 <= settings.mirror <= 1:
+        raise UsageError(f"mirror must be in [0, 1] (0 = no patch mirrored; got {settings.mirror:g})",
+                         params=("mirror",))
     if not 0 <= settings.fusion_share < 1:
         raise UsageError(f"fusion_share must be in [0, 1) (got {settings.fusion_share:g})")
     if settings.patch_size < 16:

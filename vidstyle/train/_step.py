@@ -15,6 +15,13 @@ from ._texture import PatchSlicedWasserstein
 from ._temporal import TrainingPair, compound_regularization, crop_pair_batch, masked_l1, warp_into_crop
 
 
+def mirror_patches(flip: np.ndarray, *batches: torch.Tensor | None) -> tuple[torch.Tensor | None, ...]:
+    """Each (B, C, H, W) batch (None passes through) with the patches where (B,) bool ``flip`` is
+    True mirrored left-right: a source patch, its painting and its mask stay together."""
+    where = torch.from_numpy(np.asarray(flip, dtype=bool))[:, None, None, None]
+    return tuple(None if batch is None else torch.where(where, batch.flip(-1), batch) for batch in batches)
+
+
 def train_step(model: Stylizer, discriminator: PatchDiscriminator | None, vgg: VGGFeatureLoss | None,
                 opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer | None, settings: TrainSettings,
                 inputs: torch.Tensor, targets: dict[int, torch.Tensor], key_pos: dict[int, int],
@@ -26,14 +33,17 @@ def train_step(model: Stylizer, discriminator: PatchDiscriminator | None, vgg: V
     picks = sampler.sample(settings.batch_size)
     x = torch.stack([inputs[key_pos[k], :, t:t + size, l:l + size] for k, t, l in picks])
     y = torch.stack([targets[k][:, t:t + size, l:l + size] for k, t, l in picks])
-    x = x.to(device).float().div_(255).contiguous(memory_format=memory_format)
-    y = y.to(device).float().div_(255).contiguous(memory_format=memory_format)
     # Propagated targets count only where their flow was trusted; keyframes everywhere.
     mask = None
     if any(k in pixel_masks for k, _, _ in picks):
         full = torch.ones(1, size, size, dtype=torch.bool)
         mask = torch.stack([pixel_masks[k][:, t:t + size, l:l + size] if k in pixel_masks else full
-                            for k, t, l in picks]).to(device).float()
+                            for k, t, l in picks])
+    if settings.mirror > 0:
+        x, y, mask = mirror_patches(rng.random(len(picks)) < settings.mirror, x, y, mask)
+    x = x.to(device).float().div_(255).contiguous(memory_format=memory_format)
+    y = y.to(device).float().div_(255).contiguous(memory_format=memory_format)
+    mask = None if mask is None else mask.to(device).float()
     record: dict[str, float] = {}
     with autocast:
         out = model(x)

@@ -155,6 +155,7 @@ def train(input: str | Path, keyframes: str | Path | Mapping[int, np.ndarray], o
          f"{torch_device} {numerics.value}; losses: " + ", ".join(_describe(name, settings) for name in losses)
          + (f"; {settings.detail_sampling:.0%} of the patches drawn by the painting's gradient energy"
             if settings.detail_sampling > 0 else "")
+         + (f"; {settings.mirror:.0%} of the patches mirrored left-right" if settings.mirror > 0 else "")
          + (f"; keyframes propagated by flow to {len(propagated)} frames" if propagated else "")
          + (f"; then a learned temporal stage (warping loss x{settings.temporal_weight * settings.fusion_weight:g})"
             if fusion_on else "")

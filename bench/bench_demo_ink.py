@@ -10,7 +10,7 @@ the run wrote for its report:
   output's over the reference's (1 = as dark as the reference's lines, 0 = no
   line). On the keyframe (40) and on far frames (0, 10, 20, 70, 80, 99); on far frames
   also on the weak stretches alone: the ink pixels Canny's hysteresis links to the strong
-  edges (gradient below 140), about half of them, where a generator finds ink hardest;
+  edges (gradient below 140), about a third of them, where a generator finds ink hardest;
 * the report's texture distance (strokes / colours), detail ratio, PSNR/SSIM
   and E_warp (x the source clip's own).
 

@@ -414,7 +414,7 @@ def test_mirror_patches_flips_the_chosen_patches_with_their_painting_and_mask():
 
 def test_mirror_share_sets_how_many_training_patches_are_mirrored(scene, monkeypatch):
     """``mirror``: each step mirrors about that share of its patches (every one at 1, none at 0,
-    the call skipped); the checkpoint's settings record it; out of [0, 1] is a one-line error."""
+    the call skipped); the run's settings record it; out of [0, 1] is a one-line error."""
     import vidstyle.train._step as step
     _, source, keys, _ = scene
     shares: list[float] = []
